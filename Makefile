@@ -1,0 +1,66 @@
+# Set-up and everyday commands. Idempotent: each step skips what is already done.
+#   make run    install, fetch + verify models, build the index, start API + UI
+#   make test   the test suite (fast fakes + real-model end-to-end tests)
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR ?= $(HOME)/.local/share/assistant-ia
+WHEELS := $(DATA_DIR)/wheels
+LLAMA_VERSION := 0.3.36
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: run install models index test test-fast eval bench lint serve clean-index
+
+run: install models index
+	$(BIN)/assistant serve
+
+serve:
+	$(BIN)/assistant serve
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel
+	@# torch: the CPU build (a plain or unpinned torch pulls a multi-GB CUDA build)
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -r requirements.lock
+	@# llama-cpp-python compiles from source (~6 min on 2 cores): build once, cache the wheel
+	@mkdir -p $(WHEELS)
+	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "Compilation de llama-cpp-python $(LLAMA_VERSION) (une seule fois, ~6 min)…"; \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-deps -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION); \
+	fi
+	$(BIN)/pip install -q --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(BIN)/pip install -q --no-deps -e .
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+models: install
+	$(BIN)/assistant models fetch
+
+index: install models
+	$(BIN)/assistant index build
+
+test: install models
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not model and not slow"
+
+eval: install models index
+	$(BIN)/assistant eval retrieval --questions eval/questions.jsonl --out eval/runs/retrieval-latest
+
+bench: install models
+	$(BIN)/python bench/bench_index.py
+
+lint: install
+	$(BIN)/ruff check assistant tests bench
+	$(BIN)/ruff format --check assistant tests bench
+
+clean-index:
+	rm -rf index/gen-* index/CURRENT index/cache

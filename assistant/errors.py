@@ -1,0 +1,53 @@
+"""Errors users can see. Every message says what is wrong and what to do next (in French).
+
+    AssistantError
+    ├── ConfigError          bad setting or path
+    ├── CorpusError          manifest or source file problem
+    │   └── ParseError       a document could not be parsed
+    ├── ModelError           model file missing, wrong size or hash
+    ├── IndexError_          no index, or an index that does not match the corpus/models
+    └── BackendError         the LLM or embedder failed at run time
+"""
+
+from __future__ import annotations
+
+
+class AssistantError(Exception):
+    """Base class: `str(err)` is a complete French message for the user."""
+
+    exit_code = 2
+
+
+class ConfigError(AssistantError):
+    pass
+
+
+class CorpusError(AssistantError):
+    pass
+
+
+class ParseError(CorpusError):
+    pass
+
+
+class ModelError(AssistantError):
+    pass
+
+
+class IndexError_(AssistantError):  # noqa: N801 - avoid shadowing the builtin IndexError
+    pass
+
+
+class BackendError(AssistantError):
+    pass
+
+
+__all__ = [
+    "AssistantError",
+    "BackendError",
+    "ConfigError",
+    "CorpusError",
+    "IndexError_",
+    "ModelError",
+    "ParseError",
+]
