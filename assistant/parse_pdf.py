@@ -1,0 +1,105 @@
+"""Page numbers from the Official Journal PDF, attached to units parsed from the HTML.
+
+The HTML is the better parse source; the PDF only tells on which printed page each
+unit starts, so that a citation can say "p. 51". Page text comes from pypdf with the
+running header/footer removed; units are located in document order with a moving
+cursor over an alphanumeric-only, accent-folded copy of the pages (this ignores line
+breaks, hyphenation at line ends and spacing differences between the two editions).
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from assistant.errors import ParseError
+from assistant.textnorm import fold
+from assistant.units import Unit
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_PAGE_OF = re.compile(r"\b\d{1,4}/\d{1,4}\s*$")
+_PROBE = 48
+
+
+def compact(text: str) -> str:
+    return _NON_ALNUM.sub("", fold(text))
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """Text of each page, with lines repeated on most pages (header/footer) removed."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    if not path.is_file():
+        raise ParseError(f"PDF introuvable : {path}. Vérifiez le dossier du corpus et le manifeste.")
+    try:
+        reader = PdfReader(str(path), strict=False)
+        if reader.is_encrypted:
+            raise ParseError(f"Le PDF {path.name} est chiffré : fournissez une version non protégée.")
+        raw = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+        raise ParseError(f"Le PDF {path.name} est illisible ({exc.__class__.__name__}) : remplacez-le par l'original.") from exc
+    return strip_furniture(raw)
+
+
+def strip_furniture(pages: Sequence[str]) -> list[str]:
+    """Drop lines that recur (digits aside) on at least 40% of pages, and "N/M" page marks."""
+
+    def shape(line: str) -> str:
+        return re.sub(r"\d+", "#", line.strip())
+
+    counts = Counter(s for page in pages for s in {shape(line) for line in page.splitlines() if line.strip()})
+    threshold = max(3, int(0.4 * len(pages)))
+    furniture = {s for s, n in counts.items() if n >= threshold}
+    out = []
+    for page in pages:
+        kept = []
+        for line in page.splitlines():
+            if not line.strip() or shape(line) in furniture:
+                continue
+            kept.append(_PAGE_OF.sub("", line) if _PAGE_OF.search(line) and "ELI" in line else line)
+        out.append("\n".join(kept))
+    return out
+
+
+def attach_pages(units: Sequence[Unit], pages: Sequence[str]) -> list[Unit]:
+    """Return the units with `page` (1-based) set where their text is found in the pages."""
+    starts: list[int] = []
+    parts: list[str] = []
+    pos = 0
+    for page in pages:
+        starts.append(pos)
+        c = compact(page)
+        parts.append(c)
+        pos += len(c)
+    whole = "".join(parts)
+    cursor = 0
+    out: list[Unit] = []
+    last_page: int | None = None
+    page_of: dict[str, int | None] = {}
+    for unit in units:
+        text = unit.text.split("\n[Note", 1)[0]
+        probe = compact(text)[:_PROBE]
+        page = None
+        if len(probe) >= 12:
+            hit = whole.find(probe, cursor)
+            if hit < 0:
+                hit = whole.find(probe)
+            if hit >= 0:
+                cursor = hit
+                page = bisect.bisect_right(starts, hit)
+        if page is None:
+            page = page_of.get(unit.parent or "", None) or last_page
+        last_page = page
+        page_of[unit.ref] = page
+        out.append(replace(unit, page=page))
+    # A container with no text of its own starts where its first child starts.
+    first_child: dict[str, int | None] = {}
+    for u in out:
+        if u.parent and u.parent not in first_child:
+            first_child[u.parent] = u.page
+    return [replace(u, page=first_child.get(u.ref, u.page)) if not u.text and u.ref in first_child else u for u in out]
