@@ -1,0 +1,51 @@
+"""Shared fixtures: the real corpus (read-only, from ../shared/corpus), fake backends, temp dirs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.config import PROJECT_ROOT, Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def corpus_dir() -> Path:
+    return Path(os.environ.get("ASSISTANT_CORPUS_DIR", PROJECT_ROOT.parent / "shared" / "corpus"))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    path = corpus_dir()
+    if not (path / "ai-act-2024-1689.fr.html").is_file():
+        pytest.skip(f"corpus absent de {path} (réglez ASSISTANT_CORPUS_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def fake_index_dir(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
+    """A full index of the default corpus built once with the deterministic fake embedder."""
+    from assistant.embed import FakeEmbedder
+    from assistant.index import build_index
+
+    index_dir = tmp_path_factory.mktemp("index")
+    build_index(
+        manifest_path=PROJECT_ROOT / "corpus" / "sources.toml",
+        corpus_dir=corpus,
+        index_dir=index_dir,
+        embedder_factory=FakeEmbedder,
+        embedder_name=FakeEmbedder().name,
+    )
+    return index_dir
+
+
+@pytest.fixture()
+def fake_settings(fake_index_dir: Path, corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("ASSISTANT_EMBEDDER", "fake")
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(fake_index_dir))
+    monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
+    monkeypatch.setenv("ASSISTANT_LLM", "fake")
+    return Settings.load()
