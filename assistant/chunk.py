@@ -23,7 +23,7 @@ CHUNKER_VERSION = "3"
 MAX_CHARS = 1500
 LEAD_IN_MAX = 320
 _FOLDED_KINDS = {"subpoint", "amending-subpoint-item"}
-_POINT_KINDS = {"point", "annex-point", "subpoint"}
+_POINT_KINDS = {"point", "annex-point", "subpoint", "amending-subpoint"}
 _SENTENCE_END = re.compile(r"(?<=[.;:!?])\s+")
 
 

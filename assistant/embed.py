@@ -41,7 +41,8 @@ class SentenceTransformerEmbedder:
         )
         self._model.max_seq_length = max_seq_length
         self.name = name
-        self.dim = int(self._model.get_sentence_embedding_dimension() or 768)
+        getdim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(getdim() or 768)
         self.batch_size = batch_size
 
     def embed_documents(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
@@ -53,14 +54,20 @@ class SentenceTransformerEmbedder:
             vecs = self._model.encode_document(
                 [texts[i] for i in idx], batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
             )
-            out[idx] = np.asarray(vecs, dtype=np.float32)
+            out[idx] = _unit(np.asarray(vecs, dtype=np.float32))
             if progress:
                 progress(len(idx))
         return out
 
     def embed_query(self, text: str) -> np.ndarray:
         vec = self._model.encode_query([text], normalize_embeddings=True, convert_to_numpy=True)
-        return np.asarray(vec, dtype=np.float32)[0]
+        return _unit(np.asarray(vec, dtype=np.float32))[0]
+
+
+def _unit(vecs: np.ndarray) -> np.ndarray:
+    """Re-normalise in float32: bf16 inference leaves norms off by ~0.3%."""
+    norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+    return vecs / np.where(norms > 0, norms, 1.0)
 
 
 class FakeEmbedder:

@@ -205,7 +205,8 @@ def _embed_with_cache(
         np.savez(tmp, keys=np.array(list(cached)), vecs=np.stack(list(cached.values())).astype(np.float32))
         os.replace(tmp, cache_file)
     vectors = np.stack([cached[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, 1), np.float32)
-    return vectors, len(missing)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0), len(missing)
 
 
 def _chunk_to_json(c: Chunk) -> dict:

@@ -17,12 +17,16 @@ import numpy as np
 from assistant.embed import Embedder
 from assistant.index import Index
 from assistant.textnorm import fold
+from assistant.thesaurus import expand, topics
 from assistant.units import Chunk
 
-RRF_K = 20
+RRF_K = 10
 W_DENSE = 1.0
 W_BM25 = 1.0
-W_LOOKUP = 1.5
+W_LOOKUP = 1.0
+W_TOPIC = 0.8
+NAMED_SLOTS = 3
+TOPIC_SLOTS = 2
 RECITAL_FACTOR = 0.6
 
 
@@ -60,13 +64,15 @@ _ART = re.compile(
 _ANNEX = re.compile(rf"\bannexe?\s+({_ROMAN})\b(?:\s*,?\s*(?:section\s+([a-d])\s*,?\s*)?points?\s*(\d{{1,2}})\s*(?:([a-z])\))?)?")
 _RECITAL = re.compile(r"\b(?:considerant|recital)s?\s*(?:n[o°]?\s*)?\(?(\d{1,3})\)?")
 _DEFI = re.compile(r"\bdefi\s*(?:n[o°]?\s*)?(\d)\b")
-_AMENDMENT = re.compile(r"2026\s*/\s*1744|omnibus|reglement modificatif|amending regulation")
 
 
 def named_refs(query: str) -> list[NamedRef]:
     """Provisions named in the question, as (doc, ref prefix)."""
     q = fold(query)
-    doc = "ai-act-2026-1744" if _AMENDMENT.search(q) and not re.search(r"2024\s*/\s*1689", q) else "ai-act"
+    # "article N" means the AI Act's article N (the amending act's own articles 1-4 are
+    # named with it only when the question says "article N du règlement 2026/1744").
+    own = re.search(r"articles?\s*(\d)\s*(?:du|de ce|de la)\s*(?:reglement|regulation)?\s*(?:\(ue\)\s*)?2026\s*/\s*1744", q)
+    doc = "ai-act"
     out: list[NamedRef] = []
     for m in _ART.finditer(q):
         num = m.group(1).replace(" ", "")
@@ -74,7 +80,7 @@ def named_refs(query: str) -> list[NamedRef]:
         para = m.group(2) or m.group(4)
         point = m.group(3) or m.group(5)
         ref = f"art-{num}" + (f"-{para}" if para else "") + (f"-{point}" if para and point else "")
-        out.append(NamedRef(doc, ref))
+        out.append(NamedRef("ai-act-2026-1744" if own and own.group(1) == num else doc, ref))
     for m in _ANNEX.finditer(q):
         if not m.group(1):
             continue
@@ -95,7 +101,13 @@ class Retriever:
         self._recital = np.array([c.kind == "recital" for c in index.chunks])
 
     def search(
-        self, query: str, k: int = 5, *, docs: Sequence[str] | None = None, lang: str | None = None
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        docs: Sequence[str] | None = None,
+        lang: str | None = None,
+        qvec: np.ndarray | None = None,
     ) -> SearchResult:
         chunks = self.index.chunks
         n = len(chunks)
@@ -104,21 +116,28 @@ class Retriever:
             allowed &= np.isin(self._doc_ids, list(docs))
         if lang:
             allowed &= self._langs == lang
-        qvec = self.embedder.embed_query(query)
+        if qvec is None:
+            qvec = self.embedder.embed_query(query)
         dense_scores, dense_ids = self.index.dense_search(qvec, n)
         dense = np.full(n, -1.0, dtype=np.float32)
         dense[dense_ids[dense_ids >= 0]] = dense_scores[dense_ids >= 0]
-        bm25 = self.index.bm25.scores(query)
+        bm25 = self.index.bm25.scores(expand(query))
 
-        fused = np.zeros(n, dtype=np.float64)
-        fused += W_DENSE * _rrf(np.where(allowed, dense, -np.inf))
-        fused += W_BM25 * _rrf(np.where(allowed & (bm25 > 0), bm25, -np.inf))
+        base = W_DENSE * _rrf(np.where(allowed, dense, -np.inf)) + W_BM25 * _rrf(
+            np.where(allowed & (bm25 > 0), bm25, -np.inf)
+        )
+        fused = base.copy()
         named = named_refs(query)
         named_mask = np.zeros(n, dtype=bool)
         for nr in named:
-            named_mask |= np.array([_names(c, nr) for c in chunks])
-        if named_mask.any():
-            fused += W_LOOKUP * _rrf(np.where(named_mask & allowed, dense, -np.inf))
+            mask = np.array([_names(c, nr) for c in chunks]) & allowed
+            named_mask |= mask
+            fused += W_LOOKUP * _rrf(_top_only(np.where(mask, base, -np.inf), NAMED_SLOTS))
+        for topic in topics(query):
+            mask = np.zeros(n, dtype=bool)
+            for doc_id, ref in topic.targets:
+                mask |= np.array([c.doc_id == doc_id and (not ref or c.ref == ref or c.ref.startswith(ref + "-")) for c in chunks])
+            fused += W_TOPIC * _rrf(_top_only(np.where(mask & allowed, base, -np.inf), TOPIC_SLOTS))
         fused = np.where(self._recital, fused * RECITAL_FACTOR, fused)
         fused = np.where(allowed, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[:k]
@@ -134,6 +153,17 @@ class Retriever:
             float(dense[allowed].max()) if allowed.any() else 0.0,
             float(bm25[allowed].max()) if allowed.any() else 0.0,
         )
+
+
+def _top_only(scores: np.ndarray, m: int) -> np.ndarray:
+    """Keep the m best finite scores, -inf elsewhere (a bounded boost)."""
+    finite = np.where(np.isfinite(scores))[0]
+    if len(finite) <= m:
+        return scores
+    keep = finite[np.argsort(-scores[finite], kind="stable")[:m]]
+    out = np.full(len(scores), -np.inf)
+    out[keep] = scores[keep]
+    return out
 
 
 def _names(c: Chunk, nr: NamedRef) -> bool:

@@ -1,0 +1,100 @@
+"""A small topical index of the reference texts, as a lawyer's index at the back of a code.
+
+Two kinds of entries help retrieval where words alone fail:
+- `EXPANSIONS`: everyday words an agent uses, mapped to the words the texts use
+  ("chatbot" → "interagir directement avec des personnes physiques"); added to the
+  lexical query only.
+- `TOPICS`: questions of a recognisable kind (a date of application, a fine, a
+  definition, the 2026 amendment) and the provisions that settle that kind of question
+  in general (article 113 for dates, article 99 for fines…). Their best passages get
+  a bounded boost; they never replace what the search found.
+
+Entries are about the texts, not about any question set; keep them general.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.textnorm import fold
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    pattern: re.Pattern[str]
+    targets: tuple[tuple[str, str], ...]  # (doc_id, ref prefix); ref "" = the whole document
+
+
+def _re(p: str) -> re.Pattern[str]:
+    return re.compile(p)
+
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(
+        "dates",
+        _re(
+            r"depuis quand|a partir de quand|a compter de quand|jusqu'a quand|quelle date|quand .*(appliqu|applicable|en vigueur|en application)"
+            r"|date d'(application|entree)|entree en (vigueur|application)|calendrier|echeance|delai de mise en conformite"
+        ),
+        (("ai-act", "art-113"), ("ai-act-2026-1744", "art-1-40"), ("ai-act", "art-111"), ("ai-act-2026-1744", "art-1-39")),
+    ),
+    Topic(
+        "sanctions",
+        _re(r"\bamendes?\b|sanction|penalit|montant maximal|risque-t-on|encour"),
+        (("ai-act", "art-99"), ("ai-act", "art-101"), ("ai-act-2026-1744", "art-1-38")),
+    ),
+    Topic(
+        "definitions",
+        _re(r"\bdefini|definition|qu'est-ce qu|que (designe|signifie|recouvre)|qu'entend-on|au sens d[eu] (reglement|l'ai act|l'article 3)"),
+        (("ai-act", "art-3"), ("ai-act-2026-1744", "art-1-4")),
+    ),
+    Topic(
+        "amendment",
+        _re(r"2026|1744|omnibus|reforme|modifi|nouvel(le)? (article|interdiction|pratique|obligation|definition)|assoupli|repouss|report|supprim"),
+        (("ai-act-2026-1744", ""),),
+    ),
+)
+
+# folded regex -> words of the texts (French, plus the English of the amending act)
+EXPANSIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(p), words)
+    for p, words in (
+        (r"chatbot|agent conversationnel|assistant virtuel|robot conversationnel", "interagir directement avec des personnes physiques informées qu'elles interagissent avec un système d'IA"),
+        (r"deepfake|hypertruqu|hypertrucage|video truquee|fausse video", "hypertrucage contenu généré ou manipulé"),
+        (r"reconnaissance faciale|videosurveillance|videoprotection|camera", "identification biométrique à distance"),
+        (r"emotion", "reconnaissance des émotions"),
+        (r"notation sociale|score social|scoring social", "note sociale évaluation ou classification comportement social"),
+        (r"recrut|candidat|\bcv\b|embauche", "recrutement sélection de personnes physiques emploi"),
+        (r"\brsa\b|\bapa\b|aide sociale|allocation|prestation", "prestations et services d'aide sociale essentiels éligibilité"),
+        (r"college|eleve|scolaire|enseignement", "éducation et formation professionnelle établissements d'enseignement"),
+        (r"police|forces de l'ordre|gendarmerie", "autorités répressives fins répressives"),
+        (r"\brgpd\b", "règlement (UE) 2016/679 protection des données à caractère personnel"),
+        (r"\baipd\b", "analyse d'impact relative à la protection des données"),
+        (r"generati|chatgpt|contenus? de synthese", "contenus de synthèse audio image vidéo texte générés"),
+        (r"open source|licence libre|logiciel libre", "licence libre et ouverte"),
+        (r"\bpme\b|petites? entreprises?", "petites et moyennes entreprises PME jeunes pousses"),
+        (r"formation des agents|former (les|ses) agents|acculturation|sensibilis", "maîtrise de l'IA personnel"),
+        (r"frugal|sobre|sobriete|energie|environnement|carbone", "IA sobre durable empreinte environnementale"),
+        (r"souverain|hebergement|cloud", "souveraineté des données hébergement"),
+        (r"supervision humaine|controle humain|humain dans la boucle", "contrôle humain supervision humaine"),
+        (r"\bdpo\b|delegue a la protection", "délégué à la protection des données"),
+        (r"marquage|filigrane|watermark", "marquage format lisible par machine détectable"),
+        (r"autorite publique|collectivite|departement", "organismes de droit public déployeurs"),
+        (r"enregistr|base de donnees de l'ue", "enregistrement base de données de l'UE article 71"),
+        (r"analyse d'impact (sur|relative aux) droits fondamentaux|\bfria\b", "analyse d'impact droits fondamentaux article 27"),
+    )
+)
+
+
+def topics(question: str) -> list[Topic]:
+    q = fold(question)
+    return [t for t in TOPICS if t.pattern.search(q)]
+
+
+def expand(question: str) -> str:
+    """The question plus the texts' own words for the everyday terms it uses."""
+    q = fold(question)
+    extra = [words for pattern, words in EXPANSIONS if pattern.search(q)]
+    return question if not extra else question + " " + " ".join(extra)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import json
+
+from assistant.cli import main
+
+
+def test_search_json_contract(fake_settings, capsys):
+    assert main(["search", "--json", "-k", "3", "Quelle amende pour une pratique interdite ?"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["query"] == "Quelle amende pour une pratique interdite ?"
+    assert len(out["results"]) == 3
+    for r in out["results"]:
+        assert isinstance(r["rank"], int) and isinstance(r["score"], float)
+        assert r["doc_id"] and r["ref"] and r["label"] and r["lang"] in ("fr", "en") and r["text"]
+
+
+def test_missing_index_gives_an_actionable_message_not_a_traceback(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "nothing"))
+    monkeypatch.setenv("ASSISTANT_EMBEDDER", "fake")
+    assert main(["search", "question"]) == 2
+    err = capsys.readouterr().err
+    assert "assistant index build" in err and "Traceback" not in err
+
+
+def test_bad_manifest_is_reported_and_index_kept(fake_settings, tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "sources.toml"
+    bad.write_text("[[document]]\ndoc_id = 'x'\n", encoding="utf-8")
+    monkeypatch.setenv("ASSISTANT_MANIFEST", str(bad))
+    assert main(["index", "build"]) == 2
+    assert "champ(s) manquant(s)" in capsys.readouterr().err
+    assert main(["index", "status"]) == 0
+
+
+def test_index_status_json(fake_settings, capsys):
+    assert main(["index", "status", "--json"]) == 0
+    st = json.loads(capsys.readouterr().out)
+    assert st["ready"] and st["chunks"] > 1500
+    assert {d["doc_id"] for d in st["documents"]} == {"ai-act", "ai-act-2026-1744", "charte"}
+
+
+def test_eval_retrieval_writes_results(fake_settings, tmp_path, capsys):
+    qfile = tmp_path / "q.jsonl"
+    qfile.write_text(
+        json.dumps({"id": "a", "question": "Quelle amende pour les pratiques interdites de l'article 5 ?", "gold": [{"doc": "ai-act", "ref": "art-99"}]})
+        + "\n"
+        + json.dumps({"id": "b", "question": "Prix du ticket de bus ?", "answerable": False, "gold": []})
+        + "\n",
+        encoding="utf-8",
+    )
+    assert main(["eval", "retrieval", "--questions", str(qfile), "--out", str(tmp_path / "run")]) == 0
+    assert "recall@5" in capsys.readouterr().out
+    lines = [json.loads(x) for x in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert [x["id"] for x in lines] == ["a", "b"] and lines[0]["results"]
