@@ -33,6 +33,10 @@ def _bar(desc: str) -> Callable[[int], Callable[[int], None]]:
     return make
 
 
+def _page(page: int | None) -> str:
+    return f", p. {page}" if page else ""
+
+
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
@@ -130,6 +134,42 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- ask
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.service import Service
+
+    svc = Service(settings)
+    streamed = False
+
+    def on_token(text: str) -> None:
+        nonlocal streamed
+        if not streamed:
+            print("… ", end="", file=sys.stderr)
+        streamed = True
+        print(text, end="", file=sys.stderr, flush=True)
+
+    out = svc.ask(args.question, on_token=on_token if args.stream else None)
+    if streamed:
+        print(file=sys.stderr)
+    if args.json:
+        _print_json(out)
+        return 0
+    print(out["answer"])
+    print()
+    for c in out["citations"]:
+        amended = f" — modifié par {', '.join(c['amended_by'])}" if c["amended_by"] else ""
+        print(f"[{c['n']}] {c['label']}{_page(c['page'])}{amended}")
+    t, e = out["timings"], out["energy"]
+    print(f"\n{out['label']}")
+    print(
+        f"Modèle : {out['model']['llm']} · corpus {out['model']['corpus_version']} · "
+        f"{t['total_ms'] / 1000:.1f} s (premier mot {t['ttft_ms'] / 1000:.1f} s) · {e['wh']:.4f} Wh, {e['co2e_g']:.4f} gCO2e ({e['method'].split(' :')[0]})"
+    )
+    return 0
+
+
 # ---------------------------------------------------------------- eval
 
 
@@ -199,6 +239,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", help="filtrer par langue (fr, en)")
     s.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     s.set_defaults(func=cmd_search)
+
+    a = sub.add_parser("ask", help="poser une question (réponse sourcée)")
+    a.add_argument("question")
+    a.add_argument("--stream", action="store_true", help="afficher la formulation au fil de l'eau")
+    a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    a.set_defaults(func=cmd_ask)
 
     e = sub.add_parser("eval", help="évaluation")
     e.add_argument("action", choices=["retrieval"])

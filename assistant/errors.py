@@ -6,7 +6,8 @@
     │   └── ParseError       a document could not be parsed
     ├── ModelError           model file missing, wrong size or hash
     ├── IndexError_          no index, or an index that does not match the corpus/models
-    └── BackendError         the LLM or embedder failed at run time
+    ├── BackendError         the LLM or embedder failed at run time
+    └── InputError           a question or request the assistant cannot take
 """
 
 from __future__ import annotations
@@ -42,7 +43,12 @@ class BackendError(AssistantError):
     pass
 
 
+class InputError(AssistantError):
+    pass
+
+
 __all__ = [
+    "InputError",
     "AssistantError",
     "BackendError",
     "ConfigError",

@@ -49,6 +49,13 @@ class Index:
     def embedder_name(self) -> str:
         return str(self.manifest.get("embedder", ""))
 
+    def chunk_by_key(self, doc_id: str, ref: str) -> Chunk | None:
+        if not hasattr(self, "_by_key"):
+            self._by_key = {}
+            for c in self.chunks:
+                self._by_key.setdefault((c.doc_id, c.ref), c)
+        return self._by_key.get((doc_id, ref))
+
     def dense_search(self, vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, len(self.chunks))
         scores, ids = self.dense.search(vec.reshape(1, -1).astype(np.float32), k)  # type: ignore[attr-defined]
@@ -109,8 +116,9 @@ def build_index(
         doc_chunks = chunk_units(units, version=doc.version)
         chunks.extend(doc_chunks)
         doc_meta.append(
-            {"doc_id": doc.doc_id, "version": doc.version, "date": doc.date, "units": len(units), "chunks": len(doc_chunks),
-             "hash": document_hash(corpus_dir, doc)}
+            {"doc_id": doc.doc_id, "title": doc.title, "short": doc.short, "lang": doc.lang, "version": doc.version,
+             "date": doc.date, "url": doc.url, "eli": doc.eli, "amends": doc.amends, "units": len(units),
+             "chunks": len(doc_chunks), "hash": document_hash(corpus_dir, doc)}
         )
     chunks = link_amendments(chunks, docs)
 

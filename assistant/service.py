@@ -4,20 +4,34 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cached_property
 
+from assistant.answer import Answerer
+from assistant.backends import Generator, make_generator
 from assistant.config import Settings
+from assistant.errors import InputError
 from assistant.embed import Embedder, make_embedder
 from assistant.index import Index, load_index
 from assistant.retrieve import Hit, Retriever, SearchResult
 
 
+MAX_QUESTION_CHARS = 2000
+
+
 class Service:
-    def __init__(self, settings: Settings, *, embedder: Embedder | None = None, index: Index | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        index: Index | None = None,
+        generator: Generator | None = None,
+    ):
         self.settings = settings
         self._embedder = embedder
         self._index = index
+        self._generator = generator
         self._lock = threading.Lock()
 
     @property
@@ -37,6 +51,25 @@ class Service:
     @cached_property
     def retriever(self) -> Retriever:
         return Retriever(self.index, self.embedder)
+
+    @property
+    def generator(self) -> Generator:
+        with self._lock:
+            if self._generator is None:
+                self._generator = make_generator(self.settings)
+            return self._generator
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        return Answerer(lambda q, k: self.retrieve(q, k), lambda: self.generator, self.index)
+
+    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
+        question = question.strip()
+        if not question:
+            raise InputError("La question est vide : écrivez une question en français.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(f"La question dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
+        return self.answerer.ask(question, on_token=on_token)
 
     def retrieve(self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None) -> SearchResult:
         return self.retriever.search(query, k, docs=docs, lang=lang)

@@ -1,0 +1,431 @@
+"""Grounded answers: evidence first, the model chooses and phrases, code composes and checks.
+
+    retrieve → abstain? (absolute evidence signals) → select + trim evidence (+ amending
+    provisions) → verdict from the evidence's category → model: JSON {trouve, reponse,
+    sources} → keep only supported, non-contradicting sentences → compose the answer
+    with the exact quotes and provision labels → citations verified → label, timings,
+    energy.
+
+The answer text always carries the decisive words of the cited provisions (quoted
+verbatim) and their labels, so a correct retrieval yields a correct, checkable answer
+even when the small model phrases badly (LESSONS.md, 7).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from assistant.backends import Generator
+from assistant.cite import best_window, refine, sentence_spans, support, terms
+from assistant.energy import EnergyMeter
+from assistant.errors import BackendError
+from assistant.prompts import canary, load_prompt
+from assistant.retrieve import SearchResult
+from assistant.textnorm import clean_ws
+from assistant.thesaurus import expand
+from assistant.units import Chunk
+from assistant.verdict import Verdict, contradicts, verdict_for
+
+AI_LABEL = (
+    "Réponse générée par une IA à partir des textes de référence — à vérifier ; "
+    "elle ne constitue pas une décision."
+)
+ABSTAIN_TEXT = (
+    "Les textes de référence (règlement (UE) 2024/1689 sur l'IA, règlement (UE) 2026/1744 qui le modifie, "
+    "projet de charte IA du Département) ne permettent pas de répondre à cette question."
+)
+# Cosine similarity of the best passage: below `floor` nothing in the texts is about the
+# question (abstain without calling the model); above `strong` the texts clearly address
+# it, whatever the model says. Calibrated per embedder on eval/questions.jsonl.
+CALIBRATION = {"embeddinggemma": (0.42, 0.58), "fake": (0.2, 0.6)}
+
+
+def calibration(embedder_name: str) -> tuple[float, float]:
+    for prefix, values in CALIBRATION.items():
+        if embedder_name.startswith(prefix):
+            return values
+    return CALIBRATION["embeddinggemma"]
+MAX_MAIN = 3
+MAX_AMEND = 2
+QUOTE_CHARS = 450
+PROMPT_CHARS = 520
+MAX_TOKENS = 160
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "trouve": {"type": "boolean"},
+        "reponse": {"type": "string", "maxLength": 600},
+        "sources": {"type": "array", "items": {"type": "integer"}, "maxItems": 4},
+    },
+    "required": ["trouve", "reponse", "sources"],
+}
+_MONTHS = dict(
+    zip(
+        "january february march april may june july august september october november december".split(),
+        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+        strict=True,
+    )
+)
+_EN_DATE = re.compile(r"\b(\d{1,2}) (" + "|".join(m.capitalize() for m in _MONTHS) + r") (\d{4})\b")
+_MARKER = re.compile(r"\s*\[(\d{1,2})\]")
+
+
+@dataclass
+class Evidence:
+    n: int
+    chunk: Chunk
+    start: int
+    end: int
+    role: str = "main"  # main | amendment
+    dense: float = 0.0
+
+    @property
+    def quote(self) -> str:
+        return self.chunk.text[self.start : self.end]
+
+    def located(self) -> tuple[str, str, int | None]:
+        return refine(self.chunk, self.start, self.end)
+
+
+@dataclass
+class ModelReply:
+    found: bool | None = None
+    text: str = ""
+    sources: list[int] = field(default_factory=list)
+    valid: bool = False
+
+
+def parse_reply(raw: str, n_evidence: int) -> ModelReply:
+    """Validate the model's JSON; degenerate output (field names, cut lists) is rejected."""
+    try:
+        start = raw.index("{")
+        data = json.loads(raw[start : raw.rindex("}") + 1])
+    except ValueError:
+        return ModelReply()
+    if not isinstance(data, dict):
+        return ModelReply()
+    found = data.get("trouve")
+    text = data.get("reponse")
+    sources = data.get("sources")
+    text = clean_ws(text) if isinstance(text, str) else ""
+    if text.lower().strip(" .:") in {"reponse", "réponse", "trouve", "sources", "…", "..."}:
+        text = ""
+    ok_sources = [s for s in sources if isinstance(s, int) and 1 <= s <= n_evidence] if isinstance(sources, list) else []
+    return ModelReply(found if isinstance(found, bool) else None, text, list(dict.fromkeys(ok_sources)), True)
+
+
+class FieldStreamer:
+    """Streams the characters of one JSON string field out of a token stream."""
+
+    def __init__(self, key: str, emit: Callable[[str], None]):
+        self._key = f'"{key}"'
+        self._emit = emit
+        self._buf = ""
+        self._state = "seek"  # seek | value | done
+        self._escape = False
+
+    def feed(self, delta: str) -> None:
+        if self._state == "done":
+            return
+        self._buf += delta
+        if self._state == "seek":
+            i = self._buf.find(self._key)
+            if i < 0:
+                return
+            m = re.compile(r'\s*:\s*"').match(self._buf, i + len(self._key))
+            if not m:
+                return
+            self._buf = self._buf[m.end() :]
+            self._state = "value"
+        out = []
+        for ch in self._buf:
+            if self._escape:
+                out.append({"n": "\n", "t": " ", '"': '"', "\\": "\\", "/": "/"}.get(ch, ""))
+                self._escape = False
+            elif ch == "\\":
+                self._escape = True
+            elif ch == '"':
+                self._state = "done"
+                break
+            else:
+                out.append(ch)
+        self._buf = ""
+        if out:
+            self._emit("".join(out))
+
+
+_URLS: dict[str, str] = {}
+
+
+def _url(doc_id: str, ref: str) -> str | None:
+    """Official link, with the EUR-Lex anchor of the article/recital/annex when there is one."""
+    base = _URLS.get(doc_id)
+    if not base:
+        return None
+    m = re.match(r"^(art|recital|annex)-([0-9a-z]+)", ref)
+    if not m or "eur-lex" not in base:
+        return base
+    kind, num = m.groups()
+    anchor = {"art": f"art_{num}", "recital": f"rct_{num}", "annex": f"anx_{num.upper()}"}[kind]
+    return f"{base}#{anchor}"
+
+
+class Answerer:
+    def __init__(self, retrieve: Callable[[str, int], SearchResult], generator: Callable[[], Generator], index: object):
+        self._retrieve = retrieve
+        self._generator = generator
+        self._index = index
+        self.floor, self.strong = calibration(getattr(index, "embedder_name", ""))
+        for d in getattr(index, "manifest", {}).get("documents", []):
+            if d.get("url"):
+                _URLS[d["doc_id"]] = d["url"]
+
+    # ------------------------------------------------------------------ public
+
+    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        tokens = {"prompt": 0, "completion": 0, "cached": 0}
+        llm_name = ""
+        with EnergyMeter() as meter:
+            result = self._retrieve(question, 8)
+            timings["retrieval_ms"] = _ms(t0)
+            if not result.hits or result.max_dense < self.floor:
+                body = self._abstain(question, result)
+            else:
+                evidence = self._select(question, result)
+                verdict = verdict_for(
+                    question, [(e.n, e.chunk.doc_id, e.chunk.ref, e.chunk.label, e.chunk.amends) for e in evidence]
+                )
+                reply, llm_name, first = self._phrase(question, evidence, on_token, tokens)
+                if first is not None:
+                    timings["ttft_ms"] = round((first - t0) * 1000, 1)
+                if reply.found is False and result.max_dense < self.strong:
+                    body = self._abstain(question, result)
+                else:
+                    body = self._compose(question, evidence, verdict, reply)
+        timings.setdefault("ttft_ms", _ms(t0))
+        timings["total_ms"] = _ms(t0)
+        body.update(
+            {
+                "question": question,
+                "ai_generated": True,
+                "label": AI_LABEL,
+                "model": {
+                    "llm": llm_name or "aucun (abstention décidée avant génération)",
+                    "embedder": getattr(self._index, "embedder_name", ""),
+                    "corpus_version": getattr(self._index, "corpus_version", ""),
+                    "prompt_version": load_prompt("answer.system").version,
+                },
+                "timings": timings,
+                "energy": meter.result.as_dict(),
+                "tokens": tokens,
+                "signals": {"max_dense": round(result.max_dense, 4), "max_bm25": round(result.max_bm25, 3)},
+            }
+        )
+        return body
+
+    # ------------------------------------------------------------------ evidence
+
+    def _select(self, question: str, result: SearchResult) -> list[Evidence]:
+        qterms = terms(expand(question))
+        chosen: list[Evidence] = []
+        seen: set[tuple[str, str]] = set()
+        hits = result.hits
+        # Articles and annex points first; a recital only if it is the best hit or nothing else came.
+        ordered = [h for h in hits if h.chunk.kind != "recital" or h is hits[0]] + [h for h in hits if h.chunk.kind == "recital" and h is not hits[0]]
+        for h in ordered:
+            key = (h.chunk.doc_id, h.chunk.ref)
+            if key in seen:
+                continue
+            seen.add(key)
+            start, end = best_window(h.chunk.text, qterms, QUOTE_CHARS)
+            chosen.append(Evidence(len(chosen) + 1, h.chunk, start, end, "main", h.dense))
+            if len(chosen) == MAX_MAIN:
+                break
+        return chosen + self._amendments(question, chosen, qterms)
+
+    def _amendments(self, question: str, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
+        """The amending provisions of the cited ones, best first (LESSONS.md, 11)."""
+        index = self._index
+        by_key = getattr(index, "chunk_by_key", None)
+        if by_key is None:
+            return []
+        present = {(e.chunk.doc_id, e.chunk.ref) for e in main}
+        out: list[Evidence] = []
+        for e in main:
+            for link in e.chunk.amended_by:
+                doc_id, ref = link.split(":", 1)
+                if (doc_id, ref) in present:
+                    continue
+                chunk = by_key(doc_id, ref)
+                if chunk is None:
+                    continue
+                present.add((doc_id, ref))
+                start, end = best_window(chunk.text, qterms | _english_terms(question), QUOTE_CHARS)
+                out.append(Evidence(0, chunk, start, end, "amendment"))
+                break  # one amending provision per cited provision
+            if len(out) == MAX_AMEND:
+                break
+        for i, e in enumerate(out, len(main) + 1):
+            e.n = i
+        return out
+
+    # ------------------------------------------------------------------ model
+
+    def _phrase(
+        self, question: str, evidence: list[Evidence], on_token: Callable[[str], None] | None, tokens: dict
+    ) -> tuple[ModelReply, str, float | None]:
+        system = load_prompt("answer.system").render(canary=canary())
+        passages = "\n".join(_prompt_passage(e) for e in evidence)
+        user = load_prompt("answer.user").render(passages=passages, question=_neutralise(question))
+        first: float | None = None
+        raw: list[str] = []
+        streamer = FieldStreamer("reponse", on_token) if on_token else None
+        try:
+            gen = self._generator()
+            for delta in gen.stream(
+                [{"role": "system", "content": system}, {"role": "user", "content": user}], max_tokens=MAX_TOKENS, schema=SCHEMA
+            ):
+                if first is None:
+                    first = time.perf_counter()
+                raw.append(delta)
+                if streamer:
+                    streamer.feed(delta)
+            tokens.update(prompt=gen.usage.prompt_tokens, completion=gen.usage.completion_tokens, cached=gen.usage.cached_tokens)
+            name = gen.name
+        except BackendError:
+            return ModelReply(), "indisponible (réponse extractive)", first
+        return parse_reply("".join(raw), len(evidence)), name, first
+
+    # ------------------------------------------------------------------ composition
+
+    def _compose(self, question: str, evidence: list[Evidence], verdict: Verdict | None, reply: ModelReply) -> dict:
+        texts = [e.chunk.text for e in evidence]
+        kept: list[str] = []
+        used: list[int] = []
+        if reply.text and canary() not in reply.text:
+            for s, t in sentence_spans(reply.text):
+                sentence = reply.text[s:t]
+                markers = [int(m) for m in _MARKER.findall(sentence)]
+                bare = _MARKER.sub("", sentence).strip()
+                if not bare or any(m < 1 or m > len(evidence) for m in markers):
+                    markers = [m for m in markers if 1 <= m <= len(evidence)]
+                refs = markers or reply.sources or [1]
+                if support(bare, [texts[r - 1] for r in refs]) < 0.5:
+                    continue
+                if verdict and contradicts(bare, verdict):
+                    continue
+                kept.append(f"{bare} " + "".join(f"[{r}]" for r in refs))
+                used.extend(refs)
+        lines: list[str] = []
+        if verdict:
+            lines.append(verdict.sentence)
+            used.append(verdict.n)
+        if kept:
+            lines.append(" ".join(kept))
+        main = [e for e in evidence if e.role == "main"]
+        cited_main = [e for e in main if e.n in used or e.n == 1]
+        if len(cited_main) < 2 and len(main) > 1 and not reply.sources:
+            cited_main.append(main[1])  # no usable choice from the model: show the two best passages
+        lines.append("Texte applicable :")
+        for e in sorted(cited_main, key=lambda e: e.n):
+            ref, label, page = e.located()
+            lines.append(f"— {label}{_page(page)} : « {e.quote} » [{e.n}]")
+        cited = list(cited_main)
+        for a in (e for e in evidence if e.role == "amendment"):
+            if not any(link == f"{a.chunk.doc_id}:{a.chunk.ref}" for m in cited_main for link in m.chunk.amended_by):
+                continue
+            _, label, page = a.located()
+            lines.append(f"⚠ Disposition modifiée par le {label}{_page(page)} : « {a.quote} » [{a.n}]")
+            dates = _french_dates(a.quote)
+            if dates:
+                lines.append(f"Date(s) applicable(s) depuis cette modification : {', '.join(dates)}.")
+            cited.append(a)
+        text, citations = _renumber("\n".join(lines), cited)
+        return {"answer": text, "abstained": False, "citations": citations, "verdict": verdict.kind if verdict else None}
+
+    def _abstain(self, question: str, result: SearchResult) -> dict:
+        closest = [
+            {"doc_id": h.chunk.doc_id, "ref": h.chunk.ref, "label": h.chunk.label, "page": h.chunk.page}
+            for h in result.hits[:3]
+        ]
+        pointers = "".join(f"\n— {c['label']}{_page(c['page'])}" for c in closest)
+        text = ABSTAIN_TEXT + (" Passages les plus proches, à consulter :" + pointers if closest else "")
+        return {"answer": text, "abstained": True, "citations": [], "closest": closest, "verdict": None}
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 1)
+
+
+def _page(page: int | None) -> str:
+    return f" (p. {page})" if page else ""
+
+
+def _prompt_passage(e: Evidence) -> str:
+    start, end = e.start, e.end
+    if end - start < PROMPT_CHARS:  # give the model a little more context around the quote
+        extra = PROMPT_CHARS - (end - start)
+        start = max(0, start - extra // 3)
+        end = min(len(e.chunk.text), end + extra)
+    body = e.chunk.text[start:end].replace("\n", " ")
+    tag = " (texte modificatif de 2026, en anglais)" if e.role == "amendment" else ""
+    return f"[{e.n}] {e.chunk.label}{tag} : « {body} »"
+
+
+def _neutralise(question: str) -> str:
+    """The question is data: strip control characters and the quote marks that frame it."""
+    q = "".join(ch for ch in question if ch.isprintable() or ch == " ")
+    return q.replace("«", '"').replace("»", '"')[:1000]
+
+
+def _english_terms(question: str) -> set[str]:
+    # Dates and figures are the same in both languages; the amending act is in English.
+    return set(re.findall(r"\d{4}|\d+", question))
+
+
+def _french_dates(text: str) -> list[str]:
+    return list(dict.fromkeys(f"{int(d)} {_MONTHS[m.lower()]} {y}" for d, m, y in _EN_DATE.findall(text)))
+
+
+def _renumber(text: str, cited: list[Evidence]) -> tuple[str, list[dict]]:
+    """Number citations 1..m in order of first appearance; drop markers of uncited passages."""
+    order: list[int] = []
+    for m in _MARKER.finditer(text):
+        k = int(m.group(1))
+        if k not in order and any(e.n == k for e in cited):
+            order.append(k)
+    mapping = {old: new for new, old in enumerate(order, 1)}
+
+    def sub(m: re.Match[str]) -> str:
+        k = int(m.group(1))
+        return f" [{mapping[k]}]" if k in mapping else ""
+
+    text = _MARKER.sub(sub, text)
+    by_n = {e.n: e for e in cited}
+    citations = []
+    for old in order:
+        e = by_n[old]
+        ref, label, page = e.located()
+        citations.append(
+            {
+                "n": mapping[old],
+                "doc_id": e.chunk.doc_id,
+                "ref": ref,
+                "label": label,
+                "page": page,
+                "lang": e.chunk.lang,
+                "quote": e.quote,
+                "url": _url(e.chunk.doc_id, ref),
+                "amended_by": list(e.chunk.amended_by),
+            }
+        )
+    return text, citations

@@ -1,0 +1,75 @@
+"""LLM backends behind one narrow protocol.
+
+    Generator.stream(messages, *, max_tokens, schema=None, stop=None) -> Iterator[str]
+
+Implementations: `llama_cpp.LlamaCppGenerator` (local GGUF, the default),
+`openai_http.OpenAIHTTPGenerator` (llama.cpp server, vLLM… on a departmental GPU
+server), `fake.ScriptedGenerator` (unit tests). `make_generator` picks one from settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+Message = dict[str, str]
+
+
+@dataclass
+class Usage:
+    """Figures of the last call (filled by the backend as the stream is consumed)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens reused from the KV cache (prefix)
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+class Generator(Protocol):
+    name: str
+    usage: Usage
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int,
+        schema: dict | None = None,
+        stop: Sequence[str] | None = None,
+    ) -> Iterator[str]: ...
+
+
+def make_generator(settings: object) -> Generator:
+    kind = str(getattr(settings, "llm", "llm-1.5b"))
+    if kind == "fake":
+        from assistant.backends.fake import ScriptedGenerator
+
+        return ScriptedGenerator()
+    if kind == "openai":
+        from assistant.backends.openai_http import OpenAIHTTPGenerator
+
+        return OpenAIHTTPGenerator(
+            base_url=settings.llm_url,  # type: ignore[attr-defined]
+            model=settings.llm_model_name or "default",  # type: ignore[attr-defined]
+        )
+    from pathlib import Path
+
+    from assistant.backends.llama_cpp import LlamaCppGenerator
+    from assistant.models import SPECS, model_path
+
+    if kind.endswith(".gguf"):
+        path, name = Path(kind).expanduser(), Path(kind).name
+        if not path.is_file():
+            from assistant.errors import ModelError
+
+            raise ModelError(f"Fichier GGUF introuvable : {path}. Corrigez ASSISTANT_LLM.")
+    else:
+        path = model_path(kind, settings.models_path)  # type: ignore[attr-defined]
+        name = SPECS[kind].target.removesuffix(".gguf")
+    return LlamaCppGenerator(
+        path,
+        name=name,
+        n_threads=settings.threads,  # type: ignore[attr-defined]
+        n_ctx=settings.n_ctx,  # type: ignore[attr-defined]
+    )
