@@ -286,11 +286,11 @@ class Answerer:
         first: float | None = None
         raw: list[str] = []
         streamer = FieldStreamer("reponse", on_token) if on_token else None
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        self.last_messages = messages  # kept for the overhead benchmark
         try:
             gen = self._generator()
-            for delta in gen.stream(
-                [{"role": "system", "content": system}, {"role": "user", "content": user}], max_tokens=MAX_TOKENS, schema=SCHEMA
-            ):
+            for delta in gen.stream(messages, max_tokens=MAX_TOKENS, schema=SCHEMA):
                 if first is None:
                     first = time.perf_counter()
                 raw.append(delta)

@@ -27,7 +27,7 @@ from assistant.corpus import Document, document_hash, load_manifest, load_units
 from assistant.embed import Embedder
 from assistant.errors import IndexError_
 from assistant.lexical import BM25Index
-from assistant.units import Chunk, Span
+from assistant.units import Chunk, Span, Unit
 
 INDEX_FORMAT = 1
 KEEP_GENERATIONS = 2
@@ -92,6 +92,7 @@ def build_index(
     only: Sequence[str] | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
     bar: Callable[[int], Callable[[int], None]] | None = None,
+    unit_filter: Callable[[Unit], bool] | None = None,
 ) -> BuildReport:
     """Parse, chunk, embed (with cache) and write a new generation; switch to it atomically."""
     import faiss
@@ -100,7 +101,7 @@ def build_index(
     docs = [d for d in load_manifest(manifest_path) if (d.doc_id in only if only else d.index)]
     if not docs:
         raise IndexError_("Aucun document à indexer : vérifiez corpus/sources.toml (champ index) ou l'option --doc.")
-    key = inputs_hash(docs, corpus_dir, embedder_name)
+    key = inputs_hash(docs, corpus_dir, embedder_name) + ("-slice" if unit_filter else "")
     current = current_generation(index_dir)
     if current and not force:
         man = _read_manifest(index_dir / current)
@@ -113,6 +114,8 @@ def build_index(
     for doc in docs:
         progress(f"Analyse de « {doc.doc_id} » ({doc.file})…")
         units = load_units(doc, corpus_dir, cache_dir)
+        if unit_filter is not None:  # a slice of the corpus (tests, demos)
+            units = [u for u in units if unit_filter(u)]
         doc_chunks = chunk_units(units, version=doc.version)
         chunks.extend(doc_chunks)
         doc_meta.append(

@@ -1,0 +1,92 @@
+"""End to end with the real EmbeddingGemma and the real Qwen GGUF on a corpus slice.
+
+Marked `model` (needs the verified weights: `assistant models fetch`). Every socket
+to a non-loopback address is refused during indexing and answering: the assistant
+must work, and did not try to reach any network.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.errors import ModelError
+
+from .netguard import OutboundAttempt, loopback_only
+
+pytestmark = pytest.mark.model
+
+SLICE = re.compile(r"^(art-(4|5|26|27|50|99|113)(-|$)|annex-iii(-|$)|defi-6|art-1-(5|40)(-|$))")
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory, corpus):
+    from assistant.embed import make_embedder
+    from assistant.index import build_index, load_index
+    from assistant.service import Service
+
+    settings = Settings.load(embedder="embeddinggemma", llm="llm-1.5b", corpus_dir=str(corpus))
+    index_dir = tmp_path_factory.mktemp("e2e-index")
+    with loopback_only() as attempts:
+        try:
+            embedder = make_embedder(settings)
+        except ModelError as exc:
+            pytest.skip(f"modèle absent : {exc}")
+        build_index(
+            manifest_path=PROJECT_ROOT / "corpus" / "sources.toml",
+            corpus_dir=corpus,
+            index_dir=index_dir,
+            embedder_factory=lambda: embedder,
+            embedder_name=embedder.name,
+            unit_filter=lambda u: bool(SLICE.match(u.ref)),
+        )
+        svc = Service(settings, embedder=embedder, index=load_index(index_dir))
+        svc.generator  # noqa: B018 - load the GGUF under the guard too
+    assert attempts == []
+    return svc
+
+
+@pytest.mark.parametrize(
+    ("question", "ref", "needles"),
+    [
+        ("Quelle amende risque-t-on pour une pratique d'IA interdite ?", "art-99-3", ["35 000 000"]),
+        ("Le Département peut-il utiliser la notation sociale pour attribuer des aides ?", "art-5-1-c", ["interdit"]),
+        ("Un outil qui évalue l'éligibilité aux aides sociales est-il à haut risque ?", "annex-iii-5", ["haut risque"]),
+        ("Qui doit informer les personnes qu'elles interagissent avec un système d'IA ?", "art-50-1", ["interagi"]),
+    ],
+)
+def test_real_answers_cite_the_right_provision(e2e, question, ref, needles):
+    with loopback_only() as attempts:
+        out = e2e.ask(question)
+    assert attempts == []
+    assert not out["abstained"], out["answer"]
+    assert out["ai_generated"] is True
+    refs = [c["ref"] for c in out["citations"] if c["doc_id"] == "ai-act"]
+    assert any(r == ref or r.startswith(ref + "-") for r in refs), (refs, out["answer"])
+    for needle in needles:
+        assert needle in out["answer"].lower() or needle in out["answer"], out["answer"]
+    for c in out["citations"]:
+        assert c["quote"] and c["quote"] in "\n".join(x.text for x in e2e.index.chunks if x.doc_id == c["doc_id"])
+    assert out["model"]["llm"].startswith("qwen2.5-coder-1.5b")
+    assert out["energy"]["wh"] > 0
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Quel temps fera-t-il demain à Marseille ?", "Comment réinitialiser mon mot de passe Outlook ?"],
+)
+def test_real_abstention_out_of_corpus(e2e, question):
+    with loopback_only():
+        out = e2e.ask(question)
+    assert out["abstained"] is True, out["answer"]
+    assert out["citations"] == []
+
+
+def test_guard_really_refuses_outbound_connections():
+    import socket
+
+    with loopback_only() as attempts, pytest.raises(OutboundAttempt):
+        socket.create_connection(("192.0.2.10", 443), timeout=1)
+    assert attempts
