@@ -6,10 +6,18 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= $(HOME)/.local/share/assistant-ia
-WHEELS := $(DATA_DIR)/wheels
 LLAMA_VERSION := 0.3.36
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
+# llama.cpp is built for this CPU's vector units. AVX-512 (with VNNI/VBMI/BF16) prompt
+# processing measured +50% over AVX2 here; AMX is left off (a -march=native build with
+# AMX crashed with a general protection fault on this machine). The wheel is cached per
+# flavour so a different CPU never gets instructions it lacks.
+CPU_FLAGS := $(shell cat /proc/cpuinfo 2>/dev/null | grep -m1 '^flags')
+HAS_AVX512 := $(and $(findstring avx512f,$(CPU_FLAGS)),$(findstring avx512_vnni,$(CPU_FLAGS)),$(findstring avx512_vbmi,$(CPU_FLAGS)),$(findstring avx512_bf16,$(CPU_FLAGS)),$(findstring avx_vnni,$(CPU_FLAGS)))
+LLAMA_FLAVOUR := $(if $(HAS_AVX512),avx512,avx2)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	$(if $(HAS_AVX512),-DGGML_AVX512=ON -DGGML_AVX512_VBMI=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_BF16=ON -DGGML_AVX_VNNI=ON)
+WHEELS := $(DATA_DIR)/wheels/$(LLAMA_FLAVOUR)
+STAMP := $(VENV)/.installed-$(shell (cat requirements.lock pyproject.toml; echo $(LLAMA_FLAVOUR)) 2>/dev/null | sha256sum | cut -c1-12)
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
@@ -32,10 +40,10 @@ $(STAMP): requirements.lock pyproject.toml
 	@# llama-cpp-python compiles from source (~6 min on 2 cores): build once, cache the wheel
 	@mkdir -p $(WHEELS)
 	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
-		echo "Compilation de llama-cpp-python $(LLAMA_VERSION) (une seule fois, ~6 min)…"; \
-		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-deps -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION); \
+		echo "Compilation de llama-cpp-python $(LLAMA_VERSION) ($(LLAMA_FLAVOUR), une seule fois, ~7 min)…"; \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip wheel -q --no-deps --no-cache-dir -w $(WHEELS) llama-cpp-python==$(LLAMA_VERSION); \
 	fi
-	$(BIN)/pip install -q --no-deps $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
+	$(BIN)/pip install -q --no-deps --force-reinstall $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl
 	$(BIN)/pip install -q --no-deps -e .
 	@rm -f $(VENV)/.installed-*
 	@touch $@

@@ -51,7 +51,8 @@ def calibration(embedder_name: str) -> tuple[float, float]:
     return CALIBRATION["embeddinggemma"]
 MAX_MAIN = 3
 MAX_AMEND = 2
-QUOTE_CHARS = 450
+MIN_CITED = 3
+QUOTE_CHARS = 800
 PROMPT_CHARS = 520
 MAX_TOKENS = 160
 SCHEMA = {
@@ -330,8 +331,11 @@ class Answerer:
             lines.append(" ".join(kept))
         main = [e for e in evidence if e.role == "main"]
         cited_main = [e for e in main if e.n in used or e.n == 1]
-        if len(cited_main) < 2 and len(main) > 1 and not reply.sources:
-            cited_main.append(main[1])  # no usable choice from the model: show the two best passages
+        for extra in main[1:]:
+            if len(cited_main) >= MIN_CITED:
+                break
+            if extra not in cited_main:
+                cited_main.append(extra)  # show at least the MIN_CITED best passages
         lines.append("Texte applicable :")
         for e in sorted(cited_main, key=lambda e: e.n):
             ref, label, page = e.located()
