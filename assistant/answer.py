@@ -53,13 +53,14 @@ MAX_MAIN = 3
 MAX_AMEND = 2
 MIN_CITED = 3
 QUOTE_CHARS = 800
-PROMPT_CHARS = 520
-MAX_TOKENS = 160
+PROMPT_CHARS = 420
+MAX_TOKENS = 110
+MAX_PROMPT_PASSAGES = 4
 SCHEMA = {
     "type": "object",
     "properties": {
         "trouve": {"type": "boolean"},
-        "reponse": {"type": "string", "maxLength": 600},
+        "reponse": {"type": "string", "maxLength": 260},
         "sources": {"type": "array", "items": {"type": "integer"}, "maxItems": 4},
     },
     "required": ["trouve", "reponse", "sources"],
@@ -282,7 +283,8 @@ class Answerer:
         self, question: str, evidence: list[Evidence], on_token: Callable[[str], None] | None, tokens: dict
     ) -> tuple[ModelReply, str, float | None]:
         system = load_prompt("answer.system").render(canary=canary())
-        passages = "\n".join(_prompt_passage(e) for e in evidence)
+        qterms = terms(expand(question)) | _english_terms(question)
+        passages = "\n".join(_prompt_passage(e, qterms) for e in evidence[:MAX_PROMPT_PASSAGES])
         user = load_prompt("answer.user").render(passages=passages, question=_neutralise(question))
         first: float | None = None
         raw: list[str] = []
@@ -374,12 +376,9 @@ def _page(page: int | None) -> str:
     return f" (p. {page})" if page else ""
 
 
-def _prompt_passage(e: Evidence) -> str:
-    start, end = e.start, e.end
-    if end - start < PROMPT_CHARS:  # give the model a little more context around the quote
-        extra = PROMPT_CHARS - (end - start)
-        start = max(0, start - extra // 3)
-        end = min(len(e.chunk.text), end + extra)
+def _prompt_passage(e: Evidence, qterms: set[str]) -> str:
+    """The passage as the model sees it: only its most relevant sentences (short prompt, fast first token)."""
+    start, end = best_window(e.chunk.text, qterms, PROMPT_CHARS)
     body = e.chunk.text[start:end].replace("\n", " ")
     tag = " (texte modificatif de 2026, en anglais)" if e.role == "amendment" else ""
     return f"[{e.n}] {e.chunk.label}{tag} : « {body} »"

@@ -26,7 +26,7 @@ W_BM25 = 1.0
 W_LOOKUP = 1.0
 W_TOPIC = 0.8
 NAMED_SLOTS = 3
-TOPIC_SLOTS = 2
+TOPIC_SLOTS = 1
 RECITAL_FACTOR = 0.6
 
 
@@ -134,10 +134,9 @@ class Retriever:
             named_mask |= mask
             fused += W_LOOKUP * _rrf(_top_only(np.where(mask, base, -np.inf), NAMED_SLOTS))
         for topic in topics(query):
-            mask = np.zeros(n, dtype=bool)
-            for doc_id, ref in topic.targets:
-                mask |= np.array([c.doc_id == doc_id and (not ref or c.ref == ref or c.ref.startswith(ref + "-")) for c in chunks])
-            fused += W_TOPIC * _rrf(_top_only(np.where(mask & allowed, base, -np.inf), TOPIC_SLOTS))
+            for doc_id, ref in topic.targets:  # each target provision gets its own bounded slot
+                mask = np.array([c.doc_id == doc_id and (not ref or c.ref == ref or c.ref.startswith(ref + "-")) for c in chunks])
+                fused += W_TOPIC * _rrf(_top_only(np.where(mask & allowed, base, -np.inf), TOPIC_SLOTS))
         fused = np.where(self._recital, fused * RECITAL_FACTOR, fused)
         fused = np.where(allowed, fused, -np.inf)
         order = np.argsort(-fused, kind="stable")[:k]

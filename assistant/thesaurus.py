@@ -84,6 +84,18 @@ EXPANSIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"autorite publique|collectivite|departement", "organismes de droit public déployeurs"),
         (r"enregistr|base de donnees de l'ue", "enregistrement base de données de l'UE article 71"),
         (r"analyse d'impact (sur|relative aux) droits fondamentaux|\bfria\b", "analyse d'impact droits fondamentaux article 27"),
+        # French -> English words of the amending act (Regulation 2026/1744 exists only in English)
+        (r"maitrise de l'ia|culture de l'ia", "AI literacy"),
+        (r"intime|sexuellement explicite|nudit", "intimate parts sexually explicit non-consensual"),
+        (r"pedopornograph|abus sexuels? (sur|d')enfants", "child sexual abuse material"),
+        (r"bac(s)? a sable", "regulatory sandbox"),
+        (r"donnees sensibles|categories particulieres", "special categories of personal data bias detection"),
+        (r"\bpme\b|petites et moyennes", "SMEs SMCs small mid-cap"),
+        (r"gestion de la qualite", "quality management system"),
+        (r"documentation technique", "technical documentation"),
+        (r"bureau de l'ia", "AI Office"),
+        (r"entree en vigueur|entre en vigueur", "entry into force"),
+        (r"repouss|report|nouvelle date|date limite", "shall apply from"),
     )
 )
 
