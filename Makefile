@@ -21,7 +21,7 @@ STAMP := $(VENV)/.installed-$(shell (cat requirements.lock pyproject.toml; echo 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install models index test test-fast eval bench lint serve clean-index
+.PHONY: run install models index test test-fast test-browser eval bench lint serve clean-index
 
 run: install models index
 	$(BIN)/assistant serve
@@ -55,7 +55,13 @@ index: install models
 	$(BIN)/assistant index build
 
 test: install models
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"
+
+# Browser tests: Debian's Chromium driven by playwright-python (no browser download).
+test-browser: install
+	@command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium)
+	$(BIN)/pip install -q playwright==1.65.2 greenlet==3.5.6
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not model and not slow"

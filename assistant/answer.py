@@ -245,7 +245,7 @@ class Answerer:
             if key in seen:
                 continue
             seen.add(key)
-            start, end = best_window(h.chunk.text, qterms, QUOTE_CHARS)
+            start, end = quote_window(h.chunk, qterms)
             chosen.append(Evidence(len(chosen) + 1, h.chunk, start, end, "main", h.dense))
             if len(chosen) == MAX_MAIN:
                 break
@@ -268,7 +268,7 @@ class Answerer:
                 if chunk is None:
                     continue
                 present.add((doc_id, ref))
-                start, end = best_window(chunk.text, qterms | _english_terms(question), QUOTE_CHARS)
+                start, end = quote_window(chunk, qterms | _english_terms(question))
                 out.append(Evidence(0, chunk, start, end, "amendment"))
                 break  # one amending provision per cited provision
             if len(out) == MAX_AMEND:
@@ -319,7 +319,7 @@ class Answerer:
                 if not bare or any(m < 1 or m > len(evidence) for m in markers):
                     markers = [m for m in markers if 1 <= m <= len(evidence)]
                 refs = markers or reply.sources or [1]
-                if support(bare, [texts[r - 1] for r in refs]) < 0.5:
+                if support(bare, [texts[r - 1] for r in refs]) < 0.5 or _circular(bare, question):
                     continue
                 if verdict and contradicts(bare, verdict):
                     continue
@@ -343,15 +343,23 @@ class Answerer:
             ref, label, page = e.located()
             lines.append(f"— {label}{_page(page)} : « {e.quote} » [{e.n}]")
         cited = list(cited_main)
-        for a in (e for e in evidence if e.role == "amendment"):
-            if not any(link == f"{a.chunk.doc_id}:{a.chunk.ref}" for m in cited_main for link in m.chunk.amended_by):
-                continue
-            _, label, page = a.located()
-            lines.append(f"⚠ Disposition modifiée par le {label}{_page(page)} : « {a.quote} » [{a.n}]")
-            dates = _french_dates(a.quote)
-            if dates:
-                lines.append(f"Date(s) applicable(s) depuis cette modification : {', '.join(dates)}.")
-            cited.append(a)
+        by_key = {f"{e.chunk.doc_id}:{e.chunk.ref}": e for e in evidence}
+        for m in sorted(cited_main, key=lambda e: e.n):
+            for link in m.chunk.amended_by:
+                a = by_key.get(link)
+                if a is None:
+                    continue
+                _, label, page = a.located()
+                _, m_label, _ = m.located()
+                if a in cited:  # already quoted above: point to it
+                    lines.append(f"⚠ {m_label} a été modifié par le {label} [{a.n}] : c'est la version modifiée qui s'applique.")
+                else:
+                    lines.append(f"⚠ Disposition modifiée par le {label}{_page(page)} : « {a.quote} » [{a.n}]")
+                    cited.append(a)
+                dates = _french_dates(a.quote)
+                if dates:
+                    lines.append(f"Date(s) applicable(s) depuis cette modification : {', '.join(dates)}.")
+                break
         text, citations = _renumber("\n".join(lines), cited)
         return {"answer": text, "abstained": False, "citations": citations, "verdict": verdict.kind if verdict else None}
 
@@ -382,6 +390,28 @@ def _prompt_passage(e: Evidence, qterms: set[str]) -> str:
     body = e.chunk.text[start:end].replace("\n", " ")
     tag = " (texte modificatif de 2026, en anglais)" if e.role == "amendment" else ""
     return f"[{e.n}] {e.chunk.label}{tag} : « {body} »"
+
+
+def quote_window(chunk: Chunk, qterms: set[str]) -> tuple[int, int]:
+    """What to quote from a passage: all of it when it is short, else its most relevant
+    sentences, never the lead-in alone (a point must be quoted with its own words)."""
+    text = chunk.text
+    if len(text) <= QUOTE_CHARS:
+        return 0, len(text)
+    start, end = best_window(text, qterms, QUOTE_CHARS)
+    own = next((sp for sp in chunk.spans if sp.ref == chunk.ref), None)
+    if own is not None and (end <= own.start or start >= own.end):
+        start, end = best_window(text[own.start : own.end], qterms, QUOTE_CHARS)
+        start, end = start + own.start, end + own.start
+    return start, end
+
+
+def _circular(sentence: str, question: str) -> bool:
+    """A sentence that only restates the question (LESSONS.md, 6) is no answer."""
+    if sentence.rstrip().endswith("?"):
+        return True
+    new = terms(sentence) - terms(question)
+    return len(new) < 2
 
 
 def _neutralise(question: str) -> str:
