@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from assistant.units import Chunk, Span, Unit
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 MAX_CHARS = 1500
 LEAD_IN_MAX = 320
 _FOLDED_KINDS = {"subpoint", "amending-subpoint-item"}

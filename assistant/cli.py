@@ -192,23 +192,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import ipaddress
-
     import uvicorn
 
-    from assistant.api import create_app
+    from assistant.cli_service import service_app
 
-    try:
-        loopback = ipaddress.ip_address(args.host).is_loopback
-    except ValueError:
-        loopback = args.host == "localhost"
-    if not loopback and not os.environ.get("ASSISTANT_ALLOW_OPEN"):
-        raise AssistantError(
-            f"Refus d'écouter sur {args.host} sans clés d'API : les clés et rôles arrivent avec le service complet. "
-            "Utilisez --host 127.0.0.1 (défaut)."
-        )
-    print(f"Assistant en écoute sur http://{args.host}:{args.port} (API : /docs, santé : /health)", file=sys.stderr)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="warning")
+    app = service_app(settings, args.host, with_ui=not args.no_ui)  # refuses a non-loopback host without keys
+    ui = "" if args.no_ui else f", interface : http://{args.host}:{args.port}/ui"
+    print(f"Assistant en écoute sur http://{args.host}:{args.port} (santé : /health, API : /openapi.json{ui})", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -268,10 +259,15 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("serve", help="démarrer l'API (et l'interface)")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=8000)
+    v.add_argument("--no-ui", action="store_true", help="API seule, sans l'interface web")
     v.set_defaults(func=cmd_serve)
 
     c = sub.add_parser("config", help="afficher les réglages")
     c.set_defaults(func=cmd_config)
+
+    from assistant.cli_service import add_commands
+
+    add_commands(sub)
     return p
 
 

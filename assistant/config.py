@@ -44,6 +44,11 @@ class Settings:
     llm_model_name: str = _setting("", "Nom du modèle côté serveur OpenAI-compatible.")  # type: ignore[assignment]
     threads: int = _setting(lambda: min(os.cpu_count() or 2, 4), "Fils de calcul pour le LLM et les plongements.")  # type: ignore[assignment]
     n_ctx: int = _setting(4096, "Taille du contexte du LLM (jetons).")  # type: ignore[assignment]
+    var_dir: str = _setting(lambda: str(PROJECT_ROOT / "var"), "Données du service : clés, audit (hors git).")  # type: ignore[assignment]
+    keys_path: str = _setting("", "Fichier des clés d'API (défaut : <var_dir>/keys.json).")  # type: ignore[assignment]
+    audit_path: str = _setting("", "Base SQLite du journal d'audit (défaut : <var_dir>/audit.sqlite3).")  # type: ignore[assignment]
+    audit_retention_days: int = _setting(365, "Durée de conservation du journal d'audit et des avis (jours).")  # type: ignore[assignment]
+    rate_per_minute: int = _setting(30, "Requêtes par minute et par clé d'API (seau à jetons).")  # type: ignore[assignment]
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:
@@ -78,6 +83,18 @@ class Settings:
     @property
     def models_path(self) -> Path:
         return Path(self.models_dir).expanduser()
+
+    @property
+    def var_path(self) -> Path:
+        return Path(self.var_dir).expanduser()
+
+    @property
+    def keys_file(self) -> Path:
+        return Path(self.keys_path).expanduser() if self.keys_path else self.var_path / "keys.json"
+
+    @property
+    def audit_file(self) -> Path:
+        return Path(self.audit_path).expanduser() if self.audit_path else self.var_path / "audit.sqlite3"
 
 
 def _coerce(name: str, typ: object, raw: object) -> object:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import cached_property
+from pathlib import Path
 
 from assistant.answer import Answerer
 from assistant.backends import Generator, make_generator
 from assistant.config import Settings
-from assistant.errors import InputError
 from assistant.embed import Embedder, make_embedder
+from assistant.errors import InputError
 from assistant.index import Index, load_index
 from assistant.retrieve import Hit, Retriever, SearchResult
-
 
 MAX_QUESTION_CHARS = 2000
 
@@ -33,6 +34,7 @@ class Service:
         self._index = index
         self._generator = generator
         self._lock = threading.Lock()
+        self._sources: dict[str, dict] | None = None
 
     @property
     def index(self) -> Index:
@@ -71,7 +73,9 @@ class Service:
             raise InputError(f"La question dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
         return self.answerer.ask(question, on_token=on_token)
 
-    def retrieve(self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None) -> SearchResult:
+    def retrieve(
+        self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None
+    ) -> SearchResult:
         return self.retriever.search(query, k, docs=docs, lang=lang)
 
     def search(self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None) -> dict:
@@ -82,6 +86,91 @@ class Service:
             "results": [hit_json(h, rank) for rank, h in enumerate(res.hits, 1)],
             "timings": {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 1)},
         }
+
+    # ------------------------------------------------------------------ documents
+
+    def documents(self) -> list[dict]:
+        """Indexed documents (index manifest, completed from corpus/sources.toml for older indexes)."""
+        return [self._doc_meta(d) for d in self.index.manifest.get("documents", [])]
+
+    def _doc_meta(self, d: dict) -> dict:
+        meta = dict(self._source_meta().get(d.get("doc_id", ""), {}))
+        meta.update({k: v for k, v in d.items() if v not in (None, "")})
+        return {k: meta.get(k) for k in DOC_FIELDS}
+
+    def _source_meta(self) -> dict[str, dict]:
+        if self._sources is None:
+            from assistant.corpus import load_manifest
+            from assistant.errors import CorpusError
+
+            try:
+                docs = load_manifest(Path(self.settings.manifest))
+            except CorpusError:
+                docs = []
+            self._sources = {
+                d.doc_id: {"doc_id": d.doc_id, "title": d.title, "short": d.short, "lang": d.lang, "version": d.version,
+                           "date": d.date, "url": d.url}
+                for d in docs
+            }  # fmt: skip
+        return self._sources
+
+    def unit(self, doc_id: str, ref: str) -> dict | None:
+        """The exact source passage of a ref: a chunk ref (split chunks joined) or a finer span inside a chunk."""
+        chunks = [c for c in self.index.chunks if c.doc_id == doc_id and c.ref == ref]
+        if chunks:
+            first = chunks[0]
+            text = "\n\n".join(c.text for c in chunks)
+            label, page, title = first.label, first.page, first.title
+            amended = tuple(dict.fromkeys(a for c in chunks for a in c.amended_by))
+            lang, version, kind = first.lang, first.version, first.kind
+        else:
+            found = next(
+                ((c, s) for c in self.index.chunks if c.doc_id == doc_id for s in c.spans if s.ref == ref), None
+            )
+            if found is None:
+                return None
+            c, s = found
+            text = c.text[s.start : s.end]
+            label, page, title = s.label, s.page if s.page is not None else c.page, c.title
+            amended = c.amended_by
+            lang, version, kind = c.lang, c.version, "span"
+        doc = next((d for d in self.documents() if d["doc_id"] == doc_id), None) or {}
+        return {
+            "doc_id": doc_id,
+            "ref": ref,
+            "label": label,
+            "title": title,
+            "kind": kind,
+            "page": page,
+            "lang": lang,
+            "version": version,
+            "text": text,
+            "url": official_url(doc.get("url"), ref),
+            "document": doc.get("short") or doc.get("title") or doc_id,
+            "amended_by": [
+                {"doc_id": a.split(":", 1)[0], "ref": a.split(":", 1)[-1], "label": self._label(a)} for a in amended
+            ],
+        }
+
+    def _label(self, link: str) -> str:
+        doc_id, _, ref = link.partition(":")
+        c = self.index.chunk_by_key(doc_id, ref)
+        return c.label if c else link
+
+
+DOC_FIELDS = ("doc_id", "title", "short", "lang", "version", "date", "url", "chunks")
+_ANCHOR = re.compile(r"^(art|recital|annex)-([0-9a-z]+)")
+
+
+def official_url(base: str | None, ref: str) -> str | None:
+    """Official link of a provision: the document URL with the EUR-Lex anchor (#art_5, #rct_27, #anx_III)."""
+    if not base:
+        return None
+    m = _ANCHOR.match(ref)
+    if not m or "eur-lex.europa.eu" not in base:
+        return base
+    kind, num = m.groups()
+    return base + "#" + {"art": f"art_{num}", "recital": f"rct_{num}", "annex": f"anx_{num.upper()}"}[kind]
 
 
 def hit_json(h: Hit, rank: int) -> dict:

@@ -1,0 +1,153 @@
+"""API keys (stored hashed, roles, revocation), the listen guard, the rate limiter and the service CLI."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import stat
+
+import pytest
+
+from assistant.cli_service import add_commands
+from assistant.config import Settings
+from assistant.errors import AssistantError, InputError
+from assistant.keys import PREFIX, KeyStore, assert_can_listen, is_loopback, role_allows
+from assistant.ratelimit import RateLimiter
+
+
+@pytest.fixture()
+def store(tmp_path):
+    return KeyStore(tmp_path / "var" / "keys.json")
+
+
+def test_create_shows_key_once_and_stores_only_its_hash(store):
+    record, raw = store.create("agent", "Service des routes")
+    assert raw.startswith(PREFIX) and len(raw) > len(PREFIX) + 40
+    text = store.path.read_text(encoding="utf-8")
+    assert raw not in text and raw[len(PREFIX) :] not in text
+    assert hashlib.sha256(raw.encode()).hexdigest() in text
+    data = json.loads(text)["keys"][0]
+    assert set(data) == {"id", "role", "label", "created", "sha256", "revoked"}
+    assert data["role"] == "agent" and data["label"] == "Service des routes" and data["revoked"] is None
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert "sha256" not in record.public()
+
+
+def test_authenticate_and_revoke(store):
+    agent, raw_agent = store.create("agent")
+    _admin, raw_admin = store.create("admin", "DSI")
+    assert store.authenticate(raw_agent).id == agent.id
+    assert store.authenticate(raw_admin).role == "admin"
+    assert store.authenticate(raw_agent + "x") is None
+    assert store.authenticate("") is None and store.authenticate(None) is None
+    revoked = store.revoke(agent.id)
+    assert revoked.revoked and not revoked.active
+    assert store.authenticate(raw_agent) is None
+    assert store.authenticate(raw_admin) is not None
+    assert store.exists() and store.has_active()
+
+
+def test_revocation_seen_by_another_reader(store):
+    reader = KeyStore(store.path)  # e.g. the running server, while the CLI revokes
+    key, raw = store.create("trainer")
+    assert reader.authenticate(raw) is not None
+    store.revoke(key.id)
+    assert reader.authenticate(raw) is None
+
+
+def test_bad_role_and_unknown_id(store):
+    with pytest.raises(InputError, match="Rôle inconnu"):
+        store.create("root")
+    with pytest.raises(InputError, match="assistant keys list"):
+        store.revoke("nope")
+
+
+def test_role_ladder():
+    assert role_allows("admin", "admin") and role_allows("admin", "trainer") and role_allows("admin", "agent")
+    assert role_allows("trainer", "agent") and role_allows("trainer", "trainer") and not role_allows("trainer", "admin")
+    assert role_allows("agent", "agent") and not role_allows("agent", "trainer") and not role_allows("agent", "admin")
+    assert not role_allows("stranger", "agent")
+
+
+@pytest.mark.parametrize(
+    ("host", "loop"),
+    [("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("[::1]", True), ("localhost", True),
+     ("0.0.0.0", False), ("192.168.1.10", False), ("::", False), ("intranet.cd13.fr", False), ("", False), (None, False)],
+)  # fmt: skip
+def test_is_loopback(host, loop):
+    assert is_loopback(host) is loop
+
+
+def test_assert_can_listen(store):
+    assert_can_listen("127.0.0.1", store)  # local without keys: fine
+    with pytest.raises(AssistantError, match="assistant keys create --role admin"):
+        assert_can_listen("0.0.0.0", store)
+    key, _ = store.create("admin")
+    assert_can_listen("0.0.0.0", store)
+    store.revoke(key.id)
+    with pytest.raises(AssistantError, match="aucune clé d'API active"):
+        assert_can_listen("10.0.0.5", store)
+
+
+def test_corrupt_key_file_is_a_clear_error(store):
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text("{pas du json", encoding="utf-8")
+    with pytest.raises(AssistantError, match="illisible"):
+        store.records()
+
+
+def test_token_bucket():
+    now = [1000.0]
+    rl = RateLimiter(3, clock=lambda: now[0])
+    assert [rl.take("k") for _ in range(3)] == [0.0, 0.0, 0.0]
+    wait = rl.take("k")
+    assert wait == pytest.approx(20.0)  # 3 per minute: one token every 20 s
+    assert RateLimiter.retry_after(wait) == 20
+    assert rl.take("other") == 0.0  # buckets are per key
+    now[0] += 20.0
+    assert rl.take("k") == 0.0
+    assert rl.take("k") > 0
+    assert RateLimiter.retry_after(0.01) == 1
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def _run(argv, settings, capsys):
+    p = argparse.ArgumentParser(prog="assistant")
+    sub = p.add_subparsers(dest="command", required=True)
+    add_commands(sub)
+    args = p.parse_args(argv)
+    code = args.func(args, settings)
+    return code, capsys.readouterr().out
+
+
+def test_cli_keys_and_audit(tmp_path, capsys):
+    settings = Settings.load(var_dir=str(tmp_path / "var"))
+    code, out = _run(["keys", "create", "--role", "admin", "--label", "DSI", "--json"], settings, capsys)
+    created = json.loads(out)
+    assert code == 0 and created["role"] == "admin" and created["key"].startswith(PREFIX)
+    assert created["key"] not in settings.keys_file.read_text(encoding="utf-8")
+    code, out = _run(["keys", "create", "--label", "Accueil"], settings, capsys)
+    assert "ne sera plus jamais affichée" in out and "agent" in out
+    code, out = _run(["keys", "list"], settings, capsys)
+    assert created["id"] in out and "DSI" in out and created["key"] not in out
+    code, out = _run(["keys", "revoke", created["id"]], settings, capsys)
+    assert code == 0 and "révoquée" in out
+    listed = json.loads(_run(["keys", "list", "--json"], settings, capsys)[1])
+    assert [k["revoked"] is not None for k in listed["keys"]] == [True, False]
+
+    from assistant.audit import AuditLog
+
+    log = AuditLog.from_settings(settings)
+    log.record(user="local", endpoint="POST /v1/ask", status=200, question="Mme Martin, 06 12 34 56 78 : article 5 ?")
+    log.close()
+    code, out = _run(["audit", "verify"], settings, capsys)
+    assert code == 0 and "intègre" in out
+    code, out = _run(["audit", "show", "--limit", "5"], settings, capsys)
+    assert "Mme [NOM], [TÉLÉPHONE] : article 5 ?" in out and "06 12" not in out
+    code, out = _run(["audit", "purge", "--older-than-days", "30", "--json"], settings, capsys)
+    assert code == 0 and json.loads(out)["deleted"] == 0
+    code, out = _run(["audit", "verify", "--json"], settings, capsys)
+    assert json.loads(out)["ok"] is True
