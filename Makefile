@@ -21,7 +21,7 @@ STAMP := $(VENV)/.installed-$(shell (cat requirements.lock pyproject.toml; echo 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install models index test test-fast test-browser eval bench lint serve clean-index
+.PHONY: run install models index test test-fast test-browser eval eval-benchmark eval-compare bench lint serve clean-index
 
 run: install models index
 	$(BIN)/assistant serve
@@ -66,11 +66,19 @@ test-browser: install
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not model and not slow"
 
+EVAL_OUT ?= eval/runs/dev-$(shell date +%Y%m%d)
 eval: install models index
-	$(BIN)/assistant eval retrieval --questions eval/questions.jsonl --out eval/runs/retrieval-latest
+	$(BIN)/assistant eval run --questions eval/questions.jsonl --questions eval/scenarios.jsonl --out $(EVAL_OUT) --with-retrieval --resume
 
-bench: install models
+eval-benchmark: install models index
+	$(BIN)/assistant eval benchmark --out eval/runs/benchmark-$(shell date +%Y%m%d) --resume
+
+eval-compare:
+	$(BIN)/assistant eval compare $(A) $(B)
+
+bench: install models index
 	$(BIN)/python bench/bench_index.py
+	$(BIN)/python bench/bench_answer.py 20
 
 lint: install
 	$(BIN)/ruff check assistant tests bench

@@ -25,7 +25,7 @@ from assistant.energy import EnergyMeter
 from assistant.errors import BackendError
 from assistant.prompts import canary, load_prompt
 from assistant.retrieve import SearchResult
-from assistant.textnorm import clean_ws
+from assistant.textnorm import clean_ws, fold
 from assistant.thesaurus import expand
 from assistant.units import Chunk
 from assistant.verdict import Verdict, contradicts, verdict_for
@@ -52,6 +52,11 @@ def calibration(embedder_name: str) -> tuple[float, float]:
 MAX_MAIN = 3
 MAX_AMEND = 2
 MIN_CITED = 3
+MAX_SIBLINGS = 10
+SIBLING_CHARS = 400
+_LIST_QUESTION = re.compile(
+    r"\bquel(le)?s\b|lesquel|que doi(t|vent) (contenir|comprendre|inclure|prevoir)|contenu|liste|enumer|elements|criteres|conditions|obligations|informations|mesures|exigences"
+)
 QUOTE_CHARS = 800
 PROMPT_CHARS = 420
 MAX_TOKENS = 110
@@ -249,7 +254,31 @@ class Answerer:
             chosen.append(Evidence(len(chosen) + 1, h.chunk, start, end, "main", h.dense))
             if len(chosen) == MAX_MAIN:
                 break
+        chosen += self._siblings(question, chosen, qterms)
         return chosen + self._amendments(question, chosen, qterms)
+
+    def _siblings(self, question: str, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
+        """For a question asking for a list ("quelles obligations…"), the other points of the
+        enumeration the best passage belongs to: the answer is the list, not one item of it."""
+        children = getattr(self._index, "children", None)
+        if not main or children is None or not _LIST_QUESTION.search(fold(question)):
+            return []
+        top = main[0].chunk
+        if top.kind not in ("point", "annex-point") or "-" not in top.ref:
+            return []
+        parent = top.ref.rsplit("-", 1)[0]
+        present = {(e.chunk.doc_id, e.chunk.ref) for e in main}
+        out = []
+        for c in children(top.doc_id, parent)[:MAX_SIBLINGS]:
+            if (c.doc_id, c.ref) in present or c.kind == "recital":
+                continue
+            own = next((sp for sp in c.spans if sp.ref == c.ref), None)
+            start, end = (own.start, own.end) if own else (0, len(c.text))
+            if end - start > SIBLING_CHARS:
+                ws, we = best_window(c.text[start:end], qterms, SIBLING_CHARS)
+                start, end = start + ws, start + we
+            out.append(Evidence(len(main) + len(out) + 1, c, start, end, "sibling"))
+        return out
 
     def _amendments(self, question: str, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
         """The amending provisions of the cited ones, best first (LESSONS.md, 11)."""
@@ -338,6 +367,7 @@ class Answerer:
                 break
             if extra not in cited_main:
                 cited_main.append(extra)  # show at least the MIN_CITED best passages
+        cited_main += [e for e in evidence if e.role == "sibling"]
         lines.append("Texte applicable :")
         for e in sorted(cited_main, key=lambda e: e.n):
             ref, label, page = e.located()

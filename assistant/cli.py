@@ -170,27 +170,6 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-# ---------------------------------------------------------------- eval
-
-
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.evaluate import run_retrieval_eval
-
-    if args.action == "retrieval" or args.only_retrieval:
-        summary = run_retrieval_eval(Path(args.questions), Path(args.out), k=args.k, settings=settings, progress=_err)
-        print(summary.render())
-        return 0
-    if args.action == "run":
-        from assistant.evaluate import run_answer_eval
-
-        asummary = run_answer_eval(
-            Path(args.questions), Path(args.out), settings=settings, limit=args.limit, resume=args.resume, progress=_err
-        )
-        print(asummary.render())
-        return 0
-    raise AssistantError("Sous-commande d'évaluation inconnue.")
-
-
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -245,16 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     a.set_defaults(func=cmd_ask)
 
-    e = sub.add_parser("eval", help="évaluation")
-    e.add_argument("action", choices=["retrieval", "run"])
-    e.add_argument("--questions", required=True)
-    e.add_argument("--limit", type=int, help="n'évaluer que les N premières questions")
-    e.add_argument("--resume", action="store_true", help="reprendre un run interrompu (saute les questions faites)")
-    e.add_argument("--only-retrieval", action="store_true", help="ne mesurer que la recherche")
-    e.add_argument("--out", required=True)
-    e.add_argument("-k", type=int, default=10)
-    e.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
-    e.set_defaults(func=cmd_eval)
+    from assistant.cli_eval import add_eval_parser
+
+    add_eval_parser(sub)
 
     v = sub.add_parser("serve", help="démarrer l'API (et l'interface)")
     v.add_argument("--host", default="127.0.0.1")

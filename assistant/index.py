@@ -56,6 +56,15 @@ class Index:
                 self._by_key.setdefault((c.doc_id, c.ref), c)
         return self._by_key.get((doc_id, ref))
 
+    def children(self, doc_id: str, parent_ref: str) -> list[Chunk]:
+        """Chunks one level below `parent_ref` (e.g. the points of a paragraph), in document order."""
+        if not hasattr(self, "_children"):
+            self._children: dict[tuple[str, str], list[Chunk]] = {}
+            for c in self.chunks:
+                if "-" in c.ref:
+                    self._children.setdefault((c.doc_id, c.ref.rsplit("-", 1)[0]), []).append(c)
+        return self._children.get((doc_id, parent_ref), [])
+
     def dense_search(self, vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, len(self.chunks))
         scores, ids = self.dense.search(vec.reshape(1, -1).astype(np.float32), k)  # type: ignore[attr-defined]

@@ -25,3 +25,20 @@ def test_first_gold_rank_and_percentile():
     assert first_gold_rank([{"doc": "ai-act", "ref": "art-99"}], results) == 2
     assert first_gold_rank([{"doc": "charte"}], results) is None
     assert percentile([1, 2, 3, 4, 100], 50) == 3
+
+
+def test_missing_keyword_groups_are_listed():
+    from assistant.evaluate import missing_keywords
+
+    answer = "Le déployeur informe les personnes concernées."
+    assert missing_keywords([["déployeur"], ["informe", "information"], ["amende"]], answer) == [["amende"]]
+    assert missing_keywords([], answer) == []
+
+
+def test_designations_do_not_count_as_unsupported_figures():
+    from assistant.evaluate import citation_support
+
+    quote = "Les pratiques d'IA suivantes sont interdites : la notation sociale des personnes physiques"
+    answer = "Pratiques interdites (Règlement (UE) 2024/1689, article 5, paragraphe 1, point c), p. 51) [1]."
+    resp = {"answer": answer, "citations": [{"n": 1, "doc_id": "ai-act", "ref": "art-5-1-c", "quote": quote}]}
+    assert citation_support(resp) == {1: True}
