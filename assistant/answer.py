@@ -58,6 +58,7 @@ _LIST_QUESTION = re.compile(
     r"\bquel(le)?s\b|lesquel|que doi(t|vent) (contenir|comprendre|inclure|prevoir)|contenu|liste|enumer|elements|criteres|conditions|obligations|informations|mesures|exigences"
 )
 QUOTE_CHARS = 800
+AMEND_QUOTE_CHARS = 1200  # amending points quote the new wording, which is often long
 PROMPT_CHARS = 420
 MAX_TOKENS = 110
 MAX_PROMPT_PASSAGES = 4
@@ -246,11 +247,11 @@ class Answerer:
         # Articles and annex points first; a recital only if it is the best hit or nothing else came.
         ordered = [h for h in hits if h.chunk.kind != "recital" or h is hits[0]] + [h for h in hits if h.chunk.kind == "recital" and h is not hits[0]]
         for h in ordered:
-            key = (h.chunk.doc_id, h.chunk.ref)
+            key = (h.chunk.doc_id, h.chunk.ref, h.chunk.text[:80])  # parts of a long section are distinct passages
             if key in seen:
                 continue
             seen.add(key)
-            start, end = quote_window(h.chunk, qterms)
+            start, end = quote_window(h.chunk, qterms, AMEND_QUOTE_CHARS if h.chunk.amends else QUOTE_CHARS)
             chosen.append(Evidence(len(chosen) + 1, h.chunk, start, end, "main", h.dense))
             if len(chosen) == MAX_MAIN:
                 break
@@ -297,7 +298,7 @@ class Answerer:
                 if chunk is None:
                     continue
                 present.add((doc_id, ref))
-                start, end = quote_window(chunk, qterms | _english_terms(question))
+                start, end = quote_window(chunk, qterms | _english_terms(question), AMEND_QUOTE_CHARS)
                 out.append(Evidence(0, chunk, start, end, "amendment"))
                 break  # one amending provision per cited provision
             if len(out) == MAX_AMEND:
@@ -422,16 +423,16 @@ def _prompt_passage(e: Evidence, qterms: set[str]) -> str:
     return f"[{e.n}] {e.chunk.label}{tag} : « {body} »"
 
 
-def quote_window(chunk: Chunk, qterms: set[str]) -> tuple[int, int]:
+def quote_window(chunk: Chunk, qterms: set[str], limit: int = QUOTE_CHARS) -> tuple[int, int]:
     """What to quote from a passage: all of it when it is short, else its most relevant
     sentences, never the lead-in alone (a point must be quoted with its own words)."""
     text = chunk.text
-    if len(text) <= QUOTE_CHARS:
+    if len(text) <= limit:
         return 0, len(text)
-    start, end = best_window(text, qterms, QUOTE_CHARS)
+    start, end = best_window(text, qterms, limit)
     own = next((sp for sp in chunk.spans if sp.ref == chunk.ref), None)
     if own is not None and (end <= own.start or start >= own.end):
-        start, end = best_window(text[own.start : own.end], qterms, QUOTE_CHARS)
+        start, end = best_window(text[own.start : own.end], qterms, limit)
         start, end = start + own.start, end + own.start
     return start, end
 
