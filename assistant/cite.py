@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from assistant.lexical import tokenize
 from assistant.units import Chunk
 
-_SENT = re.compile(r"[^.;:!?\n]+(?:[.;:!?]+|$)")
+_SENT = re.compile(r"[^.;:!?\n]+(?:[.;:!?]+|(?=\n)|$)")  # a line without final punctuation is a sentence too
 _NUMBER = re.compile(r"\d[\d  ., ]*\d|\d")
 # Words too common in this corpus to show that a passage is about the question.
 GENERIC = set(
