@@ -213,6 +213,20 @@ class ApiContext:
     audit: AuditLog
     metrics: Metrics
     limiter: RateLimiter
+    pending: int = 0  # answers being computed or waiting for the (single) LLM
+
+    def enter_queue(self) -> None:
+        """Bounded queue in front of the LLM: never a timeout, a clear 503 when full."""
+        limit = max(1, int(getattr(self.settings, "ask_queue", 4)))
+        if self.pending >= limit:
+            raise ApiError(
+                503,
+                "busy",
+                f"L'assistant traite déjà {self.pending} demande(s) (une à la fois sur ce serveur) : "
+                "réessayez dans une minute.",
+                {"Retry-After": "30"},
+            )
+        self.pending += 1
 
     def auth_enabled(self) -> bool:
         return self.keys.exists()
@@ -467,14 +481,26 @@ def add_answer_route(
         if not text:
             raise ApiError(422, "invalid_request", "La question est vide : écrivez une question en français.")
         await run_in_threadpool(lambda: ctx.service.index)  # index_missing as a JSON 503, before any stream
+        ctx.enter_queue()
         if not wants_stream(request, bool(body.stream)):  # type: ignore[attr-defined]
-            out = await run_in_threadpool(run, text)
+            try:
+                out = await run_in_threadpool(run, text)
+            finally:
+                ctx.pending -= 1
             out = {"answer_id": str(uuid.uuid4()), **out}
             await ctx.audit_row(request, 200, out=out)
             ctx.metrics.observe_answer(out)
             return JSONResponse(out)
+
+        async def leave_queue_after(stream: AsyncIterator[str]) -> AsyncIterator[str]:
+            try:
+                async for piece in stream:
+                    yield piece
+            finally:
+                ctx.pending -= 1
+
         return StreamingResponse(
-            _stream(request, ctx, run, text),
+            leave_queue_after(_stream(request, ctx, run, text)),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

@@ -540,3 +540,17 @@ def test_ui_bridge_audits_answers_and_feedback(make, shared):
     assert admin.authorize(Req())
     Req.username = agent.id
     assert not admin.authorize(Req())
+
+
+def test_ask_queue_is_bounded_with_a_clear_503(make):
+    client, app = make(ask_queue=1)
+    ctx = app.state.ctx
+    ctx.pending = 1  # one answer already being computed by the single LLM
+    r = client.post("/v1/ask", json={"question": QUESTION})
+    assert r.status_code == 503 and r.json()["code"] == "busy"
+    assert "réessayez" in r.json()["message"] and r.headers["Retry-After"]
+    ctx.pending = 0
+    ok = client.post("/v1/ask", json={"question": QUESTION})
+    assert ok.status_code == 200 and ctx.pending == 0
+    streamed = client.post("/v1/ask", json={"question": QUESTION, "stream": True})
+    assert streamed.status_code == 200 and "event: final" in streamed.text and ctx.pending == 0
