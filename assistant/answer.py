@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from assistant.backends import Generator
-from assistant.cite import best_window, refine, sentence_spans, support, terms
+from assistant.cite import best_window, official_url, refine, sentence_spans, support, terms
 from assistant.energy import EnergyMeter
 from assistant.errors import BackendError
 from assistant.prompts import canary, load_prompt
@@ -31,8 +31,7 @@ from assistant.units import Chunk
 from assistant.verdict import Verdict, contradicts, verdict_for
 
 AI_LABEL = (
-    "Réponse générée par une IA à partir des textes de référence — à vérifier ; "
-    "elle ne constitue pas une décision."
+    "Réponse générée par une IA à partir des textes de référence — à vérifier ; elle ne constitue pas une décision."
 )
 ABSTAIN_TEXT = (
     "Les textes de référence (règlement (UE) 2024/1689 sur l'IA, règlement (UE) 2026/1744 qui le modifie, "
@@ -49,6 +48,8 @@ def calibration(embedder_name: str) -> tuple[float, float]:
         if embedder_name.startswith(prefix):
             return values
     return CALIBRATION["embeddinggemma"]
+
+
 MAX_MAIN = 3
 MAX_AMEND = 2
 MIN_CITED = 3
@@ -73,8 +74,34 @@ SCHEMA = {
 }
 _MONTHS = dict(
     zip(
-        "january february march april may june july august september october november december".split(),
-        "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split(),
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ],
         strict=True,
     )
 )
@@ -122,7 +149,9 @@ def parse_reply(raw: str, n_evidence: int) -> ModelReply:
     text = clean_ws(text) if isinstance(text, str) else ""
     if text.lower().strip(" .:") in {"reponse", "réponse", "trouve", "sources", "…", "..."}:
         text = ""
-    ok_sources = [s for s in sources if isinstance(s, int) and 1 <= s <= n_evidence] if isinstance(sources, list) else []
+    ok_sources = (
+        [s for s in sources if isinstance(s, int) and 1 <= s <= n_evidence] if isinstance(sources, list) else []
+    )
     return ModelReply(found if isinstance(found, bool) else None, text, list(dict.fromkeys(ok_sources)), True)
 
 
@@ -170,16 +199,7 @@ _URLS: dict[str, str] = {}
 
 
 def _url(doc_id: str, ref: str) -> str | None:
-    """Official link, with the EUR-Lex anchor of the article/recital/annex when there is one."""
-    base = _URLS.get(doc_id)
-    if not base:
-        return None
-    m = re.match(r"^(art|recital|annex)-([0-9a-z]+)", ref)
-    if not m or "eur-lex" not in base:
-        return base
-    kind, num = m.groups()
-    anchor = {"art": f"art_{num}", "recital": f"rct_{num}", "annex": f"anx_{num.upper()}"}[kind]
-    return f"{base}#{anchor}"
+    return official_url(_URLS.get(doc_id), ref)
 
 
 class Answerer:
@@ -245,7 +265,9 @@ class Answerer:
         seen: set[tuple[str, str]] = set()
         hits = result.hits
         # Articles and annex points first; a recital only if it is the best hit or nothing else came.
-        ordered = [h for h in hits if h.chunk.kind != "recital" or h is hits[0]] + [h for h in hits if h.chunk.kind == "recital" and h is not hits[0]]
+        ordered = [h for h in hits if h.chunk.kind != "recital" or h is hits[0]] + [
+            h for h in hits if h.chunk.kind == "recital" and h is not hits[0]
+        ]
         for h in ordered:
             key = (h.chunk.doc_id, h.chunk.ref, h.chunk.text[:80])  # parts of a long section are distinct passages
             if key in seen:
@@ -329,7 +351,9 @@ class Answerer:
                 raw.append(delta)
                 if streamer:
                     streamer.feed(delta)
-            tokens.update(prompt=gen.usage.prompt_tokens, completion=gen.usage.completion_tokens, cached=gen.usage.cached_tokens)
+            tokens.update(
+                prompt=gen.usage.prompt_tokens, completion=gen.usage.completion_tokens, cached=gen.usage.cached_tokens
+            )
             name = gen.name
         except BackendError:
             return ModelReply(), "indisponible (réponse extractive)", first
@@ -371,7 +395,7 @@ class Answerer:
         cited_main += [e for e in evidence if e.role == "sibling"]
         lines.append("Texte applicable :")
         for e in sorted(cited_main, key=lambda e: e.n):
-            ref, label, page = e.located()
+            _, label, page = e.located()
             lines.append(f"— {label}{_page(page)} : « {e.quote} » [{e.n}]")
         cited = list(cited_main)
         by_key = {f"{e.chunk.doc_id}:{e.chunk.ref}": e for e in evidence}
@@ -383,7 +407,9 @@ class Answerer:
                 _, label, page = a.located()
                 _, m_label, _ = m.located()
                 if a in cited:  # already quoted above: point to it
-                    lines.append(f"⚠ {m_label} a été modifié par le {label} [{a.n}] : c'est la version modifiée qui s'applique.")
+                    lines.append(
+                        f"⚠ {m_label} a été modifié par le {label} [{a.n}] : c'est la version modifiée qui s'applique."
+                    )
                 else:
                     lines.append(f"⚠ Disposition modifiée par le {label}{_page(page)} : « {a.quote} » [{a.n}]")
                     cited.append(a)
@@ -392,7 +418,12 @@ class Answerer:
                     lines.append(f"Date(s) applicable(s) depuis cette modification : {', '.join(dates)}.")
                 break
         text, citations = _renumber("\n".join(lines), cited)
-        return {"answer": text, "abstained": False, "citations": citations, "verdict": verdict.kind if verdict else None}
+        return {
+            "answer": text,
+            "abstained": False,
+            "citations": citations,
+            "verdict": verdict.kind if verdict else None,
+        }
 
     def _abstain(self, question: str, result: SearchResult) -> dict:
         closest = [

@@ -36,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.audit import AuditLog, parse_since
 from assistant.config import Settings
-from assistant.errors import AssistantError, IndexError_, InputError, ModelError
+from assistant.errors import AssistantError, IndexStateError, InputError, ModelError
 from assistant.index import index_status
 from assistant.keys import ROLES, KeyStore, is_loopback, role_allows
 from assistant.metrics import CONTENT_TYPE, Metrics
@@ -87,7 +87,7 @@ def classify(exc: BaseException) -> tuple[int, str, str]:
         return exc.status, exc.code, exc.message
     if isinstance(exc, InputError):
         return 422, "invalid_request", str(exc)
-    if isinstance(exc, IndexError_):
+    if isinstance(exc, IndexStateError):
         return 503, "index_missing", str(exc)
     if isinstance(exc, ModelError):
         return 503, "model_missing", str(exc)

@@ -87,3 +87,17 @@ def support(sentence: str, passages: Iterable[str]) -> float:
     if not words:
         return 1.0
     return len(words & terms(joined)) / len(words)
+
+
+_ANCHOR = re.compile(r"^(art|recital|annex)-([0-9a-z]+)")
+
+
+def official_url(base: str | None, ref: str) -> str | None:
+    """Official link of a provision: the document URL with the EUR-Lex anchor (#art_5, #rct_27, #anx_III)."""
+    if not base:
+        return None
+    m = _ANCHOR.match(ref)
+    if not m or "eur-lex.europa.eu" not in base:
+        return base
+    kind, num = m.groups()
+    return base + "#" + {"art": f"art_{num}", "recital": f"rct_{num}", "annex": f"anx_{num.upper()}"}[kind]

@@ -77,7 +77,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         if args.json:
             _print_json(st)
         elif st["ready"]:
-            print(f"Index en service : {st['generation']} ({st['chunks']} passages, {st['corpus_version']}, {st['embedder']})")
+            print(
+                f"Index en service : {st['generation']} ({st['chunks']} passages, {st['corpus_version']}, {st['embedder']})"
+            )
             for d in st.get("documents") or []:
                 print(f"  {d['doc_id']:<18} {d['chunks']:>5} passages  version {d['version']}")
         else:
@@ -98,7 +100,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         bar=_bar("Plongements"),
     )
     if report.unchanged:
-        print(f"Index à jour ({report.generation}, {report.chunks} passages) : rien à reconstruire (--force pour forcer).")
+        print(
+            f"Index à jour ({report.generation}, {report.chunks} passages) : rien à reconstruire (--force pour forcer)."
+        )
     else:
         print(
             f"Index construit : {report.generation}, {report.chunks} passages, "
@@ -177,7 +181,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     app = service_app(settings, args.host, with_ui=not args.no_ui)  # refuses a non-loopback host without keys
     ui = "" if args.no_ui else f", interface : http://{args.host}:{args.port}/ui"
-    print(f"Assistant en écoute sur http://{args.host}:{args.port} (santé : /health, API : /openapi.json{ui})", file=sys.stderr)
+    print(
+        f"Assistant en écoute sur http://{args.host}:{args.port} (santé : /health, API : /openapi.json{ui})",
+        file=sys.stderr,
+    )
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 

@@ -154,7 +154,14 @@ def service_app(settings: Settings, host: str, *, with_ui: bool = True) -> Any:
             audited,
             feedback=audited.feedback,
             admin=AdminView(ctx),
-            **({"auth": auth, "auth_message": "Identifiant : l'id de la clé (assistant keys list) ; mot de passe : la clé."} if auth else {}),
+            **(
+                {
+                    "auth": auth,
+                    "auth_message": "Identifiant : l'id de la clé (assistant keys list) ; mot de passe : la clé.",
+                }
+                if auth
+                else {}
+            ),
         )
     return app
 

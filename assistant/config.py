@@ -49,7 +49,9 @@ class Settings:
     audit_path: str = _setting("", "Base SQLite du journal d'audit (défaut : <var_dir>/audit.sqlite3).")  # type: ignore[assignment]
     audit_retention_days: int = _setting(365, "Durée de conservation du journal d'audit et des avis (jours).")  # type: ignore[assignment]
     rate_per_minute: int = _setting(30, "Requêtes par minute et par clé d'API (seau à jetons).")  # type: ignore[assignment]
-    ask_queue: int = _setting(4, "Demandes de réponse admises en même temps (au-delà : 503 « occupé », jamais d'attente sans fin).")  # type: ignore[assignment]
+    ask_queue: int = _setting(
+        4, "Demandes de réponse admises en même temps (au-delà : 503 « occupé », jamais d'attente sans fin)."
+    )  # type: ignore[assignment]
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:

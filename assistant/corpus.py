@@ -48,7 +48,9 @@ def load_manifest(path: Path) -> list[Document]:
     seen: set[str] = set()
     known = {f for f in Document.__dataclass_fields__ if f != "extra"}
     for i, entry in enumerate(data.get("document", []), 1):
-        missing = [k for k in ("doc_id", "title", "lang", "kind", "file", "sha256", "version", "date") if k not in entry]
+        missing = [
+            k for k in ("doc_id", "title", "lang", "kind", "file", "sha256", "version", "date") if k not in entry
+        ]
         if missing:
             raise CorpusError(f"Manifeste, document n° {i} : champ(s) manquant(s) {', '.join(missing)}.")
         if entry["kind"] not in KINDS:
@@ -96,8 +98,14 @@ def check_file(corpus_dir: Path, name: str, expected: str, doc_id: str) -> Path:
 def document_hash(corpus_dir: Path, doc: Document) -> str:
     """A content hash of everything a document's units depend on (files + manifest entry)."""
     h = hashlib.sha256()
-    h.update(json.dumps([doc.doc_id, doc.kind, doc.lang, doc.version, doc.short, doc.amends], ensure_ascii=False).encode())
-    for name, sha in [(doc.file, doc.sha256), (doc.pages_file, doc.pages_sha256), *zip(doc.annex_files, doc.annex_sha256, strict=False)]:
+    h.update(
+        json.dumps([doc.doc_id, doc.kind, doc.lang, doc.version, doc.short, doc.amends], ensure_ascii=False).encode()
+    )
+    for name, sha in [
+        (doc.file, doc.sha256),
+        (doc.pages_file, doc.pages_sha256),
+        *zip(doc.annex_files, doc.annex_sha256, strict=False),
+    ]:
         if name:
             h.update(sha.encode() or sha256_file(corpus_dir / name).encode())
     return h.hexdigest()

@@ -1,13 +1,13 @@
 """Errors users can see. Every message says what is wrong and what to do next (in French).
 
-    AssistantError
-    ├── ConfigError          bad setting or path
-    ├── CorpusError          manifest or source file problem
-    │   └── ParseError       a document could not be parsed
-    ├── ModelError           model file missing, wrong size or hash
-    ├── IndexError_          no index, or an index that does not match the corpus/models
-    ├── BackendError         the LLM or embedder failed at run time
-    └── InputError           a question or request the assistant cannot take
+AssistantError
+├── ConfigError          bad setting or path
+├── CorpusError          manifest or source file problem
+│   └── ParseError       a document could not be parsed
+├── ModelError           model file missing, wrong size or hash
+├── IndexStateError          no index, or an index that does not match the corpus/models
+├── BackendError         the LLM or embedder failed at run time
+└── InputError           a question or request the assistant cannot take
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ class ModelError(AssistantError):
     pass
 
 
-class IndexError_(AssistantError):  # noqa: N801 - avoid shadowing the builtin IndexError
+class IndexStateError(AssistantError):
     pass
 
 
@@ -48,12 +48,12 @@ class InputError(AssistantError):
 
 
 __all__ = [
-    "InputError",
     "AssistantError",
     "BackendError",
     "ConfigError",
     "CorpusError",
-    "IndexError_",
+    "IndexStateError",
+    "InputError",
     "ModelError",
     "ParseError",
 ]

@@ -25,7 +25,7 @@ import numpy as np
 from assistant.chunk import CHUNKER_VERSION, chunk_units
 from assistant.corpus import Document, document_hash, load_manifest, load_units
 from assistant.embed import Embedder
-from assistant.errors import IndexError_
+from assistant.errors import IndexStateError
 from assistant.lexical import BM25Index
 from assistant.units import Chunk, Span, Unit
 
@@ -109,7 +109,9 @@ def build_index(
     t0 = time.perf_counter()
     docs = [d for d in load_manifest(manifest_path) if (d.doc_id in only if only else d.index)]
     if not docs:
-        raise IndexError_("Aucun document à indexer : vérifiez corpus/sources.toml (champ index) ou l'option --doc.")
+        raise IndexStateError(
+            "Aucun document à indexer : vérifiez corpus/sources.toml (champ index) ou l'option --doc."
+        )
     key = inputs_hash(docs, corpus_dir, embedder_name) + ("-slice" if unit_filter else "")
     current = current_generation(index_dir)
     if current and not force:
@@ -128,9 +130,20 @@ def build_index(
         doc_chunks = chunk_units(units, version=doc.version)
         chunks.extend(doc_chunks)
         doc_meta.append(
-            {"doc_id": doc.doc_id, "title": doc.title, "short": doc.short, "lang": doc.lang, "version": doc.version,
-             "date": doc.date, "url": doc.url, "eli": doc.eli, "amends": doc.amends, "units": len(units),
-             "chunks": len(doc_chunks), "hash": document_hash(corpus_dir, doc)}
+            {
+                "doc_id": doc.doc_id,
+                "title": doc.title,
+                "short": doc.short,
+                "lang": doc.lang,
+                "version": doc.version,
+                "date": doc.date,
+                "url": doc.url,
+                "eli": doc.eli,
+                "amends": doc.amends,
+                "units": len(units),
+                "chunks": len(doc_chunks),
+                "hash": document_hash(corpus_dir, doc),
+            }
         )
     chunks = link_amendments(chunks, docs)
 
@@ -189,7 +202,9 @@ def link_amendments(chunks: list[Chunk], docs: Sequence[Document]) -> list[Chunk
         links = [
             src
             for ref, src in targets.get(c.doc_id, [])
-            if c.ref == ref or c.ref.startswith(ref + "-") or (ref.startswith(c.ref + "-") and c.kind in ("article", "paragraph"))
+            if c.ref == ref
+            or c.ref.startswith(ref + "-")
+            or (ref.startswith(c.ref + "-") and c.kind in ("article", "paragraph"))
         ]
         out.append(replace(c, amended_by=tuple(dict.fromkeys(links))) if links else c)
     return out
@@ -291,7 +306,7 @@ def load_index(index_dir: Path) -> Index:
 
     name = current_generation(index_dir)
     if name is None:
-        raise IndexError_(f"Aucun index dans {index_dir} : lancez `assistant index build` (ou `make index`).")
+        raise IndexStateError(f"Aucun index dans {index_dir} : lancez `assistant index build` (ou `make index`).")
     gen = index_dir / name
     manifest = _read_manifest(gen)
     try:
@@ -300,11 +315,13 @@ def load_index(index_dir: Path) -> Index:
         dense = faiss.read_index(str(gen / "dense.faiss"))
         bm25 = BM25Index.load(gen / "bm25")
     except (OSError, ValueError, RuntimeError, TypeError, KeyError) as exc:
-        raise IndexError_(
+        raise IndexStateError(
             f"L'index {name} est illisible ({exc.__class__.__name__}) : relancez `assistant index build --force`."
         ) from None
     if dense.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
-        raise IndexError_(f"L'index {name} est incohérent (vecteurs ≠ passages) : relancez `assistant index build --force`.")
+        raise IndexStateError(
+            f"L'index {name} est incohérent (vecteurs ≠ passages) : relancez `assistant index build --force`."
+        )
     return Index(gen, chunks, dense, bm25, manifest)
 
 
@@ -313,4 +330,8 @@ def index_status(index_dir: Path) -> dict:
     if name is None:
         return {"ready": False, "message": f"Aucun index dans {index_dir} : lancez `assistant index build`."}
     man = _read_manifest(index_dir / name)
-    return {"ready": True, "generation": name, **{k: man.get(k) for k in ("created", "corpus_version", "embedder", "chunks", "documents")}}
+    return {
+        "ready": True,
+        "generation": name,
+        **{k: man.get(k) for k in ("created", "corpus_version", "embedder", "chunks", "documents")},
+    }

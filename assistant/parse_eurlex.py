@@ -85,9 +85,7 @@ class _Ctx:
             note = self.notes.get(note_id)
             if note:
                 text += f"\n[Note {note_id}] {note}"
-        self.units.append(
-            Unit(self.doc_id, ref, label, kind, text.strip(), title, parent, self.lang)
-        )
+        self.units.append(Unit(self.doc_id, ref, label, kind, text.strip(), title, parent, self.lang))
 
 
 def _split_notes(raw: str) -> tuple[str, list[str]]:
@@ -114,7 +112,9 @@ def parse_eurlex(path: Path, *, doc_id: str = "ai-act", lang: str = "fr") -> lis
     try:
         root = lhtml.parse(str(path), parser=lhtml.HTMLParser(encoding="utf-8", no_network=True)).getroot()
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
-        raise ParseError(f"Le fichier HTML {path.name} est illisible ({exc}) : remplacez-le par la version EUR-Lex d'origine.") from exc
+        raise ParseError(
+            f"Le fichier HTML {path.name} est illisible ({exc}) : remplacez-le par la version EUR-Lex d'origine."
+        ) from exc
     if root is None:
         raise ParseError(f"Le fichier HTML {path.name} est vide : remplacez-le par la version EUR-Lex d'origine.")
     ctx = _Ctx(doc_id, lang, WORDING.get(lang, WORDING["en"]), _take_notes(root))
@@ -267,7 +267,10 @@ def _container(
             pref = f"{pref}-{n}"
         seen.add(pref)
         if kind in ("annex", "annex-section"):
-            plabel, pkind = f"{label}, {ctx.wording.point.format(point_label).rstrip(')').replace('(', '')}", "annex-point"
+            plabel, pkind = (
+                f"{label}, {ctx.wording.point.format(point_label).rstrip(')').replace('(', '')}",
+                "annex-point",
+            )
         elif kind == "annex-point":
             plabel, pkind = f"{label} {point_label})" if ctx.lang == "fr" else f"{label}({point_label})", "annex-point"
         else:

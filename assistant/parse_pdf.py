@@ -42,7 +42,9 @@ def pdf_pages(path: Path) -> list[str]:
             raise ParseError(f"Le PDF {path.name} est chiffré : fournissez une version non protégée.")
         raw = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise ParseError(f"Le PDF {path.name} est illisible ({exc.__class__.__name__}) : remplacez-le par l'original.") from exc
+        raise ParseError(
+            f"Le PDF {path.name} est illisible ({exc.__class__.__name__}) : remplacez-le par l'original."
+        ) from exc
     return strip_furniture(raw)
 
 
@@ -93,7 +95,7 @@ def attach_pages(units: Sequence[Unit], pages: Sequence[str]) -> list[Unit]:
                 cursor = hit
                 page = bisect.bisect_right(starts, hit)
         if page is None:
-            page = page_of.get(unit.parent or "", None) or last_page
+            page = page_of.get(unit.parent or "") or last_page
         last_page = page
         page_of[unit.ref] = page
         out.append(replace(unit, page=page))

@@ -61,7 +61,9 @@ _ART = re.compile(
     r"(?:\s*,?\s*(?:paragraphe|par\.|§|alinea)\s*(\d{1,2}))?"
     r"(?:\s*,?\s*points?\s*([a-z]{1,2})\)?)?"
 )
-_ANNEX = re.compile(rf"\bannexe?\s+({_ROMAN})\b(?:\s*,?\s*(?:section\s+([a-d])\s*,?\s*)?points?\s*(\d{{1,2}})\s*(?:([a-z])\))?)?")
+_ANNEX = re.compile(
+    rf"\bannexe?\s+({_ROMAN})\b(?:\s*,?\s*(?:section\s+([a-d])\s*,?\s*)?points?\s*(\d{{1,2}})\s*(?:([a-z])\))?)?"
+)
 _RECITAL = re.compile(r"\b(?:considerant|recital)s?\s*(?:n[o°]?\s*)?\(?(\d{1,3})\)?")
 _DEFI = re.compile(r"\bdefi\s*(?:n[o°]?\s*)?(\d)\b")
 
@@ -71,7 +73,9 @@ def named_refs(query: str) -> list[NamedRef]:
     q = fold(query)
     # "article N" means the AI Act's article N (the amending act's own articles 1-4 are
     # named with it only when the question says "article N du règlement 2026/1744").
-    own = re.search(r"articles?\s*(\d)\s*(?:du|de ce|de la)\s*(?:reglement|regulation)?\s*(?:\(ue\)\s*)?2026\s*/\s*1744", q)
+    own = re.search(
+        r"articles?\s*(\d)\s*(?:du|de ce|de la)\s*(?:reglement|regulation)?\s*(?:\(ue\)\s*)?2026\s*/\s*1744", q
+    )
     doc = "ai-act"
     out: list[NamedRef] = []
     for m in _ART.finditer(q):
@@ -84,7 +88,9 @@ def named_refs(query: str) -> list[NamedRef]:
     for m in _ANNEX.finditer(q):
         if not m.group(1):
             continue
-        ref = f"annex-{m.group(1)}" + (f"-{m.group(2)}" if m.group(2) else "") + (f"-{m.group(3)}" if m.group(3) else "")
+        ref = (
+            f"annex-{m.group(1)}" + (f"-{m.group(2)}" if m.group(2) else "") + (f"-{m.group(3)}" if m.group(3) else "")
+        )
         ref += f"-{m.group(4)}" if m.group(3) and m.group(4) else ""
         out.append(NamedRef("ai-act", ref))
     out += [NamedRef("ai-act", f"recital-{m.group(1)}") for m in _RECITAL.finditer(q)]
@@ -135,7 +141,9 @@ class Retriever:
             fused += W_LOOKUP * _rrf(_top_only(np.where(mask, base, -np.inf), NAMED_SLOTS))
         for topic in topics(query):
             for doc_id, ref in topic.targets:  # each target provision gets its own bounded slot
-                mask = np.array([c.doc_id == doc_id and (not ref or c.ref == ref or c.ref.startswith(ref + "-")) for c in chunks])
+                mask = np.array(
+                    [c.doc_id == doc_id and (not ref or c.ref == ref or c.ref.startswith(ref + "-")) for c in chunks]
+                )
                 fused += W_TOPIC * _rrf(_top_only(np.where(mask & allowed, base, -np.inf), TOPIC_SLOTS))
         fused = np.where(self._recital, fused * RECITAL_FACTOR, fused)
         fused = np.where(allowed, fused, -np.inf)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from assistant.answer import Answerer
 from assistant.backends import Generator, make_generator
+from assistant.cite import official_url
 from assistant.config import Settings
 from assistant.embed import Embedder, make_embedder
 from assistant.errors import InputError
@@ -159,18 +159,6 @@ class Service:
 
 
 DOC_FIELDS = ("doc_id", "title", "short", "lang", "version", "date", "url", "chunks")
-_ANCHOR = re.compile(r"^(art|recital|annex)-([0-9a-z]+)")
-
-
-def official_url(base: str | None, ref: str) -> str | None:
-    """Official link of a provision: the document URL with the EUR-Lex anchor (#art_5, #rct_27, #anx_III)."""
-    if not base:
-        return None
-    m = _ANCHOR.match(ref)
-    if not m or "eur-lex.europa.eu" not in base:
-        return base
-    kind, num = m.groups()
-    return base + "#" + {"art": f"art_{num}", "recital": f"rct_{num}", "annex": f"anx_{num.upper()}"}[kind]
 
 
 def hit_json(h: Hit, rank: int) -> dict:

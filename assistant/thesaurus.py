@@ -38,7 +38,12 @@ TOPICS: tuple[Topic, ...] = (
             r"depuis quand|a partir de quand|a compter de quand|jusqu'a quand|quelle date|quand .*(appliqu|applicable|en vigueur|en application)"
             r"|date d'(application|entree)|entree en (vigueur|application)|calendrier|echeance|delai de mise en conformite"
         ),
-        (("ai-act", "art-113"), ("ai-act-2026-1744", "art-1-40"), ("ai-act", "art-111"), ("ai-act-2026-1744", "art-1-39")),
+        (
+            ("ai-act", "art-113"),
+            ("ai-act-2026-1744", "art-1-40"),
+            ("ai-act", "art-111"),
+            ("ai-act-2026-1744", "art-1-39"),
+        ),
     ),
     Topic(
         "sanctions",
@@ -47,12 +52,16 @@ TOPICS: tuple[Topic, ...] = (
     ),
     Topic(
         "definitions",
-        _re(r"\bdefini|definition|qu'est-ce qu|que (designe|signifie|recouvre)|qu'entend-on|au sens d[eu] (reglement|l'ai act|l'article 3)"),
+        _re(
+            r"\bdefini|definition|qu'est-ce qu|que (designe|signifie|recouvre)|qu'entend-on|au sens d[eu] (reglement|l'ai act|l'article 3)"
+        ),
         (("ai-act", "art-3"), ("ai-act-2026-1744", "art-1-4")),
     ),
     Topic(
         "amendment",
-        _re(r"2026|1744|omnibus|reforme|modifi|nouvel(le)? (article|interdiction|pratique|obligation|definition)|assoupli|repouss|report|supprim"),
+        _re(
+            r"2026|1744|omnibus|reforme|modifi|nouvel(le)? (article|interdiction|pratique|obligation|definition)|assoupli|repouss|report|supprim"
+        ),
         (("ai-act-2026-1744", ""),),
     ),
 )
@@ -61,14 +70,26 @@ TOPICS: tuple[Topic, ...] = (
 EXPANSIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), words)
     for p, words in (
-        (r"chatbot|agent conversationnel|assistant virtuel|robot conversationnel", "interagir directement avec des personnes physiques informées qu'elles interagissent avec un système d'IA"),
+        (
+            r"chatbot|agent conversationnel|assistant virtuel|robot conversationnel",
+            "interagir directement avec des personnes physiques informées qu'elles interagissent avec un système d'IA",
+        ),
         (r"deepfake|hypertruqu|hypertrucage|video truquee|fausse video", "hypertrucage contenu généré ou manipulé"),
         (r"reconnaissance faciale|videosurveillance|videoprotection|camera", "identification biométrique à distance"),
         (r"emotion", "reconnaissance des émotions"),
-        (r"notation sociale|score social|scoring social", "note sociale évaluation ou classification comportement social"),
+        (
+            r"notation sociale|score social|scoring social",
+            "note sociale évaluation ou classification comportement social",
+        ),
         (r"recrut|candidat|\bcv\b|embauche", "recrutement sélection de personnes physiques emploi"),
-        (r"\brsa\b|\bapa\b|aide sociale|allocation|prestation", "prestations et services d'aide sociale essentiels éligibilité"),
-        (r"college|eleve|scolaire|enseignement", "éducation et formation professionnelle établissements d'enseignement"),
+        (
+            r"\brsa\b|\bapa\b|aide sociale|allocation|prestation",
+            "prestations et services d'aide sociale essentiels éligibilité",
+        ),
+        (
+            r"college|eleve|scolaire|enseignement",
+            "éducation et formation professionnelle établissements d'enseignement",
+        ),
         (r"police|forces de l'ordre|gendarmerie", "autorités répressives fins répressives"),
         (r"\brgpd\b", "règlement (UE) 2016/679 protection des données à caractère personnel"),
         (r"\baipd\b", "analyse d'impact relative à la protection des données"),
@@ -83,7 +104,10 @@ EXPANSIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"marquage|filigrane|watermark", "marquage format lisible par machine détectable"),
         (r"autorite publique|collectivite|departement", "organismes de droit public déployeurs"),
         (r"enregistr|base de donnees de l'ue", "enregistrement base de données de l'UE article 71"),
-        (r"analyse d'impact (sur|relative aux) droits fondamentaux|\bfria\b", "analyse d'impact droits fondamentaux article 27"),
+        (
+            r"analyse d'impact (sur|relative aux) droits fondamentaux|\bfria\b",
+            "analyse d'impact droits fondamentaux article 27",
+        ),
         # French -> English words of the amending act (Regulation 2026/1744 exists only in English)
         (r"maitrise de l'ia|culture de l'ia", "AI literacy"),
         (r"intime|sexuellement explicite|nudit", "intimate parts sexually explicit non-consensual"),

@@ -63,7 +63,9 @@ def verdict_for(question: str, evidence: list[tuple[int, str, str, str, tuple[st
         kind = category(doc_id, ref, amends)
         where = _short(label)
         if kind == "interdit" and permission:
-            extra = " sous réserve des exceptions strictement encadrées par le texte" if ref.startswith("art-5-1-h") else ""
+            extra = (
+                " sous réserve des exceptions strictement encadrées par le texte" if ref.startswith("art-5-1-h") else ""
+            )
             return Verdict(
                 kind,
                 f"Réponse : c'est interdit. Cette pratique figure parmi les pratiques d'IA interdites ({where}){extra} [{n}].",

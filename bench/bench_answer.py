@@ -31,8 +31,10 @@ def main() -> None:
     svc = Service(Settings.load())
     t0 = time.perf_counter()
     cold = svc.ask(questions[0])
-    print(f"cold first question (loads embedder, index, GGUF): {time.perf_counter() - t0:.1f} s "
-          f"(ttft {cold['timings']['ttft_ms'] / 1000:.1f} s)")
+    print(
+        f"cold first question (loads embedder, index, GGUF): {time.perf_counter() - t0:.1f} s "
+        f"(ttft {cold['timings']['ttft_ms'] / 1000:.1f} s)"
+    )
     gen = svc.generator
     warm_msgs = None
     ttft, total, prompt, overhead, wh, gen_only = [], [], [], [], [], []
@@ -57,9 +59,13 @@ def main() -> None:
     print(f"time to first token: median {statistics.median(ttft):.1f} s, p90 {pct(ttft, 90):.1f} s")
     print(f"total time:          median {statistics.median(total):.1f} s, p90 {pct(total, 90):.1f} s")
     print(f"llama.cpp alone, same prompt: median {statistics.median(gen_only):.1f} s")
-    print(f"overhead (assistant total / llama.cpp alone): median {statistics.median(overhead):.3f}, p90 {pct(overhead, 90):.3f}")
+    print(
+        f"overhead (assistant total / llama.cpp alone): median {statistics.median(overhead):.3f}, p90 {pct(overhead, 90):.3f}"
+    )
     print(f"prompt tokens: median {statistics.median(prompt):.0f} (system prefix reused from the KV cache)")
-    print(f"energy per answer: median {statistics.median(wh):.4f} Wh, p90 {pct(wh, 90):.4f} Wh ({out['energy']['method']})")
+    print(
+        f"energy per answer: median {statistics.median(wh):.4f} Wh, p90 {pct(wh, 90):.4f} Wh ({out['energy']['method']})"
+    )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))] if s else 0.0
 
 
-def run_clients(n: int, work) -> tuple[list[float], list[int], float]:  # noqa: ANN001
+def run_clients(n: int, work) -> tuple[list[float], list[int], float]:
     lat: list[float] = []
     codes: list[int] = []
     lock = threading.Lock()
@@ -65,12 +65,16 @@ def main() -> None:
     clients = int(sys.argv[1]) if len(sys.argv) > 1 else 4
     n_search = int(sys.argv[2]) if len(sys.argv) > 2 else 25
     n_ask = int(sys.argv[3]) if len(sys.argv) > 3 else 2
-    questions = [json.loads(x)["question"] for x in (ROOT / "eval" / "questions.jsonl").read_text().splitlines() if x.strip()]
+    questions = [
+        json.loads(x)["question"] for x in (ROOT / "eval" / "questions.jsonl").read_text().splitlines() if x.strip()
+    ]
     port = free_port()
     env = dict(os.environ, ASSISTANT_VAR_DIR=str(Path("/tmp") / f"bench-var-{port}"))
     proc = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "assistant"), "serve", "--no-ui", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -83,18 +87,29 @@ def main() -> None:
             time.sleep(0.5)
         httpx.post(base + "/v1/ask", json={"question": questions[0]}, timeout=None)  # load models, fill the KV cache
         lat, codes, wall = run_clients(
-            clients, lambda i: [(base + "/v1/search", {"query": questions[(i * n_search + j) % len(questions)], "k": 5}) for j in range(n_search)]
+            clients,
+            lambda i: [
+                (base + "/v1/search", {"query": questions[(i * n_search + j) % len(questions)], "k": 5})
+                for j in range(n_search)
+            ],
         )
-        print(f"/v1/search: {clients} clients × {n_search} requests: {len(lat) / wall:.1f} req/s, "
-              f"p50 {pct(lat, 50) * 1000:.0f} ms, p95 {pct(lat, 95) * 1000:.0f} ms, codes {sorted(set(codes))}")
+        print(
+            f"/v1/search: {clients} clients × {n_search} requests: {len(lat) / wall:.1f} req/s, "
+            f"p50 {pct(lat, 50) * 1000:.0f} ms, p95 {pct(lat, 95) * 1000:.0f} ms, codes {sorted(set(codes))}"
+        )
         lat, codes, wall = run_clients(
-            clients, lambda i: [(base + "/v1/ask", {"question": questions[(7 * i + 3 * j + 11) % len(questions)]}) for j in range(n_ask)]
+            clients,
+            lambda i: [
+                (base + "/v1/ask", {"question": questions[(7 * i + 3 * j + 11) % len(questions)]}) for j in range(n_ask)
+            ],
         )
         ok = [t for t, c in zip(lat, codes, strict=True) if c == 200]
         busy = sum(1 for c in codes if c == 503)
-        print(f"/v1/ask: {clients} clients × {n_ask} questions: {len(ok)} answered, {busy} refused with 503 busy, "
-              f"{len(ok) / wall * 60:.1f} answers/min, latency p50 {pct(ok, 50):.1f} s, p90 {pct(ok, 90):.1f} s "
-              f"(queueing included: one LLM, one answer at a time)")
+        print(
+            f"/v1/ask: {clients} clients × {n_ask} questions: {len(ok)} answered, {busy} refused with 503 busy, "
+            f"{len(ok) / wall * 60:.1f} answers/min, latency p50 {pct(ok, 50):.1f} s, p90 {pct(ok, 90):.1f} s "
+            f"(queueing included: one LLM, one answer at a time)"
+        )
         status = Path(f"/proc/{proc.pid}/status").read_text()
         hwm = next(line for line in status.splitlines() if line.startswith("VmHWM"))
         print(f"peak memory of the serving process: {int(hwm.split()[1]) / 1024:.0f} MiB")

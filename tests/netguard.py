@@ -7,17 +7,16 @@ import socket
 from contextlib import contextmanager
 
 
-class OutboundAttempt(AssertionError):
+class OutboundAttemptError(AssertionError):
     pass
 
 
 def _is_loopback(address: object) -> bool:
-    if isinstance(address, tuple) and address:
-        host = address[0]
-    elif isinstance(address, (str, bytes)):
+    if isinstance(address, (str, bytes)):
         return True  # AF_UNIX path
-    else:
+    if not (isinstance(address, tuple) and address):
         return False
+    host = address[0]
     if host in ("localhost", ""):
         return True
     try:
@@ -32,22 +31,22 @@ def loopback_only():
     real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
     real_getaddrinfo = socket.getaddrinfo
 
-    def connect(self, address):  # noqa: ANN001
+    def connect(self, address):
         if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
             attempts.append(address)
-            raise OutboundAttempt(f"connexion sortante refusée vers {address}")
+            raise OutboundAttemptError(f"connexion sortante refusée vers {address}")
         return real_connect(self, address)
 
-    def connect_ex(self, address):  # noqa: ANN001
+    def connect_ex(self, address):
         if self.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address):
             attempts.append(address)
-            raise OutboundAttempt(f"connexion sortante refusée vers {address}")
+            raise OutboundAttemptError(f"connexion sortante refusée vers {address}")
         return real_connect_ex(self, address)
 
-    def getaddrinfo(host, *args, **kwargs):  # noqa: ANN001
+    def getaddrinfo(host, *args, **kwargs):
         if host not in (None, "localhost") and not _is_loopback((host,)):
             attempts.append(host)
-            raise OutboundAttempt(f"résolution DNS refusée pour {host}")
+            raise OutboundAttemptError(f"résolution DNS refusée pour {host}")
         return real_getaddrinfo(host, *args, **kwargs)
 
     socket.socket.connect, socket.socket.connect_ex = connect, connect_ex

@@ -31,14 +31,20 @@ def _check_contract(out: dict) -> None:
     assert out["ai_generated"] is True and out["label"] == AI_LABEL
     assert set(out["model"]) >= {"llm", "embedder", "corpus_version"}
     assert set(out["timings"]) >= {"retrieval_ms", "ttft_ms", "total_ms"}
-    assert set(out["energy"]) == {"wh", "co2e_g", "method"} and out["energy"]["method"].startswith(("estimation", "rapl"))
+    assert set(out["energy"]) == {"wh", "co2e_g", "method"} and out["energy"]["method"].startswith(
+        ("estimation", "rapl")
+    )
     markers = {int(m) for m in re.findall(r"\[(\d+)\]", out["answer"])}
     assert markers == {c["n"] for c in out["citations"]}
     assert [c["n"] for c in out["citations"]] == list(range(1, len(out["citations"]) + 1))
 
 
 def _passage(service: Service, c: dict) -> str:
-    chunks = [x for x in service.index.chunks if x.doc_id == c["doc_id"] and (x.ref == c["ref"] or c["ref"].startswith(x.ref + "-"))]
+    chunks = [
+        x
+        for x in service.index.chunks
+        if x.doc_id == c["doc_id"] and (x.ref == c["ref"] or c["ref"].startswith(x.ref + "-"))
+    ]
     return "\n".join(x.text for x in chunks)
 
 
@@ -70,7 +76,9 @@ def test_invented_figure_is_removed(svc):
 
 def test_unsupported_sentence_removed_and_unknown_marker_dropped(svc):
     service, gen = svc
-    gen.enqueue(_reply("Le département doit acheter des licences logicielles américaines pour ses collèges [7].", [1, 9]))
+    gen.enqueue(
+        _reply("Le département doit acheter des licences logicielles américaines pour ses collèges [7].", [1, 9])
+    )
     out = service.ask("Quelle amende pour le non-respect de l'interdiction des pratiques visées à l'article 5 ?")
     assert "licences" not in out["answer"]
     assert "[7]" not in out["answer"] and "[9]" not in out["answer"]
@@ -80,7 +88,9 @@ def test_unsupported_sentence_removed_and_unknown_marker_dropped(svc):
 def test_verdict_from_evidence_overrides_wrong_polarity(svc):
     service, gen = svc
     gen.enqueue(_reply("Oui, il est permis d'utiliser la notation sociale.", [1]))
-    out = service.ask("Est-il permis d'utiliser la note sociale conduisant au traitement préjudiciable de personnes physiques ?")
+    out = service.ask(
+        "Est-il permis d'utiliser la note sociale conduisant au traitement préjudiciable de personnes physiques ?"
+    )
     assert out["verdict"] == "interdit"
     assert "c'est interdit" in out["answer"] and "Oui, il est permis" not in out["answer"]
     assert any(c["ref"].startswith("art-5-1-c") for c in out["citations"])
@@ -149,9 +159,9 @@ def test_parse_reply_validates_structure():
 def test_field_streamer_emits_only_the_answer_field():
     got: list[str] = []
     fs = FieldStreamer("reponse", got.append)
-    for piece in ['{"trouve": tr', 'ue, "repo', 'nse": "Jusqu\\u0027', "à 35 \\\"M\\\"", ' EUR", "sources": [1]}']:
+    for piece in ['{"trouve": tr', 'ue, "repo', 'nse": "Jusqu\\u0027', 'à 35 \\"M\\"', ' EUR", "sources": [1]}']:
         fs.feed(piece)
-    assert "".join(got).startswith("Jusqu") and "35 \"M\" EUR" in "".join(got)
+    assert "".join(got).startswith("Jusqu") and '35 "M" EUR' in "".join(got)
     assert "sources" not in "".join(got)
 
 

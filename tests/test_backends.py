@@ -31,7 +31,9 @@ def test_openai_client_streams_deltas_and_usage():
         )
         return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
 
-    gen = OpenAIHTTPGenerator("http://127.0.0.1:9/v1", "qwen", client=httpx.Client(transport=httpx.MockTransport(handler)))
+    gen = OpenAIHTTPGenerator(
+        "http://127.0.0.1:9/v1", "qwen", client=httpx.Client(transport=httpx.MockTransport(handler))
+    )
     out = "".join(gen.stream([{"role": "user", "content": "q"}], max_tokens=20, schema={"type": "object"}))
     assert out == '{"trouve": true}'
     assert seen["url"] == "http://127.0.0.1:9/v1/chat/completions"
@@ -42,7 +44,9 @@ def test_openai_client_streams_deltas_and_usage():
 
 def test_openai_client_errors_are_actionable():
     gen = OpenAIHTTPGenerator(
-        "http://127.0.0.1:9/v1", "m", client=httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(500, text="boom")))
+        "http://127.0.0.1:9/v1",
+        "m",
+        client=httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(500, text="boom"))),
     )
     with pytest.raises(BackendError, match="HTTP 500"):
         list(gen.stream([{"role": "user", "content": "q"}], max_tokens=5))
@@ -66,7 +70,9 @@ def test_scripted_generator_records_history():
 
 def test_factory(tmp_path):
     assert isinstance(make_generator(Settings.load(llm="fake")), ScriptedGenerator)
-    assert isinstance(make_generator(Settings.load(llm="openai", llm_url="http://127.0.0.1:8080/v1")), OpenAIHTTPGenerator)
+    assert isinstance(
+        make_generator(Settings.load(llm="openai", llm_url="http://127.0.0.1:8080/v1")), OpenAIHTTPGenerator
+    )
     with pytest.raises(ModelError, match="introuvable"):
         make_generator(Settings.load(llm=str(tmp_path / "absent.gguf")))
     with pytest.raises(ModelError):

@@ -81,14 +81,25 @@ def test_fold_matches_product_rules():
 def test_point_repeats_lead_in_and_folds_subpoints():
     units = [
         Unit("d", "art-5", "article 5", "article", "", "Pratiques interdites"),
-        Unit("d", "art-5-1", "article 5, paragraphe 1", "paragraph", "1. Les pratiques suivantes sont interdites:", "P", "art-5"),
+        Unit(
+            "d",
+            "art-5-1",
+            "article 5, paragraphe 1",
+            "paragraph",
+            "1. Les pratiques suivantes sont interdites:",
+            "P",
+            "art-5",
+        ),
         Unit("d", "art-5-1-c", "point c)", "point", "la notation sociale conduisant:", "P", "art-5-1"),
         Unit("d", "art-5-1-c-i", "point c) i)", "subpoint", "le traitement préjudiciable", "P", "art-5-1-c"),
     ]
     chunks = {c.ref: c for c in chunk_units(units, version="v")}
     assert set(chunks) == {"art-5-1", "art-5-1-c"}
     c = chunks["art-5-1-c"]
-    assert c.text == "1. Les pratiques suivantes sont interdites:\nc) la notation sociale conduisant:\ni) le traitement préjudiciable"
+    assert (
+        c.text
+        == "1. Les pratiques suivantes sont interdites:\nc) la notation sociale conduisant:\ni) le traitement préjudiciable"
+    )
     assert [s.ref for s in c.spans] == ["art-5-1", "art-5-1-c", "art-5-1-c-i"]
     assert c.text[c.spans[2].start : c.spans[2].end] == "i) le traitement préjudiciable"
     assert c.context.startswith("point c)")

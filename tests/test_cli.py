@@ -42,7 +42,13 @@ def test_index_status_json(fake_settings, capsys):
 def test_eval_retrieval_writes_results(fake_settings, tmp_path, capsys):
     qfile = tmp_path / "q.jsonl"
     qfile.write_text(
-        json.dumps({"id": "a", "question": "Quelle amende pour les pratiques interdites de l'article 5 ?", "gold": [{"doc": "ai-act", "ref": "art-99"}]})
+        json.dumps(
+            {
+                "id": "a",
+                "question": "Quelle amende pour les pratiques interdites de l'article 5 ?",
+                "gold": [{"doc": "ai-act", "ref": "art-99"}],
+            }
+        )
         + "\n"
         + json.dumps({"id": "b", "question": "Prix du ticket de bus ?", "answerable": False, "gold": []})
         + "\n",

@@ -14,7 +14,7 @@ import pytest
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.errors import ModelError
 
-from .netguard import OutboundAttempt, loopback_only
+from .netguard import OutboundAttemptError, loopback_only
 
 pytestmark = pytest.mark.model
 
@@ -87,6 +87,6 @@ def test_real_abstention_out_of_corpus(e2e, question):
 def test_guard_really_refuses_outbound_connections():
     import socket
 
-    with loopback_only() as attempts, pytest.raises(OutboundAttempt):
+    with loopback_only() as attempts, pytest.raises(OutboundAttemptError):
         socket.create_connection(("192.0.2.10", 443), timeout=1)
     assert attempts

@@ -8,7 +8,7 @@ import pytest
 
 from assistant.config import PROJECT_ROOT
 from assistant.embed import FakeEmbedder
-from assistant.errors import CorpusError, IndexError_
+from assistant.errors import CorpusError, IndexStateError
 from assistant.index import build_index, current_generation, link_amendments, load_index
 from assistant.units import Chunk
 
@@ -67,12 +67,12 @@ def test_failed_build_keeps_the_generation_in_service(tmp_path, corpus):
 
 
 def test_missing_or_inconsistent_index_says_what_to_run(tmp_path, corpus):
-    with pytest.raises(IndexError_, match="assistant index build"):
+    with pytest.raises(IndexStateError, match="assistant index build"):
         load_index(tmp_path)
     first = _build(tmp_path, corpus)
     lines = (tmp_path / first.generation / "chunks.jsonl").read_text().splitlines()
     (tmp_path / first.generation / "chunks.jsonl").write_text("\n".join(lines[:-5]) + "\n")
-    with pytest.raises(IndexError_, match="incohérent"):
+    with pytest.raises(IndexStateError, match="incohérent"):
         load_index(tmp_path)
 
 

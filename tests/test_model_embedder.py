@@ -46,9 +46,8 @@ def test_real_embedder_finds_the_operative_provision(embedder, corpus):
 
 
 def test_real_index_build_and_search_on_a_small_document(tmp_path, embedder):
-    from assistant.index import build_index
+    from assistant.index import build_index, load_index
     from assistant.retrieve import Retriever
-    from assistant.index import load_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -67,8 +66,11 @@ def test_real_index_build_and_search_on_a_small_document(tmp_path, embedder):
         encoding="utf-8",
     )
     report = build_index(
-        manifest_path=manifest, corpus_dir=corpus, index_dir=tmp_path / "index",
-        embedder_factory=lambda: embedder, embedder_name=embedder.name,
+        manifest_path=manifest,
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index",
+        embedder_factory=lambda: embedder,
+        embedder_name=embedder.name,
     )
     assert report.chunks >= 1 and report.embedded == report.chunks
     hits = Retriever(load_index(tmp_path / "index"), embedder).search("Où sont stockées les données ?", 1).hits

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from pathlib import Path
 
@@ -43,7 +44,11 @@ def test_refs_unique_and_normalised(units):
     ("ref", "label", "needle"),
     [
         ("art-5-1-c", "Règlement (UE) 2024/1689, article 5, paragraphe 1, point c)", "note sociale"),
-        ("art-5-1-c-i", "Règlement (UE) 2024/1689, article 5, paragraphe 1, point c), sous-point i)", "contextes sociaux"),
+        (
+            "art-5-1-c-i",
+            "Règlement (UE) 2024/1689, article 5, paragraphe 1, point c), sous-point i)",
+            "contextes sociaux",
+        ),
         ("art-3-4", "Règlement (UE) 2024/1689, article 3, point 4)", "«déployeur»"),
         ("art-99-3", "Règlement (UE) 2024/1689, article 99, paragraphe 3", "35 000 000 EUR"),
         ("art-113-3-a", "Règlement (UE) 2024/1689, article 113, paragraphe 3, point a)", "2 février 2025"),
@@ -81,7 +86,15 @@ def test_figures_use_plain_spaces(by_ref):
 
 @pytest.mark.parametrize(
     ("ref", "page"),
-    [("recital-1", 1), ("art-1", 44), ("art-4", 51), ("art-5-1-h", 52), ("art-26", 67), ("art-99-3", 115), ("annex-iii", 127)],
+    [
+        ("recital-1", 1),
+        ("art-1", 44),
+        ("art-4", 51),
+        ("art-5-1-h", 52),
+        ("art-26", 67),
+        ("art-99-3", 115),
+        ("annex-iii", 127),
+    ],
 )
 def test_pages_from_pdf(by_ref, ref, page):
     assert by_ref[ref].page == page
@@ -90,12 +103,15 @@ def test_pages_from_pdf(by_ref, ref, page):
 def test_every_unit_has_a_page_and_pages_never_go_back(units):
     pages = [u.page for u in units]
     assert None not in pages
-    assert all(b >= a for a, b in zip(pages, pages[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(pages))
 
 
 def test_strip_furniture_drops_running_header():
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
-    pages = [f"JO L du 12.7.2024 FR\nTexte {w}\nELI: http://data.europa.eu/eli/reg/2024/1689/oj {i}/144" for i, w in enumerate(words)]
+    pages = [
+        f"JO L du 12.7.2024 FR\nTexte {w}\nELI: http://data.europa.eu/eli/reg/2024/1689/oj {i}/144"
+        for i, w in enumerate(words)
+    ]
     out = strip_furniture(pages)
     assert out[3] == "Texte delta"
 

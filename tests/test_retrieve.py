@@ -57,7 +57,12 @@ def test_search_contract_and_ranking_with_fake_embedder(fake_settings):
 def test_named_provision_does_not_crowd_out_the_topic(fake_settings):
     # Mentions article 26 in passing but asks about fines: the penalties article must come back.
     svc = Service(fake_settings)
-    refs = [r["ref"] for r in svc.search("Quel est le montant maximal de l'amende si un déployeur ne respecte pas l'article 26 ?", k=5)["results"]]
+    refs = [
+        r["ref"]
+        for r in svc.search(
+            "Quel est le montant maximal de l'amende si un déployeur ne respecte pas l'article 26 ?", k=5
+        )["results"]
+    ]
     assert any(r.startswith("art-99") for r in refs)
     assert sum(r.startswith("art-26") for r in refs) <= 3
 

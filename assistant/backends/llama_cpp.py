@@ -44,7 +44,13 @@ class LlamaCppGenerator:
         schema: dict | None = None,
         stop: Sequence[str] | None = None,
     ) -> Iterator[str]:
-        kwargs: dict = {"temperature": 0.0, "top_k": 1, "max_tokens": max_tokens, "stream": True, "repeat_penalty": 1.05}
+        kwargs: dict = {
+            "temperature": 0.0,
+            "top_k": 1,
+            "max_tokens": max_tokens,
+            "stream": True,
+            "repeat_penalty": 1.05,
+        }
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         if stop:

@@ -37,8 +37,14 @@ class OpenAIHTTPGenerator:
     ) -> Iterator[str]:
         import httpx
 
-        body: dict = {"model": self._model, "messages": list(messages), "max_tokens": max_tokens, "temperature": 0.0,
-                      "stream": True, "stream_options": {"include_usage": True}}
+        body: dict = {
+            "model": self._model,
+            "messages": list(messages),
+            "max_tokens": max_tokens,
+            "temperature": 0.0,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
         if schema is not None:
             body["response_format"] = {"type": "json_schema", "json_schema": {"name": "reponse", "schema": schema}}
         if stop:
@@ -66,6 +72,8 @@ class OpenAIHTTPGenerator:
                             completion += 1
                             yield delta
         except httpx.HTTPError as exc:
-            raise BackendError(f"Serveur LLM injoignable ({self._url}) : {exc.__class__.__name__}. Vérifiez ASSISTANT_LLM_URL.") from None
+            raise BackendError(
+                f"Serveur LLM injoignable ({self._url}) : {exc.__class__.__name__}. Vérifiez ASSISTANT_LLM_URL."
+            ) from None
         if not self.usage.completion_tokens:
             self.usage.completion_tokens = completion
