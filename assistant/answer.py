@@ -61,7 +61,8 @@ _LIST_QUESTION = re.compile(
 QUOTE_CHARS = 800
 AMEND_QUOTE_CHARS = 1200  # amending points quote the new wording, which is often long
 PROMPT_CHARS = 420
-MAX_TOKENS = 110
+MAX_TOKENS = 90
+SUPPORT_MIN = 0.75  # share of a model sentence's content words that must be in its cited passages
 MAX_PROMPT_PASSAGES = 4
 SCHEMA = {
     "type": "object",
@@ -373,7 +374,7 @@ class Answerer:
                 if not bare or any(m < 1 or m > len(evidence) for m in markers):
                     markers = [m for m in markers if 1 <= m <= len(evidence)]
                 refs = markers or reply.sources or [1]
-                if support(bare, [texts[r - 1] for r in refs]) < 0.5 or _circular(bare, question):
+                if support(bare, [texts[r - 1] for r in refs]) < SUPPORT_MIN or _circular(bare, question):
                     continue
                 if verdict and contradicts(bare, verdict):
                     continue
