@@ -41,6 +41,11 @@ ABSTAIN_TEXT = (
 # question (abstain without calling the model); above `strong` the texts clearly address
 # it, whatever the model says. Calibrated per embedder on eval/questions.jsonl.
 CALIBRATION = {"embeddinggemma": (0.42, 0.58), "fake": (0.2, 0.6)}
+# Weak dense evidence but a strong lexical match (the texts use other words than the
+# question: "notation sociale" / "note sociale"): the model is asked, and the answer is
+# given only if it finds one in the passages.
+HARD_FLOOR = 0.30
+BM25_RESCUE = 10.0
 
 
 def calibration(embedder_name: str) -> tuple[float, float]:
@@ -223,7 +228,11 @@ class Answerer:
         with EnergyMeter() as meter:
             result = self._retrieve(question, 8)
             timings["retrieval_ms"] = _ms(t0)
-            if not result.hits or result.max_dense < self.floor:
+            weak = result.max_dense < self.floor
+            rescued = weak and (
+                bool(result.concepts) or (result.max_dense >= HARD_FLOOR and result.max_bm25 >= BM25_RESCUE)
+            )
+            if not result.hits or (weak and not rescued):
                 body = self._abstain(question, result)
             else:
                 evidence = self._select(question, result)
@@ -233,7 +242,8 @@ class Answerer:
                 reply, llm_name, first = self._phrase(question, evidence, on_token, tokens)
                 if first is not None:
                     timings["ttft_ms"] = round((first - t0) * 1000, 1)
-                if reply.found is False and result.max_dense < self.strong:
+                doubtful = reply.found is False and result.max_dense < self.strong
+                if doubtful or (rescued and reply.found is not True):
                     body = self._abstain(question, result)
                 else:
                     body = self._compose(question, evidence, verdict, reply)

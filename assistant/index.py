@@ -153,8 +153,10 @@ def build_index(
     dense.add(vectors)
     bm25 = BM25Index.build(texts)
 
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time_ns() // 1000 % 1_000_000:06d}"
     name = f"gen-{stamp}-{key[:8]}"
+    while (index_dir / name).exists():  # two builds in the same microsecond: never overwrite a generation
+        name += "x"
     tmp = index_dir / f".tmp-{name}-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)

@@ -17,7 +17,7 @@ import numpy as np
 from assistant.embed import Embedder
 from assistant.index import Index
 from assistant.textnorm import fold
-from assistant.thesaurus import expand, topics
+from assistant.thesaurus import GENERIC_TOPICS, expand, topics
 from assistant.units import Chunk
 
 RRF_K = 10
@@ -52,6 +52,7 @@ class SearchResult:
     named: list[NamedRef] = field(default_factory=list)
     max_dense: float = 0.0
     max_bm25: float = 0.0
+    concepts: list[str] = field(default_factory=list)  # AI Act concepts recognised in the question
 
 
 _ROMAN = "(?:x{0,3})(?:ix|iv|v?i{0,3})"
@@ -139,7 +140,8 @@ class Retriever:
             mask = np.array([_names(c, nr) for c in chunks]) & allowed
             named_mask |= mask
             fused += W_LOOKUP * _rrf(_top_only(np.where(mask, base, -np.inf), NAMED_SLOTS))
-        for topic in topics(query):
+        matched = topics(query)
+        for topic in matched:
             for doc_id, ref in topic.targets:  # each target provision gets its own bounded slot
                 mask = np.array(
                     [c.doc_id == doc_id and (not ref or c.ref == ref or c.ref.startswith(ref + "-")) for c in chunks]
@@ -159,6 +161,7 @@ class Retriever:
             named,
             float(dense[allowed].max()) if allowed.any() else 0.0,
             float(bm25[allowed].max()) if allowed.any() else 0.0,
+            [t.name for t in matched if t.name not in GENERIC_TOPICS],
         )
 
 
