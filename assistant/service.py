@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from assistant.answer import Answerer
+from assistant.assess import Assessor
 from assistant.backends import Generator, make_generator
 from assistant.cite import official_url
 from assistant.config import Settings
@@ -72,6 +73,19 @@ class Service:
         if len(question) > MAX_QUESTION_CHARS:
             raise InputError(f"La question dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
         return self.answerer.ask(question, on_token=on_token)
+
+    @cached_property
+    def assessor(self) -> Assessor:
+        return Assessor(self.index, lambda: self.generator, lambda q, k: self.retrieve(q, k, docs=["ai-act"]))
+
+    def assess(
+        self, description: str, *, on_token: Callable[[str], None] | None = None, facts: dict | None = None
+    ) -> dict:
+        """Assessment of a planned use of AI (risk level, obligations, charter, questions, who decides)."""
+        description = (description or "").strip()
+        if len(description) > MAX_QUESTION_CHARS:
+            raise InputError(f"La description dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
+        return self.assessor.assess(description, on_token=on_token, facts=facts)
 
     def retrieve(
         self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None

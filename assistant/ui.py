@@ -593,19 +593,14 @@ _NO_ADMIN = (
 
 
 def add_feature_tabs(service: Any) -> None:
-    """Where later features plug their tabs in, between « Poser une question » and « Administration ».
-
-    Called inside `gr.Tabs()` by `build_ui`. Each feature adds its tab here, e.g.
+    """Tabs of later features, between « Poser une question » and « Administration »
+    (called inside `gr.Tabs()` by `build_ui`); each reuses `render_answer_html` so the AI
+    label and citations look the same everywhere."""
+    if hasattr(service, "assess"):
+        from assistant.ui_assess import assess_tab
 
         with gr.Tab("Mon projet est-il autorisé ?", id="assess"):
-            build_assess_tab(service)       # issue: assessment of a planned use
-        with gr.Tab("Formation", id="training"):
-            build_training_tab(service)     # issue: trainer mode (quiz, handout)
-
-    reusing `render_answer_html` / `_label_html` so that the AI label and citations look the
-    same everywhere. Nothing is added until those features exist (no placeholder tabs).
-    """
-    return None
+            assess_tab(service)
 
 
 def _question_tab(service: Any, sources: SourceLookup, feedback: FeedbackFn | None, concurrency: int) -> None:

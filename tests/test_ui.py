@@ -338,7 +338,10 @@ def test_build_ui_tabs(service):
     cfg = _config_text(blocks)
     assert "Poser une question" in cfg and "Administration" in cfg
     assert "nécessite le rôle administrateur" in cfg
-    assert "Formation" not in cfg and "Mon projet est-il autorisé" not in cfg  # no placeholder tabs
+    tabs = [c.get("props", {}).get("label") for c in blocks.get_config_file()["components"] if c.get("type") == "tabitem"]
+    assert "Mon projet est-il autorisé ?" in tabs  # the service can assess planned uses
+    assert "Formation" not in tabs  # no placeholder tab for a feature that does not exist yet
+    assert "Évaluer le projet" in cfg
     assert "Poser la question" in cfg and "Votre question" in cfg
     with_admin = _config_text(build_ui(service, admin=FakeAdmin(), feedback=lambda *a: None))
     assert "Réindexer sans interruption" in with_admin and "nécessite le rôle administrateur" not in with_admin
