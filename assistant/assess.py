@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from assistant import riskmap as rm
-from assistant.answer import AI_LABEL, Evidence, FieldStreamer, _renumber, parse_reply
+from assistant.answer import _EN_DATE, _MONTHS, AI_LABEL, Evidence, FieldStreamer, _renumber, parse_reply
 from assistant.answer import SCHEMA as PHRASE_SCHEMA
 from assistant.backends import Generator
 from assistant.cite import best_window, official_url, sentence_spans, support, terms
@@ -77,40 +77,6 @@ NOT_ABOUT_AI = (
     "La description ne présente pas d'usage d'un outil ou d'un système d'IA à évaluer. Décrivez le projet : ce que fera "
     "l'outil, pour quel service, sur quelles données et pour quelles personnes."
 )
-_MONTHS = dict(
-    zip(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
-        [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ],
-        strict=True,
-    )
-)
-_EN_DATE = re.compile(r"\b(\d{1,2}) (" + "|".join(m.capitalize() for m in _MONTHS) + r") (\d{4})\b")
 _FR_DATE = re.compile(
     r"\b(\d{1,2}|1er) (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre) (\d{4})\b"
 )

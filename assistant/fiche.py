@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from assistant.answer import _MONTHS as FRENCH_MONTHS
 from assistant.answer import AI_LABEL
 from assistant.errors import ConfigError
 
@@ -35,20 +36,7 @@ LEVEL_TITLE = {
 }
 SOURCE_QUOTE_CHARS = 90
 CHROMIUM = os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium")
-_MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
+_MONTHS = list(FRENCH_MONTHS.values())
 _QUOTED = re.compile(r"\s*:?\s*«[^»]*(?:«[^»]*»[^»]*)*»")
 _MARKERS = re.compile(r"(\s*\[\d{1,3}\])+")
 _HEADINGS = (
