@@ -161,6 +161,23 @@ def parse_reply(raw: str, n_evidence: int) -> ModelReply:
     return ModelReply(found if isinstance(found, bool) else None, text, list(dict.fromkeys(ok_sources)), True)
 
 
+def collect(
+    gen: Generator, messages: list, max_tokens: int, schema: dict | None, on_token: Callable[[str], None] | None
+) -> tuple[list[str], float | None]:
+    """Run one generation: the raw pieces, the time of the first one, and the "reponse"
+    field streamed to `on_token` as it comes."""
+    first: float | None = None
+    raw: list[str] = []
+    streamer = FieldStreamer("reponse", on_token) if on_token else None
+    for delta in gen.stream(messages, max_tokens=max_tokens, schema=schema):
+        if first is None:
+            first = time.perf_counter()
+        raw.append(delta)
+        if streamer:
+            streamer.feed(delta)
+    return raw, first
+
+
 class FieldStreamer:
     """Streams the characters of one JSON string field out of a token stream."""
 
@@ -350,18 +367,11 @@ class Answerer:
         passages = "\n".join(_prompt_passage(e, qterms) for e in evidence[:MAX_PROMPT_PASSAGES])
         user = load_prompt("answer.user").render(passages=passages, question=_neutralise(question))
         first: float | None = None
-        raw: list[str] = []
-        streamer = FieldStreamer("reponse", on_token) if on_token else None
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         self.last_messages = messages  # kept for the overhead benchmark
         try:
             gen = self._generator()
-            for delta in gen.stream(messages, max_tokens=MAX_TOKENS, schema=SCHEMA):
-                if first is None:
-                    first = time.perf_counter()
-                raw.append(delta)
-                if streamer:
-                    streamer.feed(delta)
+            raw, first = collect(gen, messages, MAX_TOKENS, SCHEMA, on_token)
             tokens.update(
                 prompt=gen.usage.prompt_tokens, completion=gen.usage.completion_tokens, cached=gen.usage.cached_tokens
             )

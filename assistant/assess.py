@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from assistant import riskmap as rm
-from assistant.answer import _EN_DATE, _MONTHS, AI_LABEL, Evidence, FieldStreamer, _renumber, parse_reply
+from assistant.answer import _EN_DATE, _MONTHS, AI_LABEL, Evidence, _renumber, collect, parse_reply
 from assistant.answer import SCHEMA as PHRASE_SCHEMA
 from assistant.backends import Generator
 from assistant.cite import best_window, official_url, sentence_spans, support, terms
@@ -534,16 +534,9 @@ class Assessor:
         user = _section("resume").replace("{description}", _neutralise(text)).replace("{result}", result)
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         first: float | None = None
-        raw: list[str] = []
-        streamer = FieldStreamer("reponse", on_token) if on_token else None
         try:
             gen = self._generator()
-            for delta in gen.stream(messages, max_tokens=SUMMARY_TOKENS, schema=PHRASE_SCHEMA):
-                if first is None:
-                    first = time.perf_counter()
-                raw.append(delta)
-                if streamer:
-                    streamer.feed(delta)
+            raw, first = collect(gen, messages, SUMMARY_TOKENS, PHRASE_SCHEMA, on_token)
             _add_usage(tokens, gen)
         except AssistantError:
             return first
