@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -43,6 +44,8 @@ from assistant.redact import redact
 GENESIS = "0" * 64
 LOCAL_USER = "local"
 MAX_TEXT = 2000
+MAX_REF = 200
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Fields covered by the hash, in the table's column order (id excluded: the chain orders rows).
 FIELDS = (
     "kind", "ts", "user", "endpoint", "status", "question", "refs", "abstained", "model",
@@ -258,14 +261,15 @@ class AuditLog:
             "user": user,
             "endpoint": endpoint,
             "status": int(status),
-            "question": redact(question[:MAX_TEXT]) if question else None,
-            "refs": json.dumps(list(refs), ensure_ascii=False),
+            "question": redact(question)[:MAX_TEXT] if question else None,
+            # refs and answer_id may be what a client typed (unknown unit, unknown answer): redacted too
+            "refs": json.dumps([redact(str(r))[:MAX_REF] for r in refs], ensure_ascii=False),
             "abstained": None if abstained is None else int(bool(abstained)),
             "model": model,
             "corpus_version": corpus_version,
             "latency_ms": _float(latency_ms),
             "energy_wh": _float(energy_wh),
-            "answer_id": answer_id,
+            "answer_id": answer_id if not answer_id or _UUID.fullmatch(answer_id) else redact(answer_id)[:MAX_REF],
             "detail": None,
         }
         with self._lock:
@@ -303,7 +307,7 @@ class AuditLog:
             "user": user,
             "answer_id": answer_id,
             "useful": int(bool(useful)),
-            "comment": redact(comment[:MAX_TEXT]) if comment else "",
+            "comment": redact(comment)[:MAX_TEXT] if comment else "",
         }
         with self._lock:
             cur = self._db.execute(

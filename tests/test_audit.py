@@ -225,3 +225,16 @@ def test_answer_row_from_a_response(log):
     assert json.loads(json.dumps(row))  # JSON-serialisable for the admin route
     assert log.has_answer("id-1") and not log.has_answer("id-2")
     assert log.verify().ok
+
+
+def test_client_supplied_ids_and_long_questions_are_redacted_whole(log):
+    """An unknown answer_id or unit ref is what a client typed; a question is redacted before it is cut."""
+    email = "jean.dupont@orange.fr"
+    question = "x" * 1995 + " " + email  # the e-mail straddles the 2000-character cut
+    log.record(user="local", endpoint="POST /v1/feedback", status=404, answer_id=f"écrire à {email}",
+               refs=[f"ai-act:{email}"], question=question)  # fmt: skip
+    row = log.rows(1)[0]
+    assert "jean.dupont" not in json.dumps(row) and "orange" not in json.dumps(row)
+    assert row["answer_id"] == "écrire à [EMAIL]" and row["refs"] == ["ai-act:[EMAIL]"]
+    assert len(row["question"]) == 2000 and row["question"].endswith(" [EMA")
+    assert log.verify().ok
