@@ -5,6 +5,7 @@
     assistant eval retrieval --questions FILE --out DIR [-k 10] [--limit N]
     assistant eval compare RUN_A RUN_B [--out DIR]
     assistant eval benchmark --out DIR [--part qa|scenarios|all] [--limit N] [--resume] [--with-retrieval]
+    assistant eval attacks --out DIR [--cases eval/attacks.jsonl] [--limit N]
 
 Wired into the main parser by `add_eval_parser(subparsers)` (see `assistant/cli.py`).
 """
@@ -16,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.config import Settings
+from assistant.config import PROJECT_ROOT, Settings
 
 
 def _err(msg: str) -> None:
@@ -108,10 +109,23 @@ def cmd_eval_benchmark(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_eval_attacks(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.attacks import run_attacks
+
+    out = Path(args.out)
+    summary = run_attacks(out, settings=settings, cases_path=Path(args.cases), limit=args.limit, progress=_err)
+    if getattr(args, "json", False):
+        _print_json(summary.figures)
+    else:
+        print(summary.render())
+        print(f"\nRésultats : {out / 'results.jsonl'}\nRapport : {out / 'report.json'}")
+    return 0
+
+
 def add_eval_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add `eval` and its sub-commands to the main parser's subparsers."""
     e = sub.add_parser("eval", help="évaluation : jeux de questions, rapports, comparaisons, banc d'essai externe")
-    actions = e.add_subparsers(dest="action", required=True, metavar="{run,retrieval,compare,benchmark}")
+    actions = e.add_subparsers(dest="action", required=True, metavar="{run,retrieval,compare,benchmark,attacks}")
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="sortie JSON (un document)")
@@ -156,4 +170,13 @@ def add_eval_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     b.add_argument("--with-retrieval", action="store_true")
     common(b)
     b.set_defaults(func=cmd_eval_benchmark)
+
+    a = actions.add_parser(
+        "attacks", help="questions hostiles (injections directes et indirectes, entrées piégées) : taux par type"
+    )
+    a.add_argument("--out", required=True, help="dossier du run (results.jsonl, report.json)")
+    a.add_argument("--cases", default=str(PROJECT_ROOT / "eval" / "attacks.jsonl"), help="fichier JSONL des attaques")
+    a.add_argument("--limit", type=int, help="n'exécuter que les N premiers cas")
+    common(a)
+    a.set_defaults(func=cmd_eval_attacks)
     return e
