@@ -16,6 +16,7 @@ import contextlib
 import hmac
 import json
 import logging
+import re
 import threading
 import time
 import traceback
@@ -49,6 +50,9 @@ log = logging.getLogger("assistant.api")
 MAX_BODY = 16 * 1024
 MAX_QUESTION = MAX_QUESTION_CHARS
 MAX_COMMENT = 2000
+# "Holds a character that str.strip() keeps", written without \s so that JSON Schema (ECMA)
+# and Python agree on it: fuzzers then never send a "valid" text the service finds empty.
+HAS_TEXT = "[^\t\n\x0b\x0c\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x1c-\x1f\x85]"
 UNLIMITED_PREFIXES = ("/ui",)  # the Gradio UI (mounted later) has its own upload handling
 SSE_PING_S = 15.0
 PURGE_EVERY_S = 24 * 3600
@@ -66,6 +70,34 @@ MESSAGES = {
     "method": "Méthode HTTP non autorisée pour cette adresse.",
     "internal": "Erreur interne du service (réf. {ref}) : réessayez ; si elle persiste, signalez cette référence à l'administrateur.",
 }
+
+
+# ---------------------------------------------------------------------- logs
+
+_KEY_SHAPE = re.compile(r"cd13_[A-Za-z0-9_\-]{8,}")
+SERVER_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error", "assistant", "assistant.api")
+
+
+class KeyMaskFilter(logging.Filter):
+    """Masks anything shaped like an API key in a log record (a client may put its key in the URL,
+    which the access log would otherwise print)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to the logging machinery
+            return True
+        if "cd13_" in message:
+            record.msg, record.args = _KEY_SHAPE.sub("cd13_***", message), None
+        return True
+
+
+def install_key_mask() -> None:
+    """Put the key mask on the server's loggers (idempotent)."""
+    for name in SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, KeyMaskFilter) for f in logger.filters):
+            logger.addFilter(KeyMaskFilter())
 
 
 # ---------------------------------------------------------------------- errors
@@ -137,7 +169,7 @@ def _validation_message(errors: list[dict]) -> tuple[str, list[dict]]:
         msg = f"La question dépasse {MAX_QUESTION} caractères : raccourcissez-la."
     elif kind == "string_too_long":
         msg = f"Le champ {name} dépasse {ctx.get('max_length', '?')} caractères."
-    elif kind in ("string_too_short", "too_short"):
+    elif kind in ("string_too_short", "too_short", "string_pattern_mismatch"):
         msg = f"Le champ {name} est vide."
     elif kind.startswith(("greater_than", "less_than")):
         msg = f"La valeur du champ {name} est hors limites."
@@ -158,7 +190,9 @@ def _validation_message(errors: list[dict]) -> tuple[str, list[dict]]:
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(..., min_length=1, max_length=MAX_QUESTION, description="Question ou mots-clés, en français.")
+    query: str = Field(
+        ..., max_length=MAX_QUESTION, pattern=HAS_TEXT, description="Question ou mots-clés, en français."
+    )
     k: int = Field(5, ge=1, le=50, description="Nombre de passages.")
     doc: list[Annotated[str, Field(max_length=100)]] | None = Field(
         None, max_length=20, description="Filtrer par document (doc_id)."
@@ -168,7 +202,10 @@ class SearchRequest(BaseModel):
 
 class AskRequest(BaseModel):
     question: str = Field(
-        ..., max_length=MAX_QUESTION, description=f"La question, en français ({MAX_QUESTION} caractères au plus)."
+        ...,
+        max_length=MAX_QUESTION,
+        pattern=HAS_TEXT,
+        description=f"La question, en français ({MAX_QUESTION} caractères au plus).",
     )
     stream: bool = Field(
         False, description="Réponse au fil de l'eau (server-sent events : token…, puis final ou error)."
@@ -177,7 +214,13 @@ class AskRequest(BaseModel):
 
 class FeedbackRequest(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"description": "Avis sur une réponse : answer_id (ou question_id) requis."}
+        json_schema_extra={
+            "description": "Avis sur une réponse : answer_id (ou question_id) requis.",
+            "anyOf": [
+                {"required": [k], "properties": {k: {"type": "string", "minLength": 1}}}
+                for k in ("answer_id", "question_id")
+            ],
+        }
     )
     answer_id: str | None = Field(None, max_length=64, description="Identifiant de la réponse (champ answer_id).")
     question_id: str | None = Field(None, max_length=64, description="Synonyme de answer_id.")
@@ -272,7 +315,13 @@ def _raw_key(
     cred: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     api_key: Annotated[str | None, Security(_key_header)],
 ) -> str | None:
-    return api_key or (cred.credentials if cred else None)
+    bearer = cred.credentials if cred else None
+    if api_key and bearer and hmac.compare_digest(api_key.strip().encode(), bearer.strip().encode()) is False:
+        return _CONFLICT  # two different keys: refuse rather than pick one (an invalid one may be the real intent)
+    return api_key or bearer
+
+
+_CONFLICT = "\x00clés-contradictoires"  # never a valid key: authenticate() finds no match
 
 
 def principal(required: str, ctx_getter: Callable[[], ApiContext], *, rate_limit: bool = True) -> Any:
@@ -435,6 +484,20 @@ class _ClientGoneError(Exception):
     """Raised from on_token when the client went away: stops the generation early."""
 
 
+# Before OpenAPI 3.2, the `schema` of text/event-stream describes each event.
+SSE_EVENT_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["token", "final", "error"]},
+        "data": {
+            "type": "string",
+            "description": "JSON : {text} (token), la réponse (final), {code, message} (error).",
+        },
+    },
+    "required": ["data"],
+}
+
+
 def sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
@@ -467,7 +530,15 @@ def add_answer_route(
         body_model = create_model(
             f"{field.capitalize()}Request",
             **{
-                field: (str, Field(..., max_length=MAX_QUESTION, description="Description du projet, en français.")),
+                field: (
+                    str,
+                    Field(
+                        ...,
+                        max_length=MAX_QUESTION,
+                        pattern=HAS_TEXT,
+                        description="Description du projet, en français.",
+                    ),
+                ),
                 "stream": (bool, AskRequest.model_fields["stream"]),
             },
         )
@@ -510,11 +581,27 @@ def add_answer_route(
         summary=summary,
         description=description,
         tags=["Réponses"],
+        operation_id=path.rsplit("/", 1)[-1],
         responses={
             200: {
                 "description": "Réponse sourcée (JSON), ou flux text/event-stream : événements token, puis final "
                 "(la réponse complète) ou error ({code, message}).",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "content": {"text/event-stream": {"schema": SSE_EVENT_SCHEMA}},
+                "links": {
+                    "Avis": {
+                        "operationId": "feedback",
+                        "requestBody": {"answer_id": "$response.body#/answer_id", "useful": True},
+                        "description": "Donner son avis sur cette réponse (answer_id).",
+                    },
+                    "Passage": {
+                        "operationId": "unit",
+                        "parameters": {
+                            "doc_id": "$response.body#/citations/0/doc_id",
+                            "ref": "$response.body#/citations/0/ref",
+                        },
+                        "description": "Le passage exact de la première citation.",
+                    },
+                },
             },
             **_ERRORS,
         },
@@ -583,6 +670,7 @@ def create_app(
     audit: AuditLog | None = None,
 ) -> FastAPI:
     settings = settings or Settings.load()
+    install_key_mask()
     svc = service or Service(settings)
     ctx = ApiContext(
         settings=settings,
@@ -686,6 +774,8 @@ def create_app(
             return await respond(request, 405, "invalid_request", MESSAGES["method"], dict(exc.headers or {}))
         if exc.status_code == 413:
             return await respond(request, 413, "too_large", MESSAGES["too_large"])
+        if exc.status_code == 400:  # body not decodable (bytes that are not UTF-8, nesting too deep)
+            return await respond(request, 422, "invalid_request", "Le corps de la requête n'est pas un JSON valide.")
         code = {401: "unauthorized", 403: "forbidden", 429: "rate_limited"}.get(exc.status_code, "invalid_request")
         if exc.status_code >= 500:
             code = "internal"
@@ -729,7 +819,26 @@ def create_app(
     # ------------------------------------------------------------------ texts
 
     @app.post(
-        "/v1/search", summary="Rechercher les passages des textes de référence", tags=["Textes"], responses=_ERRORS
+        "/v1/search",
+        summary="Rechercher les passages des textes de référence",
+        tags=["Textes"],
+        operation_id="search",
+        responses={
+            200: {
+                "description": "Passages classés (rang, score, document, référence, intitulé, page, texte).",
+                "links": {
+                    "Passage": {
+                        "operationId": "unit",
+                        "parameters": {
+                            "doc_id": "$response.body#/results/0/doc_id",
+                            "ref": "$response.body#/results/0/ref",
+                        },
+                        "description": "Le passage exact du premier résultat.",
+                    }
+                },
+            },
+            **_ERRORS,
+        },
     )
     def search(request: Request, req: SearchRequest, who: Annotated[Principal, agent]) -> dict:
         request.state.audit = {"question": req.query}
@@ -744,6 +853,7 @@ def create_app(
         summary="Lister les documents indexés",
         description="Identifiant, titre, version, date, lien officiel et nombre de passages de chaque texte.",
         tags=["Textes"],
+        operation_id="documents",
         responses=_ERRORS,
     )
     def documents(request: Request, who: Annotated[Principal, agent]) -> dict:
@@ -760,6 +870,7 @@ def create_app(
             "dispositions qui le modifient (`amended_by`)."
         ),
         tags=["Textes"],
+        operation_id="unit",
         responses={404: {"model": ErrorBody, "description": "Passage inconnu."}, **_ERRORS},
     )
     def unit(request: Request, doc_id: str, ref: str, who: Annotated[Principal, agent]) -> dict:
@@ -782,6 +893,7 @@ def create_app(
         summary="Donner son avis sur une réponse",
         description="Utile ou non, avec un commentaire facultatif (2000 caractères au plus, données personnelles masquées).",
         tags=["Avis"],
+        operation_id="feedback",
         status_code=201,
         responses={404: {"model": ErrorBody, "description": "Réponse inconnue."}, **_ERRORS},
     )
