@@ -21,7 +21,8 @@ STAMP := $(VENV)/.installed-$(shell (cat requirements.lock pyproject.toml; echo 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install models index test test-fast test-browser eval eval-benchmark eval-compare bench lint serve clean-index
+.PHONY: run install models index test test-fast test-browser eval eval-benchmark eval-compare bench lint serve clean-index \
+	soak-audit fuzz-api eval-attacks
 
 run: install models index
 	$(BIN)/assistant serve
@@ -79,6 +80,19 @@ eval-compare:
 bench: install models index
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_answer.py 20
+
+# Issue 8, long variants. Audit trail: 30 SIGKILLs of a real uvicorn (fake models) during requests.
+soak-audit: install
+	$(BIN)/python bench/audit_soak.py --kills $${KILLS:-30} --out $${OUT:-/tmp/assistant-audit-soak/report.json}
+
+# Schemathesis stateful run with more examples than `make test`.
+fuzz-api: install
+	ASSISTANT_FUZZ_EXAMPLES=$${EXAMPLES:-200} $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_api_fuzz.py
+
+# Hostile questions with the real models (serialised with other real-model jobs).
+ATTACKS_OUT ?= eval/runs/attacks-$(shell date +%Y%m%d)
+eval-attacks: install models index
+	flock /tmp/assistant-cpu.lock $(BIN)/assistant eval attacks --out $(ATTACKS_OUT)
 
 lint: install
 	$(BIN)/ruff check assistant tests bench
