@@ -316,9 +316,12 @@ def status(models_dir: Path, *, deep: bool = False, names: Iterable[str] | None 
 
 
 def model_path(name: str, models_dir: Path) -> Path:
-    """Path of a verified model (cheap stamp check), else ModelError telling what to do."""
+    """Path of a verified model, checked at every load: the cheap stamp (size + mtime + expected
+    sha256) when it matches, else a full sha256 of the file (then re-stamped); ModelError if wrong."""
     spec = _get_spec(name)
     st = _status_one(spec, Path(models_dir), deep=False, hint=False)
+    if not st.verified and st.size_ok:  # touched, copied or never stamped: hash it rather than trust or refuse
+        st = _status_one(spec, Path(models_dir), deep=True, hint=False)
     if not st.verified:
         raise ModelError(
             f"Modèle « {spec.name} » ({spec.description}) indisponible dans {st.path} : {st.detail}. "

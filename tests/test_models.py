@@ -237,7 +237,7 @@ def test_stamp_invalidated_when_file_changes(env: Env):
     os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     (s,) = models.status(env.models_dir, names=["tiny-llm"])
     assert s.present and s.size_ok and not s.verified and "modifié" in s.detail
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError, match="sha256 incorrect"):  # the stamp no longer matches: full hash
         models.model_path("tiny-llm", env.models_dir)
     (deep,) = models.status(env.models_dir, deep=True, names=["tiny-llm"])
     assert not deep.verified and "sha256 incorrect" in deep.detail
@@ -436,3 +436,19 @@ def test_real_models_if_present():
         assert s.size_ok, s.detail
         assert s.verified, s.detail
         assert models.model_path(s.name, models_dir) == s.path
+
+
+def test_model_path_rehashes_a_touched_file_and_restamps_it(env: Env):
+    """Every load checks the model: a stamp that no longer matches (mtime changed, content intact)
+    costs one full sha256, after which the stamp vouches for the file again."""
+    env.fetch("tiny-llm")
+    out = env.models_dir / "tiny.gguf"
+    stamp = env.models_dir / "tiny.gguf.verified.json"
+    st = out.stat()
+    os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000))
+    (s,) = models.status(env.models_dir, names=["tiny-llm"])
+    assert not s.verified and "modifié" in s.detail
+    assert models.model_path("tiny-llm", env.models_dir) == out
+    assert json.loads(stamp.read_text())["mtime_ns"] == out.stat().st_mtime_ns
+    (s,) = models.status(env.models_dir, names=["tiny-llm"])
+    assert s.verified
