@@ -239,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_parser(sub)
 
+    from assistant.cli_training import add_training_parsers
+
+    add_training_parsers(sub)
+
     v = sub.add_parser("serve", help="démarrer l'API (et l'interface)")
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=8000)
