@@ -338,6 +338,7 @@ class Builder:
         if len(wrong) < 2:
             return None
         extract = _dotted(chunk.text[s:bs] + "_____" + chunk.text[be:e], s, e, chunk.text).replace("\n", " / ")
+        extract = extract.lstrip("-–• ")
         lang = " (texte anglais, seul disponible)" if chunk.lang != "fr" else ""
         what = {"date": "la date", "actor": "l'acteur", "montant": "le montant", "pourcentage": "le pourcentage"}.get(
             kind.split(":")[0], "le mot" if kind.startswith("mot:") else "la durée"

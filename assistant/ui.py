@@ -601,6 +601,11 @@ def add_feature_tabs(service: Any) -> None:
 
         with gr.Tab("Mon projet est-il autorisé ?", id="assess"):
             assess_tab(service)
+    if hasattr(service, "settings"):
+        from assistant.ui_training import training_tab
+
+        with gr.Tab("Formation", id="training"):
+            training_tab(service)
 
 
 def _question_tab(service: Any, sources: SourceLookup, feedback: FeedbackFn | None, concurrency: int) -> None:
