@@ -77,6 +77,12 @@ eval-benchmark: install models index
 eval-compare:
 	$(BIN)/assistant eval compare $(A) $(B)
 
+# Quiz bank for trainers: items built by code from the index, phrased by the LLM, validated (slow: ~10 s/item)
+QUIZ_PER_TOPIC ?= 10
+.PHONY: quiz-bank
+quiz-bank: install models index
+	$(BIN)/assistant training bank --per-topic $(QUIZ_PER_TOPIC) --report var/training/bank-report.json
+
 bench: install models index
 	$(BIN)/python bench/bench_index.py
 	$(BIN)/python bench/bench_answer.py 20
