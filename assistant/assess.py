@@ -107,17 +107,37 @@ def compose_description(description: str, **fields: str | None) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def fact_schema() -> dict:
+def open_fields(kw: rm.KeywordFacts | None) -> list[str]:
+    """The model fields still worth asking: a strong keyword finding wins over the model in
+    `merge_facts`, so asking for it only costs generated tokens (~10 per field on 2 cores)."""
+    if kw is None:
+        return list(MODEL_FIELDS)
+    strong = {name for name, f in kw.values.items() if f.strength == rm.HIGH and name not in kw.conflicts}
+    out = []
+    for name in MODEL_FIELDS:
+        if name in rm.MODEL_ENUMS:
+            kinds = rm.PROHIBITED_KINDS if name == "pratique_interdite" else rm.EXCLUSION_KINDS
+            if any(k in strong and kw.values[k].value == rm.YES for k in kinds):
+                continue
+        elif name in strong:
+            continue
+        out.append(name)
+    return out
+
+
+def fact_schema(fields: list[str] | None = None) -> dict:
     """JSON schema of the model's facts: enums only, no maxLength (llama.cpp grammar stays fast)."""
     props: dict[str, dict] = {}
-    for name in MODEL_FIELDS:
+    for name in MODEL_FIELDS if fields is None else fields:
         values = rm.MODEL_ENUMS[name] if name in rm.MODEL_ENUMS else rm.FACTS[name].values
         props[name] = {"type": "string", "enum": list(values)}
     return {"type": "object", "properties": props, "required": list(props)}
 
 
-def parse_facts(raw: str) -> dict[str, str] | None:
-    """Validate the model's facts; None for junk (not JSON, mostly invalid values, degenerate)."""
+def parse_facts(raw: str, fields: list[str] | None = None) -> dict[str, str] | None:
+    """Validate the model's facts (the fields asked, all by default); None for junk (not JSON,
+    mostly invalid values, degenerate)."""
+    fields = list(MODEL_FIELDS) if fields is None else fields
     try:
         data = json.loads(raw[raw.index("{") : raw.rindex("}") + 1])
     except ValueError:
@@ -126,7 +146,7 @@ def parse_facts(raw: str) -> dict[str, str] | None:
         return None
     out: dict[str, str] = {}
     valid = 0
-    for name in MODEL_FIELDS:
+    for name in fields:
         allowed = rm.MODEL_ENUMS[name] if name in rm.MODEL_ENUMS else rm.FACTS[name].values
         value = data.get(name)
         if isinstance(value, str) and value in allowed:
@@ -134,10 +154,10 @@ def parse_facts(raw: str) -> dict[str, str] | None:
             valid += 1
         else:
             out[name] = rm.UNKNOWN
-    if valid < len(MODEL_FIELDS) // 2:
+    if valid < max(1, len(fields) // 2):
         return None
-    tri = [out[n] for n in MODEL_FIELDS if n in rm.FACTS and rm.FACTS[n].values == rm.TRI]
-    if tri and sum(v == rm.YES for v in tri) >= 0.8 * len(tri):
+    tri = [out[n] for n in fields if n in rm.FACTS and rm.FACTS[n].values == rm.TRI]
+    if len(tri) >= 6 and sum(v == rm.YES for v in tri) >= 0.8 * len(tri):
         return None  # "oui" everywhere: the model did not read the description
     return out
 
@@ -347,7 +367,7 @@ class Assessor:
                 body = self._not_about_ai(text)
             else:
                 model_facts, status, llm = (
-                    (None, "désactivé", "") if not self.use_model else self._read_facts(text, tokens)
+                    (None, "désactivé", "") if not self.use_model else self._read_facts(text, tokens, open_fields(kw))
                 )
                 timings["facts_ms"] = _ms(t0)
                 merged, sources, contradictions = merge_facts(kw, model_facts, given)
@@ -392,27 +412,39 @@ class Assessor:
 
     # ------------------------------------------------------------------ facts
 
-    def _read_facts(self, text: str, tokens: dict) -> tuple[dict[str, object] | None, str, str]:
-        """The model's facts: (facts or None, status, model name). One retry on junk."""
+    def _read_facts(
+        self, text: str, tokens: dict, fields: list[str] | None = None
+    ) -> tuple[dict[str, object] | None, str, str]:
+        """The model's facts for `fields` (all by default): (facts or None, status, model name).
+        One retry on junk."""
+        fields = list(MODEL_FIELDS) if fields is None else fields
         system = load_prompt("assess.system").render(canary=canary())
         user = _section("faits").replace("{description}", _neutralise(text))
         name = ""
+        unavailable = (
+            None,
+            "indisponible : faits extraits par mots-clés seulement",
+            "indisponible (faits extraits par mots-clés)",
+        )
+        if not fields:
+            try:
+                return None, "non appelé : tous les faits sont établis par la description", self._generator().name
+            except AssistantError:
+                return unavailable
         for attempt in range(2):
             content = user if attempt == 0 else user + "\n" + _RETRY
+            if len(fields) < len(MODEL_FIELDS):
+                content += "\nChamps demandés : " + ", ".join(fields) + "."
             messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
             self.last_messages = messages
             try:
                 gen = self._generator()
                 name = gen.name
-                raw = "".join(gen.stream(messages, max_tokens=FACT_TOKENS, schema=fact_schema()))
+                raw = "".join(gen.stream(messages, max_tokens=FACT_TOKENS, schema=fact_schema(fields)))
                 _add_usage(tokens, gen)
             except AssistantError:
-                return (
-                    None,
-                    "indisponible : faits extraits par mots-clés seulement",
-                    "indisponible (faits extraits par mots-clés)",
-                )
-            parsed = parse_facts(raw)
+                return unavailable
+            parsed = parse_facts(raw, fields)
             if parsed is not None:
                 return model_to_facts(parsed), ("valide" if attempt == 0 else "valide après une nouvelle demande"), name
         return None, "réponse du modèle invalide deux fois : faits extraits par mots-clés seulement", name
@@ -1056,5 +1088,6 @@ __all__ = [
     "french_dates",
     "merge_facts",
     "model_to_facts",
+    "open_fields",
     "parse_facts",
 ]

@@ -737,7 +737,7 @@ ENTRIES: tuple[Entry, ...] = (
         "Évaluation des acquis d'apprentissage (annexe III, point 3 b))",
         "education",
         keywords=("noter les copies", "évaluer les acquis"),
-        cue=r"grading|learning outcomes?|(assess|evaluat|mark)\w* (students?|pupils?|exams? papers?|essays?|homework)|acquis|copies|devoirs|(noter|notation|corrig\w*|evalu\w*) .{0,30}(travaux|apprentissages?|competences|connaissances)",
+        cue=r"grading|learning outcomes?|adaptive learning|(adapted|tailored|personali[sz]ed) to [^.;]{0,25}(results|level|performance|progress)|personali[sz]ed (learning|practice|exercises)|adapt\w* (la )?difficulte|exercices? adaptes?|parcours (d'apprentissage|personnalises?)|(assess|evaluat|mark)\w* (students?|pupils?|exams? papers?|essays?|homework)|acquis|copies|devoirs|(noter|notation|corrig\w*|evalu\w*) .{0,30}(travaux|apprentissages?|competences|connaissances)",
         group="annex-iii-3",
         focus="évaluer les acquis d'apprentissage",
     ),
@@ -1372,7 +1372,13 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "tache_procedurale_etroite",
         YES,
-        r"convert\w* .{0,40}(formulaires?|documents?|donnees)|numeris\w*|extrai\w* .{0,40}(montants?|references?|donnees|informations|champs)|pre-?rempli\w*|\bocr\b|reconnaissance (optique )?de caracteres|mise en forme|doublons|completude|donnees structurees|(class|tri|orient)\w* .{0,30}par (theme|type|sujet|service)",
+        r"convert\w* [^.;]{0,40}(formulaires?|documents?|donnees)|numeris\w*|extrai\w* [^.;]{0,40}(montants?|references?|donnees|informations|champs)|pre-?rempli\w*|\bocr\b|reconnaissance (optique )?de caracteres|mise en forme|doublons|completude|donnees structurees|(class|tri|orient)\w* [^.;]{0,30}par (theme|type|sujet|service)",
+        negatable=False,
+    ),
+    _rule(
+        "tache_procedurale_etroite",
+        NO,
+        r"(propos|suggere|recommand|redig)\w* [^.;]{0,40}(arguments?|decisions?|jugements?|sanctions?|montants?|plans? d'aide|notes?|refus|attributions?|eligibilite)\b|(classer|classement|noter|notation|hierarchis\w*|prioris\w*) [^.;]{0,30}(candidat\w*|demandeurs?|dossiers? de demande|beneficiaires?|personnes)\b",
         negatable=False,
     ),
     # -- interaction, generation (art. 50)
@@ -1428,7 +1434,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "biometrie",
         "identification",
-        r"reconnaissance faciale|reconnaissance biometrique|reconnai\w* (les |des )?(visages|personnes|individus)",
+        r"reconnaissance faciale|reconnaissance biometrique|reconnai\w* (les |des )?(visages|personnes|individus)|reconnai\w* [^.;]{0,40}\b(le |les |leurs? |son |du |des )?visages?\b|(accueillir|saluer|appeler) [^.;]{0,40}par (leur|son) nom",
         LOW,
     ),
     _rule(
@@ -1553,7 +1559,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "licence_libre",
         YES,
-        r"licences? (libres?|ouvertes?|open source)|open source|code source ouvert|libre et ouverte",
+        r"(publi|diffus|partag|liber|ouvr|rend|mett|mis)\w*\b[^.;]{0,60}\b(sous (une )?licence (libre|ouverte|open source)|en open source|en source ouverte|en code source ouvert)",
     ),
 )
 # English descriptions (the model reads them too; these rules are a safety net from the AI Act's
@@ -1603,7 +1609,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "domaine",
         "prestations_sociales",
-        r"\b(welfare|social (benefits?|assistance|security|services?)|public (assistance|benefits?|services?)|benefit (eligibility|claims?|applications?)|unemployment benefits?|housing (benefits?|assistance)|healthcare services eligibility|disability (benefits?|allowance))\b",
+        r"\b(welfare|social (benefits?|assistance|security|services?)|public (assistance|benefits?)|essential (public|private) services|benefit (eligibility|claims?|applications?)|unemployment benefits?|housing (benefits?|assistance)|healthcare services eligibility|disability (benefits?|allowance))\b",
     ),
     _rule(
         "domaine",
@@ -1638,6 +1644,11 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "decision_sur_personnes",
         YES,
+        r"\badaptive learning|\b(adapted|tailored|personali[sz]ed) to (each |the |their )?(pupil|student|learner)?('?s)? ?(results|level|performance|progress|answers)|\b(personali[sz]|adapt|tailor)\w* [^.;]{0,40}\b(learning (paths?|process)|practice (problems|exercises)|exercises|lessons|curricul\w*|difficulty|to each (student|pupil|learner))|\b(recommend|propos|suggest|decid)\w* [^.;]{0,20}\b(approval|refusal|rejection|denial|award|amount|grant(ing)?|eligibility|entitlement|sanctions?)s?\b|\b(approve|refuse|reject|grant|award)s? or (approve|refuse|reject|deny|grant|award)",
+    ),
+    _rule(
+        "decision_sur_personnes",
+        YES,
         rf"\b(determin\w*|rank\w*|scor\w*|screen\w*|filter\w*|select\w*|evaluat\w*|assess\w*|grad\w*|shortlist\w*|approv\w*|den(y|ies|ial|ying)|reject\w*|allocat\w*|assign\w*|prioriti[sz]\w*|hire|hiring|fire|promot\w*|monitor\w*|track\w*|classif\w*|profil\w*|predict\w*|verif\w*|examin\w*|decid\w*|calculat\w*|set\w*|price\w*)\s+([\w'-]+\s+){{0,3}}?{_EN_PEOPLE_OBJ}\b|\beligib\w*|creditworth\w*|credit scor\w*|exam proctor\w*|cheating|(assist|support|help)\w* ([\w-]+ ){{0,2}}(judges?|courts?|prosecutors?|judicial authorities|police|officers?|caseworkers?|border (guards?|authorities))|(for|by) (the )?(judges?|courts?|prosecutors?|police|law-enforcement|border (guards?|authorities))\b|judicial decisions?|legal reasoning|verdicts?|reliability of .{{0,40}}evidence",
     ),
     _rule(
@@ -1649,7 +1660,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "decision_automatisee",
         "aide",
-        r"human (review|reviewer|oversight|in the loop)|(assist|support)\w* .{0,30}(decisions?|caseworkers?|officers?|recruiters?|staff)|recommendations? to",
+        r"human (review|reviewer|oversight|in the loop)|(assist|support)\w* .{0,30}(decisions?|caseworkers?|officers?|recruiters?|staff)|recommendations? to|(recommend|propos|suggest)\w* [^.;]{0,40}\bto the (caseworker|officer|case officer|social worker|committee|panel|jury|recruiter|teacher|judge)",
         negatable=False,
     ),
     _rule(
@@ -1660,13 +1671,21 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "tache_procedurale_etroite",
         YES,
-        r"\b(ocr|digitiz\w*|convert\w* .{0,30}(documents?|forms?)|extract\w* .{0,30}(fields|data|text)|deduplicat\w*|format\w* documents?)\b",
+        r"\b(ocr|digiti[sz]\w*|convert\w* [^.;]{0,30}(documents?|forms?)|extract\w* [^.;]{0,30}(fields|data|text)|deduplicat\w*|format\w* documents?)\b",
+        negatable=False,
+    ),
+    # A tool that also proposes, ranks or drafts the outcome is not confined to a narrow or preparatory
+    # task (art. 6(3) a) and d)): stated beside a narrow task, the two give a question, not a derogation.
+    _rule(
+        "tache_procedurale_etroite",
+        NO,
+        r"\b(suggest|recommend|propos|draft)\w* [^.;]{0,30}(arguments?|decisions?|outcomes?|rulings?|judgments?|sentences?|verdicts?|amounts?|plans?|grades?|scores?|eligibility)\b|\b(rank|scor|shortlist|approv|reject|den(y|ies))\w* [^.;]{0,30}(applicants?|candidates?|claims?|applications?|individuals?|people|persons?)\b",
         negatable=False,
     ),
     _rule(
         "interagit_avec_personnes",
         YES,
-        r"chatbots?|virtual (assistants?|agents?)|conversational|voice (assistants?|bots?)|interacts? (directly )?with (users|customers|people|citizens|the public|patients|students)|answers? (questions|queries) (from|of)|customer (service|support) (bot|agent)",
+        r"chatbots?|virtual (assistants?|agents?|tutors?|companions?|advisors?)|conversational|voice (assistants?|bots?)|interacts? (directly )?with (users|customers|people|citizens|the public|patients|students)|answers? (questions|queries) (from|of)|customer (service|support) (bot|agent)",
     ),
     _rule(
         "genere_contenu",
@@ -1699,7 +1718,12 @@ RULES_EN: tuple[Rule, ...] = (
         "identification",
         r"identif\w* (every|all|each|the|individual)? ?(travell?ers?|visitors?|people|individuals|persons|customers|shoppers|guests|passengers|faces|suspects)\b",
     ),
-    _rule("biometrie", "identification", r"facial recognition|face recognition|biometric identification", LOW),
+    _rule(
+        "biometrie",
+        "identification",
+        r"facial recognition|face recognition|biometric identification|recogni[sz]\w* [^.;]{0,40}\bfaces?\b|(greet|address|call)\w* [^.;]{0,40}by (their |his |her )?names?",
+        LOW,
+    ),
     _rule(
         "biometrie",
         "verification",
@@ -1803,7 +1827,11 @@ RULES_EN: tuple[Rule, ...] = (
         YES,
         r"purely personal|personal,? non-professional|non-professional (use|activity)|for (his|her|their|my) (own )?(personal use|hobby)",
     ),
-    _rule("licence_libre", YES, r"open[- ]source|free and open|open licen[cs]e"),
+    _rule(
+        "licence_libre",
+        YES,
+        r"(releas|publish|distribut|shar|mak|mad|open-sourc)\w*\b[^.;]{0,60}\b(under (an? )?(free and )?(open[- ]source|open|free) licen[cs]e|as (free and )?open[- ]source( software)?)\b",
+    ),
 )
 _EN_WORDS = re.compile(r"\b(the|and|of|to|with|for|is|are|our|this|that|which|by|from|their)\b")
 _FR_WORDS = re.compile(r"\b(le|la|les|des|du|et|pour|avec|une|un|nous|qui|dans|sur|aux|au)\b")

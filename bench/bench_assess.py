@@ -1,22 +1,33 @@
-"""Assessment benchmark: time of `Service.assess` with the real default model over scenarios.
+"""Assessment benchmark: time and risk-level agreement of `Service.assess` with the real default model.
 
-Usage: python bench/bench_assess.py [N=10] [--no-summary] [--keywords-only]
-    (default LLM: ASSISTANT_LLM, the 1.5B model; 2 threads on the reference machine)
+Usage:
+    python bench/bench_assess.py [N=10] [--no-summary] [--keywords-only]
+        time N assessments spread over eval/scenarios.jsonl (the product as served: facts + summary)
+    python bench/bench_assess.py --levels [--set scenarios|benchmark|both] [--budget MIN] [--out FILE]
+                                 [--no-summary] [--keywords-only]
+        risk level of every scenario (French set and/or the English benchmark half, spread order),
+        with the keyword-only level beside it, until the time budget is spent; one JSON line per
+        scenario in FILE (resumable: ids already there are skipped), confusion matrices at the end.
+
+(default LLM: ASSISTANT_LLM, the 1.5B model; 2 threads on the reference machine)
 
 Runs in one process, as the server does: the fixed system prompt is evaluated once and then
 reused from the KV cache by both calls of an assessment (facts, then summary); the first
-(cold) assessment is reported separately. Prints median / p90 total time, time to the first
-summary token, the facts step alone, tokens, energy, and the risk-level agreement on the
-scenarios used (a by-product, not the evaluation: see `assistant eval run`).
+(cold) assessment is reported separately. The summary never changes the level (code decides),
+so `--levels --no-summary` measures the same levels faster.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import statistics
 import sys
 import time
+from pathlib import Path
 
+from assistant import riskmap as rm
+from assistant.assess import _describes_use, merge_facts
 from assistant.config import PROJECT_ROOT, Settings
 from assistant.service import Service
 
@@ -26,7 +37,121 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
+def _option(name: str, default: str) -> str:
+    args = sys.argv[1:]
+    return args[args.index(name) + 1] if name in args and args.index(name) + 1 < len(args) else default
+
+
+def keyword_level(text: str) -> str:
+    """The level from the keyword facts alone (what the model adds is the difference)."""
+    kw = rm.keyword_facts(text)
+    if not rm.about_ai_use(text) and not _describes_use(kw):
+        return "undetermined"
+    facts, _, contradictions = merge_facts(kw, None)
+    return rm.decide(facts, text, contradictions).level
+
+
+def scenario_rows(which: str) -> list[dict]:
+    """French scenarios in file order (levels interleaved) and/or the benchmark half in a spread
+    order (every 5th item first), alternated so that a cut run still covers both sets."""
+    fr: list[dict] = []
+    en: list[dict] = []
+    if which in ("scenarios", "both"):
+        path = PROJECT_ROOT / "eval" / "scenarios.jsonl"
+        fr = [json.loads(x) | {"set": "scenarios"} for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    if which in ("benchmark", "both"):
+        from assistant.benchmark import SCENARIOS_FILE, external_dir, scenario_lines
+
+        lines = scenario_lines(external_dir() / SCENARIOS_FILE)
+        order = sorted(range(len(lines)), key=lambda i: (i % 5, i))
+        en = [lines[i] | {"set": "benchmark"} for i in order]
+    out: list[dict] = []
+    for i in range(max(len(fr), len(en))):
+        out += [r for r in (fr[i] if i < len(fr) else None, en[i] if i < len(en) else None) if r]
+    return out
+
+
+def confusion(rows: list[dict], key: str) -> str:
+    c = collections.Counter((r["gold"], r[key]) for r in rows)
+    ok = sum(v for (g, p), v in c.items() if g == p)
+    lines = [f"  accuracy {ok}/{len(rows)} = {ok / max(1, len(rows)):.3f}"]
+    lines.append("  " + "gold \\ got".ljust(14) + "".join(f"{p[:11]:>12}" for p in rm.LEVELS))
+    for g in rm.LEVELS:
+        if any(c[(g, p)] for p in rm.LEVELS):
+            lines.append("  " + g.ljust(14) + "".join(f"{c[(g, p)]:>12}" for p in rm.LEVELS))
+    lines.append(f"  prohibited → minimal/limited: {c[('prohibited', 'minimal')] + c[('prohibited', 'limited')]}")
+    return "\n".join(lines)
+
+
+def levels() -> None:
+    which = _option("--set", "both")
+    budget = float(_option("--budget", "38")) * 60
+    out_path = Path(_option("--out", str(PROJECT_ROOT / "eval" / "runs" / "assess-levels.jsonl")))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    done = {}
+    if out_path.is_file():
+        for line in out_path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                r = json.loads(line)
+                done[r["id"]] = r
+    svc = Service(Settings.load())
+    svc.assessor.phrase = "--no-summary" not in sys.argv
+    svc.assessor.use_model = "--keywords-only" not in sys.argv
+    t0 = time.perf_counter()
+    with out_path.open("a", encoding="utf-8") as f:
+        for row in scenario_rows(which):
+            if row["id"] in done:
+                continue
+            if time.perf_counter() - t0 > budget:
+                print(f"time budget spent ({budget / 60:.0f} min): stopping", flush=True)
+                break
+            out = svc.assess(row["description"])
+            changed = {
+                k: v
+                for k, v in out.get("fact_sources", {}).items()
+                if v.startswith(("modèle", "contradiction")) or "le modèle lisait" in v
+            }
+            rec = {
+                "id": row["id"],
+                "set": row["set"],
+                "gold": row["risk_level"],
+                "level": out["risk_level"],
+                "keywords_only": keyword_level(row["description"]),
+                "total_s": round(out["timings"]["total_ms"] / 1000, 2),
+                "facts_s": round(out["timings"].get("facts_ms", 0.0) / 1000, 2),
+                "tokens": out.get("tokens", {}),
+                "wh": out["energy"]["wh"],
+                "model": out.get("extraction", {}).get("model", ""),
+                "model_facts": {k: str(out["facts"].get(k)) for k in changed},
+                "grounds": [g["id"] for g in out.get("grounds", [])],
+            }
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            f.flush()
+            done[row["id"]] = rec
+            print(
+                f"  {rec['id']} {rec['gold']:>12} → {rec['level']:<12} (mots-clés {rec['keywords_only']:<12}) "
+                f"{rec['total_s']:6.1f} s  {rec['model']}",
+                flush=True,
+            )
+    rows = list(done.values())
+    for name in ("scenarios", "benchmark"):
+        part = [r for r in rows if r["set"] == name]
+        if not part:
+            continue
+        print(f"\n{name}: {len(part)} assessed · {part[0]['model'] and 'model ' + str(svc.assessor.use_model)}")
+        print(" with the model's facts:")
+        print(confusion(part, "level"))
+        print(" keyword facts only, same items:")
+        print(confusion(part, "keywords_only"))
+    times = [r["total_s"] for r in rows]
+    if times:
+        print(f"\ntime per assessment: median {statistics.median(times):.1f} s, p90 {pct(times, 90):.1f} s")
+
+
 def main() -> None:
+    if "--levels" in sys.argv:
+        levels()
+        return
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = int(args[0]) if args else 10
     path = PROJECT_ROOT / "eval" / "scenarios.jsonl"
@@ -39,7 +164,8 @@ def main() -> None:
     t0 = time.perf_counter()
     cold = svc.assess("Un logiciel trierait les CV des candidats à nos offres d'emploi.")
     print(
-        f"cold first assessment (loads index, GGUF, system prompt): {time.perf_counter() - t0:.1f} s ({cold['model']['llm']})"
+        f"cold first assessment (loads index, GGUF, system prompt): {time.perf_counter() - t0:.1f} s ({cold['model']['llm']})",
+        flush=True,
     )
     total, ttft, facts, prompt, completion, wh = [], [], [], [], [], []
     agree = 0
@@ -54,7 +180,10 @@ def main() -> None:
         wh.append(out["energy"]["wh"])
         agree += out["risk_level"] == r["risk_level"]
         print(
-            f"  {r['id']} {r['risk_level']:>12} → {out['risk_level']:<12} {t['total_ms'] / 1000:6.1f} s  ({out['extraction']['model']})"
+            f"  {r['id']} {r['risk_level']:>12} → {out['risk_level']:<12} {t['total_ms'] / 1000:6.1f} s  "
+            f"(facts {t.get('facts_ms', 0.0) / 1000:.1f} s, {out['tokens']['completion']} tokens generated; "
+            f"{out['extraction'].get('model', '')})",
+            flush=True,
         )
     print(
         f"assessed {len(total)} scenarios · summary {'on' if svc.assessor.phrase else 'off'} · model {out['model']['llm']}"

@@ -10,7 +10,7 @@ import pytest
 
 from assistant import riskmap as rm
 from assistant.answer import AI_LABEL
-from assistant.assess import MODEL_FIELDS, compose_description, french_dates, parse_facts
+from assistant.assess import MODEL_FIELDS, compose_description, french_dates, open_fields, parse_facts
 from assistant.backends.fake import ScriptedGenerator
 from assistant.errors import InputError
 from assistant.service import Service
@@ -109,7 +109,10 @@ def test_chatbot_deciding_apa_eligibility(svc):
     assert out["answer"].startswith("Le système évaluerait l'éligibilité des personnes")
     # What went to the model: JSON schema with enums, the description as quoted data.
     first = gen.history[0]
-    assert first["schema"]["required"] == MODEL_FIELDS and "maxLength" not in json.dumps(first["schema"])
+    asked = first["schema"]["required"]
+    assert asked == open_fields(rm.keyword_facts(APA_CHATBOT)) and "maxLength" not in json.dumps(first["schema"])
+    # Facts the description states outright are not asked (they win over the model anyway).
+    assert "interagit_avec_personnes" not in asked and "domaine" not in asked and set(asked) < set(MODEL_FIELDS)
     assert "APA" in first["messages"][1]["content"] and first["messages"][0]["role"] == "system"
 
 

@@ -394,6 +394,103 @@ HELD_OUT = [
 ]
 
 
+# Category coverage in French and English (the product takes English descriptions too): the
+# boundaries the Act draws, on département cases. (description, level, ground required, ground excluded)
+COVERAGE = [
+    (
+        "Un modèle d'IA prévoirait la fréquentation des médiathèques départementales pour ajuster leurs horaires.",
+        "minimal",
+        "",
+        "",
+    ),
+    (  # open data is not an open-source AI system (art. 2(12))
+        "Un outil d'IA prévoirait l'état des chaussées cet hiver à partir de données météo open source et de "
+        "l'historique des interventions.",
+        "minimal",
+        "",
+        "art-2-12",
+    ),
+    (
+        "Le Département publierait sous licence libre le modèle de classement des courriers entrants qu'il a entraîné.",
+        "out-of-scope",
+        "art-2-12",
+        "",
+    ),
+    (  # extracting is narrow, proposing the decision is not: no art. 6(3) derogation
+        "Un outil extrairait les informations des dossiers de demande d'aide sociale à l'enfance et proposerait une "
+        "décision d'attribution à l'inspecteur.",
+        "high-risk",
+        "annex-iii-5-a",
+        "art-6-3",
+    ),
+    (  # emotions of visitors, not of workers or pupils: Annex III 1 c), not art. 5(1)(f)
+        "Des caméras au musée départemental mesureraient la satisfaction des visiteurs à partir des expressions de "
+        "leur visage.",
+        "high-risk",
+        "annex-iii-1-c",
+        "art-5-1-f",
+    ),
+    (  # real-time identification, but not for law enforcement: Annex III 1 a), not art. 5(1)(h)
+        "Les caméras du hall des Archives départementales reconnaîtraient en temps réel le visage des lecteurs "
+        "abonnés pour leur proposer des documents.",
+        "high-risk",
+        "annex-iii-1-a",
+        "art-5-1-h",
+    ),
+    (
+        "The department would use a chatbot to answer residents' questions about school bus routes.",
+        "limited",
+        "art-50-1",
+        "",
+    ),
+    (
+        "A machine learning model would forecast visitor numbers at the departmental libraries to plan opening hours.",
+        "minimal",
+        "",
+        "",
+    ),
+    (
+        "An AI tool would read the applications for the departmental disability allowance and recommend approval or "
+        "refusal to the caseworker.",
+        "high-risk",
+        "annex-iii-5-a",
+        "",
+    ),
+    (
+        "Cameras in the entrance hall would recognise visitors' faces in real time to greet subscribers by name.",
+        "high-risk",
+        "annex-iii-1-a",
+        "art-5-1-h",
+    ),
+    (  # steering the learning process (Annex III 3 b)) and talking to pupils (art. 50(1))
+        "A virtual tutor would give each pupil of the departmental colleges practice exercises adapted to their "
+        "results.",
+        "high-risk",
+        "annex-iii-3-b",
+        "",
+    ),
+    (  # the model of a system is open source, its data are not the point
+        "We would run an open-source language model on our own servers to summarise internal meeting notes.",
+        "minimal",
+        "",
+        "",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "text,level,ground,excluded", COVERAGE, ids=[f"c{i:02d}-{c[1]}" for i, c in enumerate(COVERAGE)]
+)
+def test_category_coverage(text, level, ground, excluded):
+    d = level_of(text)
+    assert d.level == level, (d.level, ids(d), ids(d, "possible"), d.reason)
+    found = ids(d) + ids(d, "extra")
+    if ground:
+        assert ground in found, found
+    if excluded:
+        assert excluded not in found, found
+
+
 @pytest.mark.parametrize("text,level", HELD_OUT, ids=[f"h{i:02d}-{c[1]}" for i, c in enumerate(HELD_OUT)])
 def test_written_cases(text, level):
     d = level_of(text)
