@@ -121,15 +121,19 @@ def _digits(text: str) -> str:
     return _WORD_NUMBER.sub(lambda m: str(_NUMBER_WORDS[m.group(1)]), fold(text))
 
 
+def _day_one(date: str) -> str:
+    return re.sub(r"^1er\b", "1", fold(date))
+
+
 def supported(option: str, evidence: str) -> bool:
     """Whether the evidence states the option: verbatim, or its figures and dates are in it
     and at least SUPPORT_MIN of its content words."""
     opt, ev = _digits(option), _digits(evidence)
     if opt and opt in ev:
         return True
-    dates = {fold(d) for d in french_dates(option)}
+    dates = {_day_one(d) for d in french_dates(option)}
     if dates:
-        if not dates <= {fold(d) for d in french_dates(evidence)}:
+        if not dates <= {_day_one(d) for d in french_dates(evidence)}:
             return False
         opt = _FR_DATE.sub(" ", opt)  # the dates are checked: the rest of the option must hold too
     if not numbers(opt) <= numbers(ev):

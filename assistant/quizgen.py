@@ -279,7 +279,7 @@ class Builder:
                 for m in _FIGURE.finditer(c.text):
                     pools.setdefault(_figure_kind(m.group(0)), []).append(m.group(0))
                 for d in french_dates(c.text):
-                    pools.setdefault("date", []).append(d)
+                    pools.setdefault("date", []).append(_first(d))
                 if c.doc_id == CH:
                     for m in _KEYWORD.finditer(c.text):
                         pools.setdefault("mot:" + _suffix(m.group(0)), []).append(m.group(0))
@@ -293,7 +293,7 @@ class Builder:
         out: list[tuple[str, int, int, str]] = []
         for rx in (_FR_DATE, _EN_DATE):
             for m in rx.finditer(text, s, e):
-                out.append(("date", m.start(), m.end(), french_dates(m.group(0))[0]))
+                out.append(("date", m.start(), m.end(), _first(french_dates(m.group(0))[0])))
         for m in _FIGURE.finditer(text, s, e):
             out.append((_figure_kind(m.group(0)), m.start(), m.end(), m.group(0)))
         m = _ACTOR.search(text, s, e)
@@ -304,6 +304,9 @@ class Builder:
             for k in _KEYWORD.finditer(text, s, e):
                 counts[k.group(0).lower()] = counts.get(k.group(0).lower(), 0) + 1
             for k in _KEYWORD.finditer(text, s, e):
+                ws, we = _window(text, k.start(), k.end())
+                if len(text[ws:we].split()) < 14:
+                    continue  # a short line leaves several words possible: no fair blank
                 if counts[k.group(0).lower()] == 1 and k.group(0)[0].islower():
                     out.append(("mot:" + _suffix(k.group(0)), k.start(), k.end(), k.group(0)))
         return out
@@ -382,7 +385,10 @@ class Builder:
             if chunk.doc_id != A or not m:
                 return None
             correct = f"Article {m.group(1)} : {chunk.title}"
-            others = sorted({f"Article {n} : {t}" for n, t in self.article_titles().items() if n != m.group(1)})
+            named = numbers(chunk.text[qs:qe])  # an article the extract names is no fair distractor
+            others = sorted(
+                {f"Article {n} : {t}" for n, t in self.article_titles().items() if n != m.group(1) and n not in named}
+            )
             extra = []
             question = "Quel article du règlement (UE) 2024/1689 prévoit ceci ?"
             level = "confirmé"
@@ -442,6 +448,11 @@ def source_name(label: str) -> str:
     """A short French name of a provision or section for questions (« RIA, art. 26, § 6 »)."""
     label = label.replace("Conseil de Provence, « Intelligence artificielle #2 : Miscellanées », ", "Miscellanées IA, ")
     return short_label(label)
+
+
+def _first(date: str) -> str:
+    """French style for the first day of a month: « 1er août 2024 »."""
+    return "1er" + date[1:] if date.startswith("1 ") else date
 
 
 def _dates_near(answer: str) -> list[str]:

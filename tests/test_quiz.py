@@ -45,6 +45,9 @@ def test_support_figures_dates_and_words():
     english = "(i) 2 December 2027 as regards AI systems classified as high-risk pursuant to Article 6(2)"
     assert supported("2 décembre 2027", english)
     assert not supported("2 août 2028", english) and not supported("2 décembre 2026", english)
+    assert supported("1er août 2024", "entre en vigueur on 1 August 2024") and not supported(
+        "1er août 2024", "2 août 2024"
+    )
     assert supported("Pratique interdite (article 5)", "article 5 — Pratiques interdites en matière d’IA\n…")
     assert not supported("Système à haut risque (annexe III)", "article 5 — Pratiques interdites en matière d’IA")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -14,6 +13,8 @@ from assistant.index import load_index
 from assistant.quiz import TOPICS
 from assistant.quizgen import Builder, generate
 from assistant.ui_training import LiveQuiz, choice_labels
+
+from .test_ui import CHROMIUM, CHROMIUM_FLAGS, _free_port
 
 
 @pytest.fixture(scope="module")
@@ -84,17 +85,12 @@ def test_live_quiz_level_and_empty(items):
 
 # ---------------------------------------------------------------------- browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
 
 @pytest.mark.browser
 def test_browser_live_quiz(fake_settings, tmp_path, monkeypatch):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium absent (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    import socket
-
     import uvicorn
     from fastapi import FastAPI
 
@@ -106,9 +102,7 @@ def test_browser_live_quiz(fake_settings, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
     svc = Service(Settings.load(), generator=ScriptedGenerator())
     app = mount_ui(FastAPI(), svc)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     deadline = time.monotonic() + 30
@@ -118,7 +112,7 @@ def test_browser_live_quiz(fake_settings, tmp_path, monkeypatch):
     outside: list[str] = []
     try:
         with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
             page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 900})
 
             def guard(route):
