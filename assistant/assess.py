@@ -175,8 +175,13 @@ def model_to_facts(model: Mapping[str, str]) -> dict[str, object]:
     return out
 
 
-# Exclusions from the regulation are accepted only when the description itself states them.
-_MODEL_NOT_ALONE = {(n, rm.YES) for n in rm.EXCLUSION_KINDS} | {("systeme_ia", rm.NO)}
+# Exclusions from the regulation, and prohibited practices, are accepted only when the description
+# itself states them: on the model's reading alone they become a question (and a prohibited practice
+# that cannot be excluded makes the level undetermined, never minimal), so that the model never
+# decides a verdict by itself.
+_MODEL_NOT_ALONE = (
+    {(n, rm.YES) for n in rm.EXCLUSION_KINDS} | {(n, rm.YES) for n in rm.PROHIBITED_KINDS} | {("systeme_ia", rm.NO)}
+)
 
 
 def merge_facts(

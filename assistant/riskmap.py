@@ -617,6 +617,11 @@ ENTRIES: tuple[Entry, ...] = (
         "Catégorisation biométrique déduisant l'origine, les opinions, la religion ou l'orientation sexuelle "
         "(article 5, paragraphe 1, point g))",
         {"categorisation_sensible": (YES,)},
+        # Last sentence of point g): the prohibition does not cover the categorisation of biometric data in
+        # the area of law enforcement (nor the labelling or filtering of lawfully acquired datasets).
+        exceptions={"fins_repressives": (YES,)},
+        exception_label="catégorisation de données biométriques dans le domaine répressif, que l'interdiction du "
+        "point g) ne couvre pas : l'usage relève de l'annexe III, point 1 b)",
         keywords=("déduire la religion", "orientation sexuelle", "opinions politiques", "à partir de photos"),
     ),
     Entry(
@@ -1051,6 +1056,15 @@ def decide(facts: Mapping[str, object], text: str = "", contradictions: list[str
     """The risk level of a planned use from its facts (and its folded text for the point cues)."""
     t = fold(text)
     statuses = {e.id: status(e, facts, t) for e in ENTRIES}
+    disputed = set(contradictions or [])
+    for e in ENTRIES:  # a prohibition whose fact is disputed cannot be excluded: it stays possible
+        if (
+            e.level == "prohibited"
+            and statuses[e.id][0] == NOMATCH
+            and disputed & set(e.requires)
+            and all(_holds(facts, n, v) is not False for n, v in e.requires.items())
+        ):
+            statuses[e.id] = (POSSIBLE, sorted(disputed & set(e.requires)))
     found = _select_points([(e, statuses[e.id][0]) for e in ENTRIES if statuses[e.id][0] != NOMATCH], t)
     matched = [e for e, st in found if st == MATCH]
     possible = [e for e, st in found if st == POSSIBLE]
@@ -1629,7 +1643,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "domaine",
         "maintien_ordre",
-        r"\b(law enforcement|police|policing|criminal (investigations?|offen[cs]es?)|crime|suspects?|offenders?|recidivism)\b",
+        r"\b(law[- ]enforcement|police|policing|criminal (investigations?|offen[cs]es?)|crime|suspects?|offenders?|recidivism)\b",
     ),
     _rule(
         "domaine",
@@ -1751,7 +1765,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "fins_repressives",
         YES,
-        r"law enforcement|police|policing|criminal investigations?|suspects?|wanted (persons?|individuals?)",
+        r"law[- ]enforcement|police|policing|criminal investigations?|suspects?|wanted (persons?|individuals?)",
     ),
     _rule(
         "exception_repressive",

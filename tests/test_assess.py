@@ -253,6 +253,27 @@ def test_model_cannot_exclude_a_use_alone(svc):
     assert out["facts"]["usage_militaire"] == "inconnu" and "à confirmer" in out["fact_sources"]["usage_militaire"]
 
 
+def test_model_alone_cannot_prohibit_but_cannot_be_ignored(svc):
+    service, gen = svc
+    # Nothing in the description names a prohibited practice; the model reads social scoring.
+    text = "Un outil d'IA classerait les demandes de places en crèche selon la situation des familles."
+    gen.enqueue(facts_reply(finalite_definie="oui", domaine="prestations_sociales", decision_sur_personnes="oui",
+                            pratique_interdite="notation_sociale"))  # fmt: skip
+    out = service.assess(text)
+    assert out["risk_level"] == "undetermined"  # neither prohibited on the model's word nor ruled out
+    assert out["facts"]["notation_sociale"] == "inconnu" and "notation_sociale" in out["extraction"]["contradictions"]
+    assert any("comportement social" in q for q in out["to_clarify"])
+    assert any(g["id"] == "art-5-1-c" and g["kind"] == "possible" for g in out["grounds"])
+    check_contract(service, out)
+    # Stated by the description itself, the same practice is prohibited whatever the model reads.
+    gen.enqueue(facts_reply(finalite_definie="oui", pratique_interdite="aucune"))
+    out = service.assess(
+        "Nous voulons attribuer aux familles un score de fiabilité citoyenne fondé sur leurs incivilités, pour "
+        "moduler leurs aides."
+    )
+    assert out["risk_level"] == "prohibited"
+
+
 def test_given_facts_override(svc):
     service, _ = svc
     service.assessor.use_model = False

@@ -469,7 +469,20 @@ COVERAGE = [
         "annex-iii-3-b",
         "",
     ),
-    (  # the model of a system is open source, its data are not the point
+    (  # art. 5(1)(g), last sentence: categorising biometric data in the area of law enforcement is not covered
+        "Un outil de la police classerait les photos d'une enquête pénale en déduisant l'origine ethnique des "
+        "personnes à partir de leur visage.",
+        "high-risk",
+        "annex-iii-1-b",
+        "",
+    ),
+    (
+        "Un outil classerait les photos des usagers en déduisant leur origine ethnique à partir de leur visage.",
+        "prohibited",
+        "art-5-1-g",
+        "",
+    ),
+    (  # running an open-source model is not releasing one (art. 2(12))
         "We would run an open-source language model on our own servers to summarise internal meeting notes.",
         "minimal",
         "",
