@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import zlib
 from pathlib import Path
 
@@ -180,8 +181,16 @@ def _bank(args: argparse.Namespace, settings: object) -> int:
         from assistant.backends import make_generator
 
         generator = lambda: make_generator(settings)  # noqa: E731 - loaded on first use
+    deadline = time.monotonic() + 60 * args.minutes if args.minutes else None
     items, report = generate(
-        builder, topics, args.per_topic, generator=generator, seen=bank.keys(), seed=args.seed, progress=_err
+        builder,
+        topics,
+        args.per_topic,
+        generator=generator,
+        seen=bank.keys(),
+        seed=args.seed,
+        progress=_err,
+        deadline=deadline,
     )
     added = bank.add(items)
     summary = report.as_dict() | {"added": added, "bank": bank.stats()}
@@ -225,6 +234,7 @@ def add_training_parsers(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--status", action="store_true", help="bank : état de la banque, sans générer")
     t.add_argument("--seed", type=int, default=0, help="bank : graine du choix des passages")
     t.add_argument("--report", help="bank : fichier JSON du rapport de génération")
+    t.add_argument("--minutes", type=float, help="bank : durée maximale ; les items validés jusque-là sont gardés")
     t.add_argument("--out", help="pack : dossier de sortie")
     t.add_argument("--n", type=int, default=10, help="pack : questions du quiz")
     t.add_argument("--cases", type=int, default=4, help="pack : cas pratiques (3 à 5)")

@@ -19,7 +19,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from assistant.answer import collect
@@ -29,7 +29,7 @@ from assistant.cite import numbers, official_url, refine, sentence_spans, terms
 from assistant.errors import BackendError
 from assistant.fiche import short_label
 from assistant.prompts import canary, load_prompt
-from assistant.quiz import TOPIC_BY_SLUG, Item, _digits, dedupe, supported, validate
+from assistant.quiz import TOPIC_BY_SLUG, Item, _digits, dedupe, item_key, supported, validate
 from assistant.textnorm import clean_ws, fold
 from assistant.units import Chunk
 
@@ -568,57 +568,83 @@ def generate(
     seed: int = 0,
     progress: Callable[[str], None] = lambda _m: None,
     max_candidates: int | None = None,
+    deadline: float | None = None,
 ) -> tuple[list[Item], Report]:
-    """Up to `per_topic` new valid items per topic (not in `seen`), with the report of what was rejected."""
+    """Up to `per_topic` new valid items per topic (not in `seen`), with the report of what was rejected.
+
+    Topics take turns, so that a run stopped by `deadline` (a `time.monotonic()` value) or a
+    failure still covers every topic."""
     t0 = time.perf_counter()
     report = Report()
     seen = set() if seen is None else seen
     out: list[Item] = []
-    gen = None
-    for topic in topics:
-        if topic not in TOPIC_BY_SLUG:
-            continue
-        got = 0
-        tried = 0
-        for cand in builder.candidates(topic, seed):
-            if got >= per_topic or (max_candidates is not None and tried >= max_candidates):
-                break
-            _, dup = dedupe([cand.item], set(seen))
-            if dup:
-                report.duplicates += 1
+    state = {"gen": None, "generator": generator}
+    queues = {t: iter(builder.candidates(t, seed)) for t in topics if t in TOPIC_BY_SLUG}
+    got = dict.fromkeys(queues, 0)
+    tried = dict.fromkeys(queues, 0)
+    while queues:
+        if deadline is not None and time.monotonic() > deadline:
+            progress("Temps imparti écoulé : génération arrêtée, les items validés sont gardés.")
+            break
+        for topic in list(queues):
+            cand = _next_fresh(queues[topic], seen, report)
+            if (
+                cand is None
+                or got[topic] >= per_topic
+                or (max_candidates is not None and tried[topic] >= max_candidates)
+            ):
+                del queues[topic]
                 continue
-            tried += 1
-            report.candidates += 1
-            item = cand.item
-            if generator is not None:
-                try:
-                    gen = gen or generator()
-                    report.model_calls += 1
-                    q, x = phrase(gen, cand)
-                except BackendError as exc:
-                    progress(f"Modèle indisponible ({exc}) : questions et explications du gabarit.")
-                    generator, q, x = None, None, None
-                if q or x:
-                    report.model_kept += 1
-                    item.phrased_by = gen.name if gen else "modèle"
-                    if q:
-                        item.extra["template_question"] = item.question
-                        item.question = q
-                    if x:
-                        item.explanation = x
-            reasons = validate(item, cand.chunk.text)
-            if reasons:
-                report.rejected += 1
-                for r in reasons:
-                    key = r.split(" « ")[0]
-                    report.reasons[key] = report.reasons.get(key, 0) + 1
-                report.rejected_items.append({"topic": topic, "ref": item.citation.get("ref"), "reasons": reasons})
+            tried[topic] += 1
+            item = _phrase_and_check(cand, state, report, progress)
+            if item is None:
                 continue
             dedupe([item], seen)
             out.append(item)
-            got += 1
+            got[topic] += 1
             report.accepted += 1
             report.per_topic[topic] = report.per_topic.get(topic, 0) + 1
-            progress(f"[{topic}] {got}/{per_topic} {item.kind} {item.citation['ref']} ({item.phrased_by})")
+            progress(f"[{topic}] {got[topic]}/{per_topic} {item.kind} {item.citation['ref']} ({item.phrased_by})")
     report.seconds = round(time.perf_counter() - t0, 1)
     return out, report
+
+
+def _next_fresh(queue: Iterator[Candidate], seen: set[str], report: Report) -> Candidate | None:
+    for cand in queue:
+        if item_key(cand.item) in seen:
+            report.duplicates += 1
+            continue
+        return cand
+    return None
+
+
+def _phrase_and_check(cand: Candidate, state: dict, report: Report, progress: Callable[[str], None]) -> Item | None:
+    """The candidate phrased by the model when it can be, then validated; None when rejected."""
+    report.candidates += 1
+    item = cand.item
+    if state["generator"] is not None:
+        try:
+            state["gen"] = state["gen"] or state["generator"]()
+            report.model_calls += 1
+            q, x = phrase(state["gen"], cand)
+        except BackendError as exc:
+            progress(f"Modèle indisponible ({exc}) : questions et explications du gabarit.")
+            state["generator"], q, x = None, None, None
+        if q or x:
+            report.model_kept += 1
+            item.phrased_by = getattr(state["gen"], "name", "modèle")
+            if q:
+                item.extra["template_question"] = item.question
+                item.question = q
+            if x:
+                item.explanation = x
+    reasons = validate(item, cand.chunk.text)
+    if not reasons:
+        return item
+    report.rejected += 1
+    for r in reasons:
+        key = r.split(" « ")[0]
+        report.reasons[key] = report.reasons.get(key, 0) + 1
+    report.rejected_items.append({"topic": item.topic, "ref": item.citation.get("ref"), "reasons": reasons,
+                                  "question": item.question, "options": item.options})  # fmt: skip
+    return None

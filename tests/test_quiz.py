@@ -231,3 +231,12 @@ def test_cli_quiz_text_has_answer_key_and_label(fake_settings, monkeypatch, tmp_
     out = capsys.readouterr().out
     assert "Corrigé" in out and "Source : " in out and "générée par une IA" in out
     assert "construite(s) à la volée" in out  # empty bank: said so
+
+
+def test_generation_stops_at_the_deadline_and_topics_take_turns(builder):
+    import time
+
+    items, report = generate(builder, ["charte", "calendrier"], 5, deadline=time.monotonic() - 1)
+    assert items == [] and report.candidates == 0
+    items, report = generate(builder, ["charte", "calendrier", "frugalite"], 2, max_candidates=2)
+    assert [it.topic for it in items[:3]] == ["charte", "calendrier", "frugalite"]
