@@ -213,6 +213,16 @@ def _bank(args: argparse.Namespace, settings: object) -> int:
     return 0
 
 
+def _level(value: str) -> str:
+    """« debutant », « Confirmé »… → the level as spelt in items."""
+    from assistant.textnorm import fold
+
+    for lv in LEVELS:
+        if fold(value) == fold(lv):
+            return lv
+    raise argparse.ArgumentTypeError(f"niveau inconnu « {value} » : débutant ou confirmé")
+
+
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
@@ -221,7 +231,7 @@ def add_training_parsers(sub: argparse._SubParsersAction) -> None:
     q = sub.add_parser("quiz", help="quiz de formation (banque de questions validées)")
     q.add_argument("--topic", action="append", help=f"thème (répétable, ou séparés par des virgules) : {topics_help()}")
     q.add_argument("--n", type=int, default=10, help="nombre de questions (défaut 10)")
-    q.add_argument("--level", choices=LEVELS, help="niveau : débutant ou confirmé (défaut : les deux)")
+    q.add_argument("--level", type=_level, help="niveau : débutant ou confirmé (défaut : les deux)")
     q.add_argument("--seed", help="graine du tirage (même graine, même quiz)")
     q.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     q.set_defaults(func=cmd_quiz)
@@ -238,7 +248,7 @@ def add_training_parsers(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--out", help="pack : dossier de sortie")
     t.add_argument("--n", type=int, default=10, help="pack : questions du quiz")
     t.add_argument("--cases", type=int, default=4, help="pack : cas pratiques (3 à 5)")
-    t.add_argument("--level", choices=LEVELS, help="pack : niveau du quiz")
+    t.add_argument("--level", type=_level, help="pack : niveau du quiz (débutant ou confirmé)")
     t.add_argument("--no-pdf", action="store_true", help="pack : HTML seulement")
     t.add_argument("--refresh", action="store_true", help="cases : réévaluer les cas")
     t.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
