@@ -1355,7 +1355,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "decision_sur_personnes",
         YES,
-        r"(adapt|personnalis|orient)\w* .{0,60}(chaque eleve|aux eleves|parcours|apprentissages?|niveau de chaque)|probabilite|cibler (les )?controles|triche\w*|comportements? (interdits?|de triche|frauduleux)|propos\w* .{0,40}(attribution|montant|refus|decision|plan d'aide|moyens|sanctions?)|suiv\w* .{0,40}(productivite|performances?|activite|comportements?|presence) (de chaque|des|du|d'un)|(decid|valid)\w* .{0,40}(aides?|attribution|droits?|candidat\w*|eleves?)",
+        r"(adapt|personnalis|orient)\w* .{0,60}(chaque eleve|aux eleves|parcours|apprentissages?|niveau de chaque)|probabilite|cibler (les )?controles|triche\w*|comportements? (interdits?|de triche|frauduleux)|propos\w* .{0,40}(attribution|montant|refus|decision|plan d'aide|moyens|sanctions?)|suiv\w* .{0,40}(productivite|performances?|activite|comportements?|presence) (de chaque|des|du|d'un)|(decid|valid)\w* .{0,40}(aides?|attribution|droits?|candidat\w*|eleves?)|(decid|statu)\w* [^.;]{0,30}\b(acceptation|admission|attribution|octroi|refus|rejet)\b|\baccept\w* ou (refus|rejet)\w*|\b(candidat\w*|demandeurs?|postulants?|eleves?|agents?)\b[^.;]{0,60}\b(pour|afin de) (les |leur )?(classer|trier|noter|evaluer|selectionner|departager|hierarchiser)\b",
     ),
     _rule(
         "decision_sur_personnes",
@@ -1410,7 +1410,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "contenu_hypertrucage",
         YES,
-        r"hypertrucage|deep ?fakes?|(photos?|images?|videos?|voix|enregistrements?|sons?|visuels?)\b[^.;]{0,80}\b(realistes?|ressembl\w*|vraies?|authentiques?|plus vrais? que nature)|sembl\w* (s'exprimer|dire|parler|prononcer)|faux (accident|discours|temoignage|evenement)s?|d'apparence (reelle|realiste|authentique)|clon\w* (de )?(la )?voix|voix (clonee|imitee)|d'aspect (parfaitement )?realiste",
+        r"hypertrucage|deep ?fakes?|(photos?|images?|videos?|voix|enregistrements?|sons?|visuels?)\b[^.;]{0,80}\b(realistes?|ressembl\w*|vraies?|authentiques?|plus vrais? que nature)|sembl\w* (s'exprimer|dire|parler|prononcer)|faux (accident|discours|temoignage|evenement)s?|d'apparence (reelle|realiste|authentique)|clon\w* (de )?(la )?voix|voix (clonee|imitee)|voix [^.;]{0,30}\bclon\w*|(imit|reprodui)\w* (la |sa |leur )?voix|(impossible|difficile) a distinguer|(distinguer|differencier) de (sa|la|leur|son) (vraie|veritable|vrai)|d'aspect (parfaitement )?realiste",
     ),
     _rule(
         "publication_externe",
