@@ -148,9 +148,40 @@ def levels() -> None:
         print(f"\ntime per assessment: median {statistics.median(times):.1f} s, p90 {pct(times, 90):.1f} s")
 
 
+def summary() -> None:
+    """Confusion matrices of a --levels file, with and without the items whose gold label is disputed
+    under the Act (a JSON list of {"id", ...} written by a person, see eval/reports/)."""
+    path = Path(_option("--summary", ""))
+    rows = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    disputed_file = _option("--disputed", "")
+    disputed = set()
+    if disputed_file:
+        disputed = {d["id"] for d in json.loads(Path(disputed_file).read_text(encoding="utf-8"))}
+    for name in ("scenarios", "benchmark"):
+        part = [r for r in rows if r["set"] == name]
+        if not part:
+            continue
+        kept = [r for r in part if r["id"] not in disputed]
+        for key, label in (("level", "with the model's facts"), ("keywords_only", "keyword facts only")):
+            print(f"{name}, {label}, all {len(part)} items:")
+            print(confusion(part, key))
+            if len(kept) < len(part):
+                print(f"{name}, {label}, without the {len(part) - len(kept)} disputed labels:")
+                print(confusion(kept, key))
+    times = [r["total_s"] for r in rows]
+    print(f"time per assessment ({len(times)}): median {statistics.median(times):.1f} s, p90 {pct(times, 90):.1f} s")
+    gen = [r["tokens"].get("completion", 0) for r in rows]
+    prompt = [r["tokens"].get("prompt", 0) for r in rows]
+    print(f"tokens: prompt median {statistics.median(prompt):.0f}, generated median {statistics.median(gen):.0f}")
+    print(f"energy: median {statistics.median([r['wh'] for r in rows]):.4f} Wh")
+
+
 def main() -> None:
     if "--levels" in sys.argv:
         levels()
+        return
+    if "--summary" in sys.argv:
+        summary()
         return
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     n = int(args[0]) if args else 10
