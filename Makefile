@@ -37,7 +37,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install -q --upgrade pip wheel
 	@# torch: the CPU build (a plain or unpinned torch pulls a multi-GB CUDA build)
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -r requirements.lock
+	@# every other package: exact pins with sha256 hashes (the lock is a complete freeze, hence --no-deps)
+	$(BIN)/pip install -q --require-hashes --no-deps -r requirements.lock
 	@# llama-cpp-python compiles from source (~6 min on 2 cores): build once, cache the wheel
 	@mkdir -p $(WHEELS)
 	@if ! ls $(WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
