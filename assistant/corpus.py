@@ -78,12 +78,59 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def check_file(corpus_dir: Path, name: str, expected: str, doc_id: str) -> Path:
+MAX_FILE_BYTES = 512 << 20  # far above any legal text; refused before hashing or parsing
+
+# What a file is, from its first bytes (a wrong `kind` or a mislabelled download is common).
+_MAGIC = (
+    (b"%PDF-", "un PDF"),
+    (b"PK\x03\x04", "une archive ZIP (DOCX, ODT… ?)"),
+    (b"\xd0\xcf\x11\xe0", "un document Office ancien (DOC, XLS)"),
+    (b"{\\rtf", "un document RTF"),
+    (b"\x89PNG", "une image PNG"),
+    (b"\xff\xd8\xff", "une image JPEG"),
+    (b"GIF8", "une image GIF"),
+    (b"II*\x00", "une image TIFF"),
+    (b"MM\x00*", "une image TIFF"),
+    (b"\x1f\x8b", "une archive gzip"),
+    (b"\xff\xfe", "un texte UTF-16"),
+    (b"\xfe\xff", "un texte UTF-16"),
+)
+_EXPECTED = {"pdf": "un PDF", "html": "une page HTML", "xml": "un fichier XML", "text": "un texte UTF-8"}
+
+
+def sniff(head: bytes) -> str:
+    """'pdf', 'markup' (HTML/XML), 'text', 'empty' or a French description of another format."""
+    if not head:
+        return "empty"
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if b"\x00" in head:
+        return "un fichier binaire"
+    return "markup" if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<") else "text"
+
+
+def check_file(corpus_dir: Path, name: str, expected: str, doc_id: str, fmt: str = "") -> Path:
+    """The file's path once it exists, is a regular file of sane size, has the expected hash
+    and (when `fmt` is one of pdf / html / xml / text) looks like that format."""
     path = corpus_dir / name
     if not path.is_file():
+        if path.exists():
+            raise CorpusError(
+                f"Document « {doc_id} » : {name} n'est pas un fichier ordinaire (dossier, périphérique, tube…). "
+                "Placez le fichier du document lui-même dans le dossier du corpus."
+            )
         raise CorpusError(
             f"Document « {doc_id} » : fichier {name} absent de {corpus_dir}. "
             "Réglez ASSISTANT_CORPUS_DIR vers le dossier des textes ou retirez l'entrée du manifeste."
+        )
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise CorpusError(
+            f"Document « {doc_id} » : {name} est démesuré ({size >> 20} Mo, limite {MAX_FILE_BYTES >> 20} Mo). "
+            "Vérifiez qu'il s'agit du bon fichier ; découpez-le s'il est légitime. L'index existant reste en service."
         )
     got = sha256_file(path)
     if expected and got != expected:
@@ -92,6 +139,27 @@ def check_file(corpus_dir: Path, name: str, expected: str, doc_id: str) -> Path:
             "S'il s'agit d'une nouvelle version voulue, mettez à jour sha256, version et date dans corpus/sources.toml ; "
             "sinon restaurez le fichier d'origine. L'index existant reste en service."
         )
+    if fmt:
+        with path.open("rb") as f:
+            found = sniff(f.read(1 << 16))
+        ok = {"pdf": ("pdf",), "html": ("markup",), "xml": ("markup",), "text": ("text", "markup")}[fmt]
+        if found == "empty":
+            raise CorpusError(
+                f"Document « {doc_id} » : le fichier {name} est vide (0 octet). "
+                "Remplacez-le par le document complet. L'index existant reste en service."
+            )
+        if found == "un texte UTF-16":
+            raise CorpusError(
+                f"Document « {doc_id} » : le fichier {name} est encodé en UTF-16 : convertissez-le en UTF-8 "
+                "(iconv -f UTF-16 -t UTF-8). L'index existant reste en service."
+            )
+        if found not in ok:
+            what = {"pdf": "un PDF", "markup": "du HTML ou du XML", "text": "du texte brut"}.get(found, found)
+            raise CorpusError(
+                f"Document « {doc_id} » : le fichier {name} devrait être {_EXPECTED[fmt]} mais c'est {what}. "
+                "Corrigez le champ kind du manifeste (corpus/sources.toml) ou fournissez le bon fichier. "
+                "L'index existant reste en service."
+            )
     return path
 
 
@@ -107,13 +175,24 @@ def document_hash(corpus_dir: Path, doc: Document) -> str:
         *zip(doc.annex_files, doc.annex_sha256, strict=False),
     ]:
         if name:
-            h.update(sha.encode() or sha256_file(corpus_dir / name).encode())
+            h.update(sha.encode() or _content_hash(corpus_dir / name).encode())
     return h.hexdigest()
+
+
+def _content_hash(path: Path) -> str:
+    """sha256 of a file without a declared hash; a device, a missing or a huge file is not read
+    here (it could never end): loading the document refuses it with the reason."""
+    try:
+        size = path.stat().st_size if path.is_file() else -1
+    except OSError:
+        size = -1
+    return sha256_file(path) if 0 <= size <= MAX_FILE_BYTES else f"unreadable:{path.name}:{size}"
 
 
 def load_units(doc: Document, corpus_dir: Path, cache_dir: Path | None = None) -> list[Unit]:
     """Parse one document (checking its files' hashes) into units, pages attached when known."""
-    path = check_file(corpus_dir, doc.file, doc.sha256, doc.doc_id)
+    fmt = {"eurlex-html": "html", "formex-xml": "xml", "pdf": "pdf"}.get(doc.kind, "text")
+    path = check_file(corpus_dir, doc.file, doc.sha256, doc.doc_id, fmt)
     if doc.kind == "eurlex-html":
         from assistant.parse_eurlex import parse_eurlex
 
@@ -121,13 +200,13 @@ def load_units(doc: Document, corpus_dir: Path, cache_dir: Path | None = None) -
         if doc.pages_file:
             from assistant.parse_pdf import attach_pages
 
-            pdf = check_file(corpus_dir, doc.pages_file, doc.pages_sha256, doc.doc_id)
+            pdf = check_file(corpus_dir, doc.pages_file, doc.pages_sha256, doc.doc_id, "pdf")
             units = attach_pages(units, _cached_pages(pdf, doc.pages_sha256 or sha256_file(pdf), cache_dir))
     elif doc.kind == "formex-xml":
         from assistant.parse_formex import parse_formex
 
         annexes = [
-            check_file(corpus_dir, name, sha, doc.doc_id)
+            check_file(corpus_dir, name, sha, doc.doc_id, "xml")
             for name, sha in zip(doc.annex_files, doc.annex_sha256 or ("",) * len(doc.annex_files), strict=False)
         ]
         units = parse_formex(path, doc_id=doc.doc_id, lang=doc.lang, annex_paths=annexes)

@@ -7,30 +7,50 @@ Layout of the index directory:
 
 A build writes a new generation beside the one in service and only then switches
 CURRENT, so readers never see a half-built index and a failed build changes nothing.
+
+Crash safety (a build may be SIGKILLed or lose power at any instant):
+- one build at a time (`.build.lock`, flock: released by the kernel when its holder dies);
+  the next build removes what a dead one left (`.tmp-*`, `.del-*`, temp cache files);
+- files are fsynced, then their directory, before the rename that publishes them; CURRENT is
+  written to a temp file, fsynced and renamed, then the index directory is fsynced;
+- garbage collection keeps the new generation and the one it replaced (so readers that
+  loaded it keep a consistent copy), renames others to `.del-*` before deleting them, so a
+  half-deleted directory never looks like a generation;
+- embeddings are checkpointed to the cache during a build, so a restart resumes the work;
+- documents are parsed in a sandboxed worker (`safeparse.py`): a hostile file ends the
+  build with a French error before anything is written.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from assistant.chunk import CHUNKER_VERSION, chunk_units
-from assistant.corpus import Document, document_hash, load_manifest, load_units
+from assistant.corpus import Document, document_hash, load_manifest
 from assistant.embed import Embedder
-from assistant.errors import IndexStateError
+from assistant.errors import CorpusError, IndexStateError, ParseError
 from assistant.lexical import BM25Index
 from assistant.units import Chunk, Span, Unit
 
+if TYPE_CHECKING:
+    from assistant.safeparse import Limits
+
 INDEX_FORMAT = 1
-KEEP_GENERATIONS = 2
+KEEP_GENERATIONS = 2  # the generation in service and the one it replaced
+_CHECKPOINT_BATCHES = 32  # embedding batches between two saves of the embedding cache
 
 
 @dataclass
@@ -102,10 +122,13 @@ def build_index(
     progress: Callable[[str], None] = lambda _msg: None,
     bar: Callable[[int], Callable[[int], None]] | None = None,
     unit_filter: Callable[[Unit], bool] | None = None,
+    parse_limits: Limits | None = None,
 ) -> BuildReport:
-    """Parse, chunk, embed (with cache) and write a new generation; switch to it atomically."""
-    import faiss
+    """Parse, chunk, embed (with cache) and write a new generation; switch to it atomically.
 
+    `parse_limits`: time and memory per document for the sandboxed parser (default: from the
+    environment, see `safeparse.Limits`).
+    """
     t0 = time.perf_counter()
     docs = [d for d in load_manifest(manifest_path) if (d.doc_id in only if only else d.index)]
     if not docs:
@@ -120,11 +143,39 @@ def build_index(
             return BuildReport(current, int(man.get("chunks", 0)), 0, time.perf_counter() - t0, unchanged=True)
 
     cache_dir = index_dir / "cache"
+    with _build_lock(index_dir):
+        _remove_leftovers(index_dir)
+        parsed = _parse_all(docs, corpus_dir, cache_dir, index_dir, progress, parse_limits)
+        chunks, doc_meta = _chunk_documents(docs, parsed, corpus_dir, unit_filter)
+        texts = [c.index_text for c in chunks]
+        vectors, embedded = _embed_with_cache(texts, cache_dir, embedder_name, embedder_factory, progress, bar)
+        corpus_version = "corpus-" + hashlib.sha256("".join(d["hash"] for d in doc_meta).encode()).hexdigest()[:10]
+        manifest = {
+            "format": INDEX_FORMAT,
+            "generation": "",  # both set when the generation is written
+            "created": "",
+            "inputs_hash": key,
+            "corpus_version": corpus_version,
+            "chunker_version": CHUNKER_VERSION,
+            "embedder": embedder_name,
+            "dim": int(vectors.shape[1]),
+            "chunks": len(chunks),
+            "documents": doc_meta,
+        }
+        name = _publish(index_dir, key, chunks, texts, vectors, manifest, progress)
+    return BuildReport(name, len(chunks), embedded, time.perf_counter() - t0)
+
+
+def _chunk_documents(
+    docs: Sequence[Document],
+    parsed: dict[str, list[Unit]],
+    corpus_dir: Path,
+    unit_filter: Callable[[Unit], bool] | None,
+) -> tuple[list[Chunk], list[dict]]:
     chunks: list[Chunk] = []
     doc_meta = []
     for doc in docs:
-        progress(f"Analyse de « {doc.doc_id} » ({doc.file})…")
-        units = load_units(doc, corpus_dir, cache_dir)
+        units = parsed[doc.doc_id]
         if unit_filter is not None:  # a slice of the corpus (tests, demos)
             units = [u for u in units if unit_filter(u)]
         doc_chunks = chunk_units(units, version=doc.version)
@@ -145,47 +196,79 @@ def build_index(
                 "hash": document_hash(corpus_dir, doc),
             }
         )
-    chunks = link_amendments(chunks, docs)
+    return link_amendments(chunks, docs), doc_meta
 
-    texts = [c.index_text for c in chunks]
-    vectors, embedded = _embed_with_cache(texts, cache_dir, embedder_name, embedder_factory, progress, bar)
+
+def _publish(
+    index_dir: Path,
+    key: str,
+    chunks: list[Chunk],
+    texts: list[str],
+    vectors: np.ndarray,
+    manifest: dict,
+    progress: Callable[[str], None],
+) -> str:
+    """Write a generation in a temp dir, make it durable, rename it, switch CURRENT, collect."""
+    import faiss
+
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(vectors)
     bm25 = BM25Index.build(texts)
-
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"{time.time_ns() // 1000 % 1_000_000:06d}"
     name = f"gen-{stamp}-{key[:8]}"
     while (index_dir / name).exists():  # two builds in the same microsecond: never overwrite a generation
         name += "x"
+    progress(f"Écriture de la génération {name}…")
     tmp = index_dir / f".tmp-{name}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    with (tmp / "chunks.jsonl").open("w", encoding="utf-8") as f:
+    with (tmp / "chunks.jsonl").open("w", encoding="utf-8", errors="replace") as f:
         for c in chunks:
             f.write(json.dumps(_chunk_to_json(c), ensure_ascii=False) + "\n")
     faiss.write_index(dense, str(tmp / "dense.faiss"))
     bm25.save(tmp / "bm25")
-    corpus_version = "corpus-" + hashlib.sha256("".join(d["hash"] for d in doc_meta).encode()).hexdigest()[:10]
-    manifest = {
-        "format": INDEX_FORMAT,
-        "generation": name,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "inputs_hash": key,
-        "corpus_version": corpus_version,
-        "chunker_version": CHUNKER_VERSION,
-        "embedder": embedder_name,
-        "dim": int(vectors.shape[1]),
-        "chunks": len(chunks),
-        "documents": doc_meta,
-    }
+    manifest = {**manifest, "generation": name, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    _fsync_dir(tmp)
-    final = index_dir / name
-    os.replace(tmp, final)
+    _fsync_tree(tmp)
+    previous = current_generation(index_dir)
+    os.replace(tmp, index_dir / name)
+    _fsync_path(index_dir)
+    progress(f"Mise en service de {name}…")
     _write_current(index_dir, name)
-    _collect_garbage(index_dir, keep=name)
-    return BuildReport(name, len(chunks), embedded, time.perf_counter() - t0)
+    _collect_garbage(index_dir, keep={name, previous or name})
+    return name
+
+
+def _parse_all(
+    docs: Sequence[Document],
+    corpus_dir: Path,
+    cache_dir: Path,
+    index_dir: Path,
+    progress: Callable[[str], None],
+    limits: Limits | None,
+) -> dict[str, list[Unit]]:
+    """Units of every document, parsed in the sandbox; all refusals reported together."""
+    from assistant.safeparse import ParseSandbox
+
+    parsed: dict[str, list[Unit]] = {}
+    failures: list[CorpusError] = []
+    with ParseSandbox(limits) as sandbox:
+        for doc in docs:
+            progress(f"Analyse de « {doc.doc_id} » ({doc.file})…")
+            try:
+                parsed[doc.doc_id] = sandbox.load_units(doc, corpus_dir, cache_dir)
+            except CorpusError as exc:
+                failures.append(exc)
+    if not failures:
+        return parsed
+    current = current_generation(index_dir)
+    kept = f"L'index en service ({current}) reste inchangé." if current else "Aucun index n'a été écrit."
+    if len(failures) == 1:
+        message = str(failures[0])
+        raise type(failures[0])(message if "reste" in message else f"{message} {kept}")
+    cls = ParseError if all(isinstance(f, ParseError) for f in failures) else CorpusError
+    raise cls(
+        f"{len(failures)} documents refusés, rien n'a été indexé. {kept}\n" + "\n".join(f"- {f}" for f in failures)
+    )
 
 
 def link_amendments(chunks: list[Chunk], docs: Sequence[Document]) -> list[Chunk]:
@@ -221,29 +304,52 @@ def _embed_with_cache(
     bar: Callable[[int], Callable[[int], None]] | None,
 ) -> tuple[np.ndarray, int]:
     cache_file = cache_dir / f"emb-{hashlib.sha256(embedder_name.encode()).hexdigest()[:12]}.npz"
-    keys = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
-    cached: dict[str, np.ndarray] = {}
-    if cache_file.is_file():
-        try:
-            with np.load(cache_file, allow_pickle=False) as z:
-                cached = dict(zip(z["keys"].tolist(), z["vecs"], strict=True))
-        except (OSError, ValueError, KeyError):
-            cached = {}  # a damaged cache only costs time
+    keys = [hashlib.sha256(t.encode("utf-8", "replace")).hexdigest() for t in texts]
+    cached = _read_cache(cache_file)
     missing = sorted({k: i for i, k in enumerate(keys) if k not in cached}.values())
     if missing:
         progress(f"Calcul des plongements de {len(missing)} passage(s) sur {len(texts)}…")
         embedder = factory()
         tick = bar(len(missing)) if bar else None
-        vecs = embedder.embed_documents([texts[i] for i in missing], progress=tick)
-        for i, v in zip(missing, vecs, strict=True):
-            cached[keys[i]] = v
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cache_dir / f".{cache_file.name}.{os.getpid()}.tmp.npz"
-        np.savez(tmp, keys=np.array(list(cached)), vecs=np.stack(list(cached.values())).astype(np.float32))
-        os.replace(tmp, cache_file)
+        # Shortest first, in blocks of whole batches: the embedder sorts by length too, so its
+        # batches are the same as in one call; after each block the cache is saved, so a build
+        # killed while embedding resumes where it stopped.
+        order = sorted(missing, key=lambda i: len(texts[i]))
+        block = int(getattr(embedder, "batch_size", 16)) * _CHECKPOINT_BATCHES
+        for start in range(0, len(order), block):
+            part = order[start : start + block]
+            vecs = embedder.embed_documents([texts[i] for i in part], progress=tick)
+            for i, v in zip(part, vecs, strict=True):
+                cached[keys[i]] = v
+            _write_cache(cache_file, cached)
     vectors = np.stack([cached[k] for k in keys]).astype(np.float32) if keys else np.zeros((0, 1), np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms > 0, norms, 1.0), len(missing)
+
+
+def _read_cache(cache_file: Path) -> dict[str, np.ndarray]:
+    """The cached vectors by text hash; a damaged or half-written cache only costs time."""
+    if not cache_file.is_file():
+        return {}
+    try:
+        with np.load(cache_file, allow_pickle=False) as z:
+            keys, vecs = z["keys"], z["vecs"]
+            if vecs.ndim != 2 or len(keys) != len(vecs):
+                return {}
+            return dict(zip(keys.tolist(), vecs, strict=True))
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return {}
+
+
+def _write_cache(cache_file: Path, cached: dict[str, np.ndarray]) -> None:
+    cache_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache_file.parent / f".{cache_file.name}.{os.getpid()}.tmp.npz"
+    with tmp.open("wb") as f:
+        np.savez(f, keys=np.array(list(cached)), vecs=np.stack(list(cached.values())).astype(np.float32))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, cache_file)
+    _fsync_path(cache_file.parent)
 
 
 def _chunk_to_json(c: Chunk) -> dict:
@@ -260,11 +366,25 @@ def _chunk_from_json(d: dict) -> Chunk:
     return Chunk(**d)
 
 
-def _fsync_dir(path: Path) -> None:
+def _fsync_path(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(path: Path) -> None:
+    """Files first, then the directories that name them (deepest first), so a rename that
+    publishes `path` never reaches the disk before its content."""
+    dirs = [path]
     for p in path.rglob("*"):
-        if p.is_file():
-            with p.open("rb") as f:
-                os.fsync(f.fileno())
+        if p.is_dir():
+            dirs.append(p)
+        elif p.is_file():
+            _fsync_path(p)
+    for d in sorted(dirs, key=lambda d: len(d.parts), reverse=True):
+        _fsync_path(d)
 
 
 def _write_current(index_dir: Path, name: str) -> None:
@@ -274,15 +394,46 @@ def _write_current(index_dir: Path, name: str) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, index_dir / "CURRENT")
+    _fsync_path(index_dir)
 
 
-def _collect_garbage(index_dir: Path, keep: str) -> None:
-    gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
-    old = [p for p in gens if p.name != keep][: max(0, len(gens) - KEEP_GENERATIONS)]
-    for p in old:
-        shutil.rmtree(p, ignore_errors=True)
-    for p in index_dir.glob(".tmp-gen-*"):
-        shutil.rmtree(p, ignore_errors=True)
+@contextlib.contextmanager
+def _build_lock(index_dir: Path):
+    """One build at a time per index directory; the kernel releases the lock if the build dies."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / ".build.lock").open("a+") as f:
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexStateError(
+                f"Une construction de l'index est déjà en cours dans {index_dir} : attendez qu'elle se termine "
+                "(l'index en service reste disponible), puis relancez `assistant index build` si besoin."
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """What builds killed midway left behind (safe: called under the build lock)."""
+    for pattern in (".tmp-gen-*", ".del-*"):
+        for p in index_dir.glob(pattern):
+            shutil.rmtree(p, ignore_errors=True)
+    for p in [*index_dir.glob(".CURRENT.*.tmp"), *(index_dir / "cache").glob(".*.tmp.npz")]:
+        p.unlink(missing_ok=True)
+    for p in (index_dir / "cache").glob("*.tmp"):
+        p.unlink(missing_ok=True)
+
+
+def _collect_garbage(index_dir: Path, keep: set[str]) -> None:
+    """Delete generations other than `keep` (older ones, and orphans of killed builds that
+    were written but never put in service)."""
+    for p in sorted(index_dir.glob("gen-*")):
+        if p.is_dir() and p.name not in keep:
+            doomed = index_dir / f".del-{p.name}"
+            os.replace(p, doomed)  # never a half-deleted directory under a generation's name
+            shutil.rmtree(doomed, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- load
@@ -304,12 +455,25 @@ def _read_manifest(gen: Path) -> dict:
 
 
 def load_index(index_dir: Path) -> Index:
+    """The generation in service. A build may switch CURRENT (and delete an older generation)
+    while we read: then the new generation is read instead."""
+    attempts = 3
+    for attempt in range(attempts):
+        name = current_generation(index_dir)
+        if name is None:
+            break
+        try:
+            return _load_generation(index_dir / name)
+        except IndexStateError:
+            if attempt == attempts - 1 or current_generation(index_dir) == name:
+                raise
+    raise IndexStateError(f"Aucun index dans {index_dir} : lancez `assistant index build` (ou `make index`).")
+
+
+def _load_generation(gen: Path) -> Index:
     import faiss
 
-    name = current_generation(index_dir)
-    if name is None:
-        raise IndexStateError(f"Aucun index dans {index_dir} : lancez `assistant index build` (ou `make index`).")
-    gen = index_dir / name
+    name = gen.name
     manifest = _read_manifest(gen)
     try:
         with (gen / "chunks.jsonl").open(encoding="utf-8") as f:
@@ -320,7 +484,11 @@ def load_index(index_dir: Path) -> Index:
         raise IndexStateError(
             f"L'index {name} est illisible ({exc.__class__.__name__}) : relancez `assistant index build --force`."
         ) from None
-    if dense.ntotal != len(chunks) or manifest.get("chunks") != len(chunks):
+    per_doc: dict[str, int] = {}
+    for c in chunks:
+        per_doc[c.doc_id] = per_doc.get(c.doc_id, 0) + 1
+    declared = {d.get("doc_id"): d.get("chunks") for d in manifest.get("documents", []) if d.get("chunks")}
+    if dense.ntotal != len(chunks) or manifest.get("chunks") != len(chunks) or (declared and declared != per_doc):
         raise IndexStateError(
             f"L'index {name} est incohérent (vecteurs ≠ passages) : relancez `assistant index build --force`."
         )

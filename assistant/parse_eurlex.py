@@ -109,12 +109,20 @@ def parse_eurlex(path: Path, *, doc_id: str = "ai-act", lang: str = "fr") -> lis
             f"Fichier introuvable : {path}. Vérifiez le dossier du corpus "
             "(variable ASSISTANT_CORPUS_DIR) et le manifeste corpus/sources.toml."
         )
+    _check_raw(path)
+    parser = lhtml.HTMLParser(encoding="utf-8", no_network=True)
     try:
-        root = lhtml.parse(str(path), parser=lhtml.HTMLParser(encoding="utf-8", no_network=True)).getroot()
+        root = lhtml.parse(str(path), parser=parser).getroot()
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ParseError(
             f"Le fichier HTML {path.name} est illisible ({exc}) : remplacez-le par la version EUR-Lex d'origine."
         ) from exc
+    fatal = [e for e in parser.error_log if e.level_name == "FATAL"]
+    if fatal:  # e.g. nesting deeper than libxml2's limit: the rest of the text would be dropped silently
+        raise ParseError(
+            f"Le fichier HTML {path.name} est malformé (ligne {fatal[0].line} : {fatal[0].message}) : "
+            "ce n'est pas un texte EUR-Lex intact ; remplacez-le par la version EUR-Lex d'origine."
+        )
     if root is None:
         raise ParseError(f"Le fichier HTML {path.name} est vide : remplacez-le par la version EUR-Lex d'origine.")
     ctx = _Ctx(doc_id, lang, WORDING.get(lang, WORDING["en"]), _take_notes(root))
@@ -132,6 +140,26 @@ def parse_eurlex(path: Path, *, doc_id: str = "ai-act", lang: str = "fr") -> lis
             "(ancres ELI art_N). Vérifiez le champ `kind` du manifeste."
         )
     return ctx.units
+
+
+def _check_raw(path: Path) -> None:
+    """Refuse bytes that lxml would silently repair: invalid UTF-8 (U+FFFD in quotes), a cut-off file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ParseError(f"Le fichier HTML {path.name} est illisible ({exc.strerror}) : vérifiez ses droits.") from None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(
+            f"Le fichier HTML {path.name} n'est pas un texte UTF-8 valide (octet n° {exc.start}) : il est "
+            "endommagé ; remplacez-le par la version EUR-Lex d'origine."
+        ) from None
+    if raw.strip() and b"</html>" not in raw[-4096:].lower():
+        raise ParseError(
+            f"Le fichier HTML {path.name} semble tronqué (pas de balise </html> finale) : "
+            "téléchargez-le de nouveau depuis EUR-Lex."
+        )
 
 
 def _take_notes(root: etree._Element) -> dict[str, str]:

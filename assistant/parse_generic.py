@@ -56,7 +56,7 @@ def parse_generic(path: Path, *, doc_id: str, lang: str, short: str, kind: str) 
     if group:
         units.append(group)
     if not units:
-        raise ParseError(f"{path.name} ne contient aucun texte.")
+        raise ParseError(f"{path.name} ne contient aucun texte : fournissez le document complet.")
     return [
         Unit(doc_id, f"s-{i}", f"{short}, section {i}", "section", "\n".join(g), "", None, lang)
         for i, g in enumerate(units, 1)

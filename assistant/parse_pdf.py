@@ -23,6 +23,7 @@ from assistant.units import Unit
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _PAGE_OF = re.compile(r"\b\d{1,4}/\d{1,4}\s*$")
 _PROBE = 48
+_TAIL = 32 << 10  # bytes at the end of a PDF where its %%EOF marker must be
 
 
 def compact(text: str) -> str:
@@ -32,20 +33,44 @@ def compact(text: str) -> str:
 def pdf_pages(path: Path) -> list[str]:
     """Text of each page, with lines repeated on most pages (header/footer) removed."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import LimitReachedError, PyPdfError
 
     if not path.is_file():
         raise ParseError(f"PDF introuvable : {path}. Vérifiez le dossier du corpus et le manifeste.")
+    with path.open("rb") as f:
+        f.seek(max(0, path.stat().st_size - _TAIL))
+        if b"%%EOF" not in f.read():
+            raise ParseError(
+                f"Le PDF {path.name} semble tronqué (pas de marqueur de fin %%EOF) : téléchargez-le de nouveau "
+                "ou remplacez-le par l'original."
+            )
     try:
         reader = PdfReader(str(path), strict=False)
-        if reader.is_encrypted:
-            raise ParseError(f"Le PDF {path.name} est chiffré : fournissez une version non protégée.")
+        if reader.is_encrypted and not _opens_without_password(reader):
+            raise ParseError(
+                f"Le PDF {path.name} est protégé par un mot de passe : fournissez une version non protégée."
+            )
         raw = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+    except LimitReachedError as exc:
+        raise ParseError(
+            f"Le PDF {path.name} dépasse les limites de lecture sûre ({exc}) : il est anormalement complexe "
+            "ou piégé (bombe de décompression, arbre de pages sans fin). Remplacez-le par l'original."
+        ) from exc
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise ParseError(
             f"Le PDF {path.name} est illisible ({exc.__class__.__name__}) : remplacez-le par l'original."
         ) from exc
     return strip_furniture(raw)
+
+
+def _opens_without_password(reader: object) -> bool:
+    """Encrypted with an empty user password (owner restrictions only): readable as is."""
+    from pypdf.errors import PyPdfError
+
+    try:
+        return bool(reader.decrypt(""))  # type: ignore[attr-defined]
+    except (PyPdfError, NotImplementedError, ValueError, KeyError, TypeError):
+        return False
 
 
 def strip_furniture(pages: Sequence[str]) -> list[str]:
