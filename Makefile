@@ -21,7 +21,7 @@ STAMP := $(VENV)/.installed-$(shell (cat requirements.lock pyproject.toml; echo 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install models index test test-fast test-browser eval eval-benchmark eval-compare bench lint serve clean-index \
+.PHONY: run install models index test test-fast test-browser eval eval-benchmark eval-compare bench soak lint serve clean-index \
 	soak-audit fuzz-api eval-attacks
 
 run: install models index
@@ -100,6 +100,12 @@ fuzz-api: install
 ATTACKS_OUT ?= eval/runs/attacks-$(shell date +%Y%m%d)
 eval-attacks: install models index
 	flock /tmp/assistant-cpu.lock $(BIN)/assistant eval attacks --out $(ATTACKS_OUT)
+
+# Crash safety of the index: SIGKILL index builds at random moments (real corpus, fake embedder,
+# temp dirs; the live index/ is not touched) and check nothing is lost. ~15 s per kill.
+SOAK_ARGS ?= --kills 60
+soak: install
+	$(BIN)/python bench/soak_index.py $(SOAK_ARGS)
 
 lint: install
 	$(BIN)/ruff check assistant tests bench
