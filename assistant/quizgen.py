@@ -360,8 +360,10 @@ class Builder:
     def source(self, topic: str, chunk: Chunk, seed: int = 0, which: int = 0) -> Candidate | None:
         rng = random.Random(f"{seed}|{chunk.ref}|{which}")
         s, e = _own(chunk)
-        lines = [
-            (a, b) for a, b in sentence_spans(chunk.text[s:e]) if 8 <= len(chunk.text[s + a : s + b].split()) <= 40
+        lines = [  # whole sentences, not a lead-in ending with « : » (it names its article's subject)
+            (a, b)
+            for a, b in sentence_spans(chunk.text[s:e])
+            if 8 <= len(chunk.text[s + a : s + b].split()) <= 40 and not chunk.text[s + a : s + b].endswith(":")
         ]
         if not lines:
             return None
