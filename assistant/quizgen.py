@@ -503,6 +503,9 @@ def _clean_model_text(text: object) -> str:
     return clean_ws(text) if isinstance(text, str) else ""
 
 
+_CATEGORY_WORDS = re.compile(r"interdi|haut risque|haut-risque|transparen|minimal|annexe|article 5|article 50")
+
+
 def check_question(question: str, item: Item) -> bool:
     """A model-phrased stem: a French question about the passage that does not give any option away."""
     q = question.strip()
@@ -511,6 +514,10 @@ def check_question(question: str, item: Item) -> bool:
     shown = _digits(q)
     if any(_digits(o).strip(" .") in shown for o in item.options):
         return False
+    if item.kind == "category" and _CATEGORY_WORDS.search(shown):
+        return False  # the category is the answer: the stem must not name one
+    if item.kind == "source" and numbers(q):
+        return False  # nor the article or défi number
     if not numbers(q) <= numbers(item.evidence):
         return False
     words = terms(q) - _FRAME

@@ -11,7 +11,7 @@ from assistant.backends.fake import ScriptedGenerator
 from assistant.index import load_index
 from assistant.quiz import TOPIC_BY_SLUG, Item, dedupe, supported, topic_slug, validate
 from assistant.quizbank import Bank
-from assistant.quizgen import Builder, check_explanation, generate, phrase
+from assistant.quizgen import Builder, check_explanation, check_question, generate, phrase
 
 QUOTE = (
     "6. Les déployeurs de systèmes d’IA à haut risque assurent la tenue des journaux générés automatiquement par ce "
@@ -144,6 +144,10 @@ def test_model_phrasing_kept_only_when_checked(builder):
     assert phrase(gen, cand) == (good_q, good_x)
     assert gen.history[0]["schema"]["required"] == ["question", "explication"]
     assert it.correct in gen.history[0]["messages"][1]["content"]  # the model is told the answer, never asked for it
+    cat = next(c for c in builder.candidates("pratiques-interdites") if c.item.kind == "category").item
+    assert not check_question("Ce système d'IA est-il une pratique interdite par le règlement ?", cat)
+    src = next(c for c in builder.candidates("charte") if c.item.kind == "source").item
+    assert not check_question("Cet engagement relève-t-il du défi 3 de la charte ?", src)
     # a distractor named in the explanation is refused too
     wrong = next(o for o in it.options if o != it.correct)
     assert not check_explanation(f"Les amendes administratives peuvent aller jusqu’à {wrong}.", it)
