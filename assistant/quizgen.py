@@ -503,6 +503,12 @@ def _clean_model_text(text: object) -> str:
     return clean_ws(text) if isinstance(text, str) else ""
 
 
+_CATEGORY_OF_WORDS = {
+    "prohibited": r"interdi",
+    "high-risk": r"haut risque|haut-risque|annexe iii",
+    "limited": r"transparen|article 50",
+    "minimal": r"risque minimal",
+}
 _CATEGORY_WORDS = re.compile(r"interdi|haut risque|haut-risque|transparen|minimal|annexe|article 5|article 50")
 
 
@@ -534,6 +540,10 @@ def check_explanation(text: str, item: Item) -> bool:
     shown = _digits(t)
     if item.kind == "cloze" and _digits(item.correct) not in shown:
         return False
+    if item.kind == "category":
+        wrong = [k for k, v in CATEGORIES.items() if v != item.correct]
+        if any(re.search(_CATEGORY_OF_WORDS[k], shown) for k in wrong):
+            return False  # names another category than the answer
     return not any(_digits(o).strip(" .") in shown for i, o in enumerate(item.options) if i != item.answer)
 
 

@@ -146,6 +146,7 @@ def test_model_phrasing_kept_only_when_checked(builder):
     assert it.correct in gen.history[0]["messages"][1]["content"]  # the model is told the answer, never asked for it
     cat = next(c for c in builder.candidates("pratiques-interdites") if c.item.kind == "category").item
     assert not check_question("Ce système d'IA est-il une pratique interdite par le règlement ?", cat)
+    assert not check_explanation("Ce système relève du haut risque car il exploite les vulnérabilités.", cat)
     src = next(c for c in builder.candidates("charte") if c.item.kind == "source").item
     assert not check_question("Cet engagement relève-t-il du défi 3 de la charte ?", src)
     # a distractor named in the explanation is refused too
