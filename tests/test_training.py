@@ -102,8 +102,8 @@ def test_pack_html_pdf_and_png(fake_settings, tmp_path, monkeypatch):
         pytest.skip("Chromium absent : PDF non vérifié")
     pdf = Path(out["pdf"])
     assert pdf.read_bytes().startswith(b"%PDF")
-    if not shutil.which("pdftoppm"):
-        pytest.skip("pdftoppm absent : rendu PNG non vérifié")
+    if not (shutil.which("pdftoppm") and shutil.which("pdftotext")):
+        pytest.skip("poppler-utils absent : rendu PNG non vérifié")
     pages = _pdf_pages(pdf)
     assert len(pages) >= 4
     for text in pages:  # label and corpus version on every page
