@@ -12,7 +12,10 @@ import io
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
+import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -568,6 +571,41 @@ def test_a_parser_that_dies_is_reported_and_the_next_document_parses(served):
         assert ACTION.search(str(err.value))
         units = sandbox.load_units(docs["bon"], served.corpus)
     assert units == load_units(docs["bon"], served.corpus)
+
+
+def test_a_build_killed_mid_parse_leaves_no_worker_running(tmp_path):
+    """The worker dies with the build (PR_SET_PDEATHSIG): no orphan left parsing a bomb."""
+    (tmp_path / "long.txt").write_bytes(charter_many_lines())
+    script = (
+        "from pathlib import Path\n"
+        "from assistant.corpus import Document\n"
+        "from assistant.safeparse import Limits, load_units_isolated\n"
+        "doc = Document('long', 'Long', 'Long', 'fr', 'charter-text', 'long.txt', '', 'v', 'd')\n"
+        f"load_units_isolated(doc, Path({str(tmp_path)!r}), None, Limits(600, 768))\n"
+    )
+    build = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        children = Path(f"/proc/{build.pid}/task/{build.pid}/children")
+        deadline = time.monotonic() + 60  # a safety limit, not a timing assertion
+        while not children.read_text().split() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        worker = int(children.read_text().split()[0])
+        time.sleep(0.5)  # let it start parsing
+    finally:
+        build.kill()
+        build.wait()
+    deadline = time.monotonic() + 60
+    while _running(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(worker)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")
 
 
 def load_manifest_text(served: Served, entries: list[str]):
