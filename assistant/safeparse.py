@@ -201,11 +201,17 @@ def _death_error(doc: Document, died: _WorkerDiedError, limits: Limits) -> Parse
 
 
 def _decode(doc: Document, data: bytes, limits: Limits) -> list[Unit]:
-    payload = json.loads(data)
-    if "units" in payload:
-        # JSON has lists where Unit has tuples.
-        return [Unit(**{**u, "amends": tuple(u.get("amends", ()))}) for u in payload["units"]]
-    kind = payload.get("error")
+    try:
+        payload = json.loads(data)
+        if "units" in payload:
+            # JSON has lists where Unit has tuples.
+            return [Unit(**{**u, "amends": tuple(u.get("amends", ()))}) for u in payload["units"]]
+        kind = payload.get("error")
+    except (ValueError, TypeError, AttributeError):  # the worker is ours: only a hijacked one answers this
+        raise ParseError(
+            f"{_where(doc)} : réponse invalide du processus d'analyse, le fichier est peut-être piégé. "
+            "Remplacez-le par l'original et signalez-le à l'équipe." + _KEEP
+        ) from None
     if kind == "memory":
         raise ParseError(
             f"{_where(doc)} : l'analyse dépasse la limite de mémoire ({limits.memory_mb} Mo). Le fichier est "

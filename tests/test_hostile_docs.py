@@ -671,3 +671,13 @@ def test_sandboxed_parsing_gives_the_same_units_as_in_process(corpus):
     with ParseSandbox() as sandbox:
         for doc_id in ("ai-act-2026-1744", "charte", "ai-act-en"):
             assert sandbox.load_units(docs[doc_id], corpus) == load_units(docs[doc_id], corpus)
+
+
+@pytest.mark.parametrize("answer", [b"pas du JSON", b'{"units": [{"evil": 1}]}', b"[1, 2]", b'{"units": 3}'])
+def test_a_malformed_answer_from_the_worker_is_a_french_error(answer):
+    from assistant.corpus import Document
+    from assistant.safeparse import _decode
+
+    doc = Document("x", "X", "X", "fr", "text", "x.txt", "", "v", "d")
+    with pytest.raises(ParseError, match="réponse invalide du processus d'analyse"):
+        _decode(doc, answer, LIMITS)
