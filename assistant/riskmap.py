@@ -1582,6 +1582,7 @@ _EN_PEOPLE = r"(applicants?|candidates?|employees?|workers?|staff|students?|pupi
 _EN_PEOPLE_OBJ = (
     r"(applicants?|candidates?|employees?|workers?|staff|students?|pupils?|people|persons?|individuals?|customers?|citizens?|"
     r"claimants?|beneficiar\w+|patients?|tenants?|borrowers?|callers?|residents?|drivers?|migrants?|travell?ers?|"
+    r"famil(y|ies)|households?|parents?|children|minors|seniors|recipients?|"
     r"asylum seekers?|suspects?|offenders?|witnesses?|defendants?|victims?|teachers?|(job |loan |benefit |credit |visa |asylum )?applications?|"
     r"claims?|(emergency )?calls?|cases?|evidence|statements?|premiums?|creditworthiness|eligibility|risks? of \w+|the (probability|likelihood|risk)|"
     r"recidivism|re-?offend\w*|(appropriate )?level of education|parole)"
@@ -1590,7 +1591,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "finalite_definie",
         YES,
-        r"\bintended use\b|\b(classif|detect|predict|generat|recogni[sz]|identif|rank|scor|screen|monitor|translat|summari[sz]|transcrib|recommend|optimi[sz]|forecast|answer|analy[sz]|assess|evaluat|allocat|filter|grade|track|verif|authenticat|dispatch|triage|estimat|control|schedul|route|match)\w*",
+        r"\bintended use\b|spell[- ]?check\w*|grammar[- ]check\w*|\b(photo|image|video)[- ]edit\w*|\bedit\w*|\b(chatbot|voice assistant|virtual assistant)s?\b|\b(classif|detect|predict|generat|recogni[sz]|identif|rank|scor|screen|monitor|translat|summari[sz]|transcrib|recommend|optimi[sz]|forecast|answer|analy[sz]|assess|evaluat|allocat|filter|grade|track|verif|authenticat|dispatch|triage|estimat|control|schedul|route|match)\w*",
         negatable=False,
     ),
     _rule(
@@ -1623,7 +1624,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "domaine",
         "prestations_sociales",
-        r"\b(welfare|social (benefits?|assistance|security|services?)|public (assistance|benefits?)|essential (public|private) services|benefit (eligibility|claims?|applications?)|unemployment benefits?|housing (benefits?|assistance)|healthcare services eligibility|disability (benefits?|allowance))\b",
+        r"\b(welfare|social (benefits?|assistance|security|services?)|public (assistance|benefits?)|essential (public|private) services|benefit (eligibility|claims?|applications?)|unemployment benefits?|housing (benefits?|assistance)|healthcare services eligibility|disability (benefits?|allowance)|subsid(y|ies|ised|ized)|allowances?|means-tested|financial (aid|assistance|support)|(home|elderly|child|foster) care|child protection|social workers?|caseworkers?)\b",
     ),
     _rule(
         "domaine",
@@ -1644,6 +1645,12 @@ RULES_EN: tuple[Rule, ...] = (
         "domaine",
         "maintien_ordre",
         r"\b(law[- ]enforcement|police|policing|criminal (investigations?|offen[cs]es?)|crime|suspects?|offenders?|recidivism)\b",
+    ),
+    _rule(
+        "domaine",
+        "interne",
+        r"\b(internal|office (software|suite|tools?)|back[- ]office|e-?mails?|meeting (minutes|notes)|minutes|invoices?|accounting|archives?|spell[- ]?check\w*)\b",
+        LOW,
     ),
     _rule(
         "domaine",
@@ -1710,7 +1717,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "contenu_hypertrucage",
         YES,
-        r"deep ?fakes?|face[- ]swap\w*|voice clon\w*|clon\w* .{0,20}voices?|(realistic|photorealistic|lifelike) .{0,40}(real|existing|actual) (people|persons|individuals|places|events)|impersonat\w*",
+        r"(realistic|photorealistic|lifelike|convincing)\b[^.;]{0,30}\b(videos?|images?|photos?|pictures?|audio|voices?|recordings?|footage) (of|showing|depicting|featuring)\b|deep ?fakes?|face[- ]swap\w*|voice clon\w*|clon\w* .{0,20}voices?|(realistic|photorealistic|lifelike) .{0,40}(real|existing|actual) (people|persons|individuals|places|events)|impersonat\w*",
     ),
     _rule(
         "publication_externe",
@@ -1741,7 +1748,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "biometrie",
         "verification",
-        r"(verif\w*|authenticat\w*|confirm\w*) .{0,30}(identity|identities|that (a|the) (person|user|employee))|biometric (login|unlock|authentication)|\b1:1\b",
+        r"(verif\w*|authenticat\w*|confirm\w*) .{0,30}(identity|identities|that (a|the) (person|user|employee))|biometric (login|unlock|authentication)|\b1:1\b|\b(face|fingerprint|iris|voice)s? (matches|corresponds to) (the |his |her |their )?(photo|picture|template|badge|id|passport|record)|(check|compar)\w* [^.;]{0,40}\b(face|fingerprint|iris)\b[^.;]{0,40}\b(against|with|to) (the |his |her |their )?(photo|picture|template|badge|id card|passport)",
     ),
     _rule(
         "biometrie",
@@ -1839,7 +1846,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "usage_personnel",
         YES,
-        r"purely personal|personal,? non-professional|non-professional (use|activity)|for (his|her|their|my) (own )?(personal use|hobby)",
+        r"purely personal|personal,? non-professional|non-professional (use|activity)|for (his|her|their|my) (own )?(personal use|hobby)|\bat home\b(?! (care|help|visits?))|in (his|her|their|my) (free|spare) time|\b(holiday|family|private) (pictures|photos|videos)|\bprivately\b|in a private capacity",
     ),
     _rule(
         "licence_libre",

@@ -482,6 +482,34 @@ COVERAGE = [
         "art-5-1-g",
         "",
     ),
+    ("Staff would use an AI spell-checker in their office software.", "minimal", "", ""),
+    (
+        "A county employee would use a photo-editing AI at home for his holiday pictures.",
+        "out-of-scope",
+        "art-2-10",
+        "",
+    ),
+    (
+        "An algorithm would decide which families receive the school meal subsidy based on their income records, "
+        "with no human review.",
+        "high-risk",
+        "annex-iii-5-a",
+        "",
+    ),
+    (
+        "A camera at the depot entrance would check that the driver's face matches the photo on his badge before "
+        "unlocking the truck.",
+        "minimal",
+        "annex-iii-1-a-verification",
+        "annex-iii-1-a",
+    ),
+    (
+        "An image generator would produce realistic videos of the county president announcing new measures, posted "
+        "on social media without any label.",
+        "limited",
+        "art-50-4-hypertrucage",
+        "",
+    ),
     (  # running an open-source model is not releasing one (art. 2(12))
         "We would run an open-source language model on our own servers to summarise internal meeting notes.",
         "minimal",
