@@ -926,7 +926,7 @@ ENTRIES: tuple[Entry, ...] = (
         "indiquer qu'il a été généré par une IA (article 50, paragraphe 4, deuxième alinéa)",
         {"genere_contenu": (YES,), "publication_externe": (YES,), "relecture_humaine": (NO,)},
         anchors=("genere_contenu", "publication_externe"),
-        cue=r"(articles?|textes?|reponses?|comptes? rendus|communiques?|bulletins?|lettres? d'information|actualites|editoriaux|syntheses?|notes?)\b[^.;]{0,60}(redig|ecri|gener|produi)|(redig|ecri|gener|produi)\w*[^.;]{0,60}\b(articles?|textes?|reponses?|comptes? rendus|communiques?|bulletins?|lettres? d'information|actualites|editoriaux|syntheses?|notes?)\b",
+        cue=r"(articles?|textes?|reponses?|comptes? rendus|communiques?|bulletins?|lettres? d'information|actualites|editoriaux|syntheses?|notes?)\b[^.;]{0,60}(redig|ecri|gener|produi)|(redig|ecri|gener|produi)\w*[^.;]{0,60}\b(articles?|textes?|reponses?|comptes? rendus|communiques?|bulletins?|lettres? d'information|actualites|editoriaux|syntheses?|notes?)\b|\b(writ|draft|generat|produc|compos)\w*[^.;]{0,60}\b(articles?|texts?|newsletters?|news|posts?|press releases?|editorials?|bulletins?|answers?|replies)\b",
         cue_required=True,
         questions={"relecture_humaine": FACTS["relecture_humaine"].question},
     ),
@@ -1589,6 +1589,39 @@ _EN_PEOPLE_OBJ = (
 )
 RULES_EN: tuple[Rule, ...] = (
     _rule(
+        "relecture_humaine",
+        NO,
+        r"(with )?no (human )?(editor|reviewer|review|editing|proofreading)\b|without (any )?(human |editorial )?(review|editing|proofreading|editor)|published automatically|automatically published",
+        negatable=False,
+    ),
+    _rule(
+        "relecture_humaine",
+        YES,
+        r"(reviewed|edited|proofread|checked|validated|approved) by (an? |the )?(editor|staff|officer|human|person|team|clerk|communications? team)|editorial (responsibility|control|review)",
+    ),
+    _rule(
+        "decision_sur_personnes",
+        NO,
+        r"without (grading|scoring|ranking|assessing|evaluating|judging|deciding)|no decisions? (is|are) (made|taken)|(does|do|will|would) not (grade|score|rank|assess|evaluate|decide)",
+        negatable=False,
+    ),
+    _rule(
+        "decision_sur_personnes",
+        YES,
+        r"\b(triag\w*|dispatch\w*|prioriti[sz]\w*) [^.;]{0,30}\b(calls?|patients?|ambulances?|interventions?|emergenc\w*)",
+    ),
+    _rule(
+        "interagit_avec_personnes",
+        YES,
+        r"\bchat\w* (with|to)\b|\b(talk|speak)\w* (with|to) (users|residents|pupils|students|citizens|people|customers|visitors|callers|the public)|\b(ai|virtual|online|chat) tutors?\b",
+    ),
+    _rule(
+        "finalite_definie",
+        YES,
+        r"\b(chat\w*|rout(e|es|ed|ing)|revis\w*|help\w* (them|users|residents|pupils|students|staff|parents|families)|switch\w*|sort\w*|draft\w*|writ\w*|publish\w*)\b",
+        negatable=False,
+    ),
+    _rule(
         "finalite_definie",
         YES,
         r"\bintended use\b|spell[- ]?check\w*|grammar[- ]check\w*|\b(photo|image|video)[- ]edit\w*|\bedit\w*|\b(chatbot|voice assistant|virtual assistant)s?\b|\b(classif|detect|predict|generat|recogni[sz]|identif|rank|scor|screen|monitor|translat|summari[sz]|transcrib|recommend|optimi[sz]|forecast|answer|analy[sz]|assess|evaluat|allocat|filter|grade|track|verif|authenticat|dispatch|triage|estimat|control|schedul|route|match)\w*",
@@ -1639,7 +1672,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "domaine",
         "infrastructures_critiques",
-        r"\b(road traffic|traffic (lights?|signals?|management|control)|(water|gas|natural-gas|electricity|power|heating|district heating) (supply|distribution|network|grid|pipelines?)|distribution of (electricity|water|gas)|electricity|power grid|critical (digital )?infrastructure)\b",
+        r"\b(road traffic|traffic[- ](lights?|signals?|management|control)|road junctions?|tunnels?|(water|gas|natural-gas|electricity|power|heating|district heating) (supply|distribution|network|grid|pipelines?)|distribution of (electricity|water|gas)|electricity|power grid|critical (digital )?infrastructure)\b",
     ),
     _rule(
         "domaine",
@@ -1675,7 +1708,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "decision_automatisee",
         "totale",
-        r"fully automat\w*|without human (review|intervention|oversight)|automatically (approv|den|reject|decid)\w*",
+        r"fully automat\w*|without (any )?human (review|intervention|oversight)|with no human (review|intervention|oversight)|automatically (approv|den|reject|decid)\w*",
         negatable=False,
     ),
     _rule(
@@ -1782,7 +1815,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "composant_securite",
         YES,
-        r"safety component|(control|manag|operat|isolat|shut)\w* .{0,40}(traffic (lights?|signals?|flow)|valves?|(water|gas|natural-gas|power|electricity|heating) (supply|distribution|network|grid|pipelines?)|distribution of (electricity|water|gas)|power grid|faulty sections)",
+        r"safety component|traffic[- ]lights?\b[^.;]{0,20}\b(control|switch|manag|operat)\w*|switch\w* (the )?(traffic[- ])?lights|(clos|shut)\w* (the )?tunnels?|(control|manag|operat|isolat|shut)\w* .{0,40}(traffic[- ](lights?|signals?|flow)|valves?|(water|gas|natural-gas|power|electricity|heating) (supply|distribution|network|grid|pipelines?)|distribution of (electricity|water|gas)|power grid|faulty sections)",
     ),
     _rule(
         "composant_securite",

@@ -538,6 +538,93 @@ def test_written_cases(text, level):
     assert d.level == level, (d.level, ids(d), ids(d, "possible"), d.reason)
 
 
+# English descriptions written in two blind rounds (keyword-only 9/14, then 8/12 after the first
+# round's fixes, before the rules were extended): the product must read English descriptions too.
+ENGLISH = [
+    (
+        "The social services department would use an AI model to score applicants for emergency housing assistance and automatically reject low-priority requests.",
+        "high-risk",
+    ),
+    (
+        "A voice assistant on the county's phone line would answer residents' questions about waste collection days.",
+        "limited",
+    ),
+    (
+        "We plan to install cameras in the staff canteen that read employees' facial expressions to measure their mood and report it to managers.",
+        "prohibited",
+    ),
+    (
+        "An AI tool would transcribe the audio recordings of council meetings into draft minutes for the clerk to edit.",
+        "minimal",
+    ),
+    (
+        "The roads department would use machine learning to predict which bridges need inspection first, to plan the annual maintenance budget.",
+        "minimal",
+    ),
+    (
+        "A system would rank teachers' job applications for the county's schools and send the top ten to the interview panel.",
+        "high-risk",
+    ),
+    (
+        "The police would connect live facial recognition to the county's street cameras to find wanted suspects in the crowd.",
+        "prohibited",
+    ),
+    (
+        "An app would nudge elderly residents with dementia, through hidden persuasive cues, into signing up for paid home-care plans.",
+        "prohibited",
+    ),
+    ("We want to use AI to modernise our services.", "undetermined"),
+    (
+        "A chatbot on the department's website would help parents fill in the application for the school transport pass.",
+        "limited",
+    ),
+    (
+        "The HR team would use an AI tool that monitors employees' keyboard activity and rates their productivity for promotion decisions.",
+        "high-risk",
+    ),
+    (
+        "An AI system would estimate the age of young migrants claiming to be minors from photos of their faces, to decide on their care.",
+        "high-risk",
+    ),
+    ("A model would automatically route incoming letters to the right department by topic.", "minimal"),
+    (
+        "The fire service would use AI to triage emergency calls and decide which ambulance to dispatch first.",
+        "high-risk",
+    ),
+    (
+        "A system would give each resident a trustworthiness score based on neighbours' complaints and use it to allocate social housing.",
+        "prohibited",
+    ),
+    (
+        "Software would generate the weekly newsletter articles and publish them on the website with no editor reviewing them.",
+        "limited",
+    ),
+    (
+        "A tool would analyse CCTV footage after an incident to identify the people involved, at the request of the police.",
+        "high-risk",
+    ),
+    ("An AI tutor app would chat with pupils to help them revise, without grading them.", "limited"),
+    (
+        "We would train a traffic-light control model that switches the lights at the department's road junctions in real time.",
+        "high-risk",
+    ),
+    (
+        "A research team at the university would develop a model solely for scientific research on road safety, never deployed.",
+        "out-of-scope",
+    ),
+    (
+        "An AI system would predict which pupils are likely to commit acts of violence, based only on their personality profiles.",
+        "prohibited",
+    ),
+]
+
+
+@pytest.mark.parametrize("text,level", ENGLISH, ids=[f"en{i:02d}-{c[1]}" for i, c in enumerate(ENGLISH)])
+def test_english_cases(text, level):
+    d = level_of(text)
+    assert d.level == level, (d.level, ids(d), ids(d, "possible"), d.reason)
+
+
 def test_external_benchmark_keyword_only(capsys):
     """The English development half of the external benchmark, keyword facts only (informative: the model
     reads English descriptions in service). Printed with its confusion matrix; no prohibited case may come
