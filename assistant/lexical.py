@@ -167,6 +167,10 @@ class BM25Index:
 
         return cls(bm25s.BM25.load(str(directory), allow_pickle=False, show_progress=False))
 
+    def vocabulary(self) -> frozenset[str]:
+        """Every (stemmed, folded) term of the indexed texts."""
+        return frozenset(self._r.vocab_dict)  # type: ignore[attr-defined]
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for the query (0 where no term matches)."""
         vocab = self._r.vocab_dict  # type: ignore[attr-defined]
