@@ -128,6 +128,36 @@ def feedback_html(it: Item, right: bool) -> str:
     )
 
 
+def cases_html(settings: object) -> str:
+    """The worked cases already assessed (`assistant training cases`), for discussion in a session."""
+    import json
+
+    from assistant.training import cases_path
+
+    path = cases_path(settings)
+    rows = []
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+    if not rows:
+        return render_message_html(
+            "Aucun cas pratique évalué pour l'instant : lancez `assistant training cases` (ou exportez un dossier de "
+            "formation) pour les préparer."
+        )
+    parts = ['<div class="ia-root" lang="fr">']
+    for r in rows:
+        parts.append(
+            f"<h3>{_esc(r.get('title'))}</h3><p>{_esc(r.get('description'))}</p>"
+            f"<p><strong>Niveau de risque : {_esc(r.get('level_title'))}</strong> "
+            f'<span class="ia-status">({_esc(r.get("method"))})</span></p>'
+        )
+    parts.append(f'<p class="ia-status">{_esc(AI_LABEL)} La décision appartient au référent IA et au DPO.</p></div>')
+    return "".join(parts)
+
+
 def _topic_title(slug: str) -> str:
     return next((t.title for t in TOPICS if t.slug == slug), slug)
 
@@ -197,6 +227,9 @@ def training_tab(service: Any, draw: Draw | None = None) -> None:
     def on_next(st: dict) -> tuple:
         st, page = quiz.next(st)
         return (st, page, *_controls(st), "")
+
+    with gr.Accordion("Cas pratiques (projets évalués)", open=False):
+        gr.HTML(lambda: cases_html(service.settings), elem_id="ia-training-cases")
 
     private = {"api_visibility": "private"}
     start.click(on_start, [topics, level, n], [state, question, choice, validate_btn, next_btn, feedback], **private)

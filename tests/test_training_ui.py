@@ -148,3 +148,20 @@ def test_browser_live_quiz(fake_settings, tmp_path, monkeypatch):
     finally:
         server.should_exit = True
     assert outside == []
+
+
+def test_cases_panel_lists_assessed_cases_or_says_how(fake_settings, tmp_path, monkeypatch):
+    import json
+
+    from assistant.config import Settings
+    from assistant.ui_training import cases_html
+
+    monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
+    settings = Settings.load()
+    assert "assistant training cases" in cases_html(settings)
+    path = tmp_path / "var" / "training" / "cases.jsonl"
+    path.parent.mkdir(parents=True)
+    row = {"title": "<b>Tri</b>", "description": "CV", "level_title": "Haut risque", "method": "mots-clés"}
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    page = cases_html(settings)
+    assert "Haut risque" in page and "&lt;b&gt;Tri&lt;/b&gt;" in page and "<b>" not in page
