@@ -1220,6 +1220,7 @@ _SENSITIVE = (
 )
 _BIOMETRIC_SOURCE = r"\b(photos?|visages?|images?|voix|biometri\w*|empreintes?|cameras?|videos?|silhouettes?)\b"
 _TASK = (
+    r"\bpropos\w* [^.;]{0,40}\b(creneaux|horaires|rendez-vous|dates|formations|itineraires|documents|lectures|ressources)\b|"
     r"\b(trie\w*|trier|trierait|triera|classe(r|rait|raient|ra|nt)?|classes?\b|classement|classifi\w*|transcri\w*|resum\w*|tradui\w*|traduction|"
     r"corrig\w*|correcteur|repond\w*|reponse|previ\w*|prevoi\w*|predi\w*|detect\w*|calcul\w*|gener(e|er|ent|erait|eraient|era|ee|ees|es|ation)\b|generateurs?|reconnai\w*|surveill\w*|"
     r"note(r|rait|raient|ra)?\b|notation|evalu\w*|attribu\w*|extrai\w*|convert\w*|numeris\w*|pilot\w*|identifi\w*|dialogu\w*|"
@@ -1359,6 +1360,11 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "decision_sur_personnes",
+        YES,
+        r"(suspend|supprim|interromp|bloqu|reduir|diminu|recuper)\w* [^.;]{0,30}\b(versements?|paiements?|aides?|allocations?|droits?|prestations?|indus)\b|\brepere\w* [^.;]{0,40}\b(beneficiaires?|allocataires?|usagers?|demandeurs?|familles?|personnes|locataires?)\b|(detect|repere|identifi|signal)\w* [^.;]{0,60}\b(copies|devoirs|fraudes? (aux examens|au brevet)|plagiats?)\b|offres? d'emploi [^.;]{0,80}\b(uniquement |seulement )?(aux |a des )(personnes|candidats|profils)|offres? d'emploi ciblees|(prevoi|predi|estim|evalu|identifi|repere|detect)\w* (quelles?|quels|les|des) (personnes|usagers|beneficiaires|allocataires|familles|enfants|jeunes|eleves|agents|locataires)\b[^.;]{0,40}\b(risqu|susceptibles?|probab)",
+    ),
+    _rule(
+        "decision_sur_personnes",
         NO,
         r"sans (rien )?(noter|evaluer|decider|proposer|juger)|aucune decision|ne (prend|prendrait|prendra) aucune decision|sans (aucune )?(incidence|effet) sur (la |les )?decisions?",
         negatable=False,
@@ -1380,7 +1386,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "profilage",
         YES,
-        r"\bprofil(age|s)?\b|traits? de personnalite|comportement passe|situation familiale|scores? de risque|comportement de conduite|(selon|en fonction de|a partir de) (son|leur|leurs) (profil|comportement|personnalite)",
+        r"(prevoi|predi|estim)\w* (quelles?|quels|les|des) (personnes|usagers|beneficiaires|allocataires|familles|enfants|jeunes|eleves|agents|locataires)\b[^.;]{0,40}\b(risqu|susceptibles?)|\bprofil(age|s)?\b|traits? de personnalite|comportement passe|situation familiale|scores? de risque|comportement de conduite|(selon|en fonction de|a partir de) (son|leur|leurs) (profil|comportement|personnalite)",
     ),
     # -- art. 6(3) derogation
     _rule(
@@ -1698,7 +1704,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "decision_sur_personnes",
         YES,
-        r"\badaptive learning|\b(adapted|tailored|personali[sz]ed) to (each |the |their )?(pupil|student|learner)?('?s)? ?(results|level|performance|progress|answers)|\b(personali[sz]|adapt|tailor)\w* [^.;]{0,40}\b(learning (paths?|process)|practice (problems|exercises)|exercises|lessons|curricul\w*|difficulty|to each (student|pupil|learner))|\b(recommend|propos|suggest|decid)\w* [^.;]{0,20}\b(approval|refusal|rejection|denial|award|amount|grant(ing)?|eligibility|entitlement|sanctions?)s?\b|\b(approve|refuse|reject|grant|award)s? or (approve|refuse|reject|deny|grant|award)",
+        r"\btarget\w* (job )?(ads|advertisements|postings|vacancies)|\bjob (ads|advertisements|postings|vacancies) [^.;]{0,30}(shown|targeted|displayed|sent) (only )?to\b|\badaptive learning|\b(adapted|tailored|personali[sz]ed) to (each |the |their )?(pupil|student|learner)?('?s)? ?(results|level|performance|progress|answers)|\b(personali[sz]|adapt|tailor)\w* [^.;]{0,40}\b(learning (paths?|process)|practice (problems|exercises)|exercises|lessons|curricul\w*|difficulty|to each (student|pupil|learner))|\b(recommend|propos|suggest|decid)\w* [^.;]{0,20}\b(approval|refusal|rejection|denial|award|amount|grant(ing)?|eligibility|entitlement|sanctions?)s?\b|\b(approve|refuse|reject|grant|award)s? or (approve|refuse|reject|deny|grant|award)",
     ),
     _rule(
         "decision_sur_personnes",
