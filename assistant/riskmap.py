@@ -1220,7 +1220,7 @@ _SENSITIVE = (
 )
 _BIOMETRIC_SOURCE = r"\b(photos?|visages?|images?|voix|biometri\w*|empreintes?|cameras?|videos?|silhouettes?)\b"
 _TASK = (
-    r"\bpropos\w* [^.;]{0,40}\b(creneaux|horaires|rendez-vous|dates|formations|itineraires|documents|lectures|ressources)\b|"
+    r"\bpropos\w* [^.;]{0,40}\b(creneaux|horaires|rendez-vous|dates de|formations|itineraires)\b|"
     r"\b(trie\w*|trier|trierait|triera|classe(r|rait|raient|ra|nt)?|classes?\b|classement|classifi\w*|transcri\w*|resum\w*|tradui\w*|traduction|"
     r"corrig\w*|correcteur|repond\w*|reponse|previ\w*|prevoi\w*|predi\w*|detect\w*|calcul\w*|gener(e|er|ent|erait|eraient|era|ee|ees|es|ation)\b|generateurs?|reconnai\w*|surveill\w*|"
     r"note(r|rait|raient|ra)?\b|notation|evalu\w*|attribu\w*|extrai\w*|convert\w*|numeris\w*|pilot\w*|identifi\w*|dialogu\w*|"
