@@ -4,10 +4,11 @@ Usage:
     python bench/bench_assess.py [N=10] [--no-summary] [--keywords-only]
         time N assessments spread over eval/scenarios.jsonl (the product as served: facts + summary)
     python bench/bench_assess.py --levels [--set scenarios|benchmark|both] [--budget MIN] [--out FILE]
-                                 [--no-summary] [--keywords-only]
+                                 [--no-summary [--timed K]] [--keywords-only]
         risk level of every scenario (French set and/or the English benchmark half, spread order),
         with the keyword-only level beside it, until the time budget is spent; one JSON line per
-        scenario in FILE (resumable: ids already there are skipped), confusion matrices at the end.
+        scenario in FILE (resumable: ids already there are skipped), confusion matrices at the end;
+        --timed K: the first K with the summary all the same, for the time of a served assessment.
 
 (default LLM: ASSISTANT_LLM, the 1.5B model; 2 threads on the reference machine)
 
@@ -95,9 +96,11 @@ def levels() -> None:
                 r = json.loads(line)
                 done[r["id"]] = r
     svc = Service(Settings.load())
-    svc.assessor.phrase = "--no-summary" not in sys.argv
+    phrase = "--no-summary" not in sys.argv
     svc.assessor.use_model = "--keywords-only" not in sys.argv
+    timed = int(_option("--timed", "0"))  # the first N assessments with the summary, as served (for the times)
     t0 = time.perf_counter()
+    count = 0
     with out_path.open("a", encoding="utf-8") as f:
         for row in scenario_rows(which):
             if row["id"] in done:
@@ -105,6 +108,8 @@ def levels() -> None:
             if time.perf_counter() - t0 > budget:
                 print(f"time budget spent ({budget / 60:.0f} min): stopping", flush=True)
                 break
+            svc.assessor.phrase = phrase or count < timed
+            count += 1
             out = svc.assess(row["description"])
             changed = {
                 k: v
@@ -117,6 +122,8 @@ def levels() -> None:
                 "gold": row["risk_level"],
                 "level": out["risk_level"],
                 "keywords_only": keyword_level(row["description"]),
+                "summary": svc.assessor.phrase,
+                "cold": count == 1,  # loads the GGUF and evaluates the system prompt: not in the times
                 "total_s": round(out["timings"]["total_ms"] / 1000, 2),
                 "facts_s": round(out["timings"].get("facts_ms", 0.0) / 1000, 2),
                 "tokens": out.get("tokens", {}),
@@ -143,9 +150,23 @@ def levels() -> None:
         print(confusion(part, "level"))
         print(" keyword facts only, same items:")
         print(confusion(part, "keywords_only"))
-    times = [r["total_s"] for r in rows]
-    if times:
-        print(f"\ntime per assessment: median {statistics.median(times):.1f} s, p90 {pct(times, 90):.1f} s")
+    _times(rows)
+
+
+def _times(rows: list[dict]) -> None:
+    for summary_on in (True, False):
+        part = [r for r in rows if r.get("summary", True) == summary_on and not r.get("cold")]
+        if not part:
+            continue
+        t = [r["total_s"] for r in part]
+        gen = [r["tokens"].get("completion", 0) for r in part]
+        prompt = [r["tokens"].get("prompt", 0) for r in part]
+        print(
+            f"summary {'on' if summary_on else 'off'}, {len(t)} assessments: time median {statistics.median(t):.1f} s, "
+            f"p90 {pct(t, 90):.1f} s; facts step median {statistics.median([r['facts_s'] for r in part]):.1f} s; "
+            f"tokens prompt median {statistics.median(prompt):.0f}, generated median {statistics.median(gen):.0f}; "
+            f"energy median {statistics.median([r['wh'] for r in part]):.4f} Wh"
+        )
 
 
 def summary() -> None:
@@ -168,12 +189,7 @@ def summary() -> None:
             if len(kept) < len(part):
                 print(f"{name}, {label}, without the {len(part) - len(kept)} disputed labels:")
                 print(confusion(kept, key))
-    times = [r["total_s"] for r in rows]
-    print(f"time per assessment ({len(times)}): median {statistics.median(times):.1f} s, p90 {pct(times, 90):.1f} s")
-    gen = [r["tokens"].get("completion", 0) for r in rows]
-    prompt = [r["tokens"].get("prompt", 0) for r in rows]
-    print(f"tokens: prompt median {statistics.median(prompt):.0f}, generated median {statistics.median(gen):.0f}")
-    print(f"energy: median {statistics.median([r['wh'] for r in rows]):.4f} Wh")
+    _times(rows)
 
 
 def main() -> None:
