@@ -340,6 +340,7 @@ class Answerer:
             chosen.append(Evidence(len(chosen) + 1, h.chunk, start, end, "main", h.dense))
             if sum(e.role == "main" for e in chosen) >= (MAX_MAIN - 1 if dated else MAX_MAIN):
                 break
+        chosen += self._lead_in(chosen, qterms)
         if not dated:
             chosen += self._siblings(question, chosen, qterms) or self._list_items(chosen, qterms)
         return chosen + self._amendments(question, chosen, qterms)
@@ -358,6 +359,21 @@ class Answerer:
         return self._items(
             [c for c in children(top.doc_id, parent) if (c.doc_id, c.ref) not in present], len(main), qterms
         )
+
+    def _lead_in(self, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
+        """The whole lead-in of the best passage when its chunk carries it shortened (« … »):
+        who must act and when is often said there (« les déployeurs qui sont des organismes
+        de droit public… avant le déploiement… »)."""
+        by_key = getattr(self._index, "chunk_by_key", None)
+        top = next((e for e in main if e.role == "main"), None)
+        if by_key is None or top is None or not top.chunk.text.startswith("…"):
+            return []
+        parent_ref = top.chunk.spans[0].ref if top.chunk.spans else ""
+        parent = by_key(top.chunk.doc_id, parent_ref) if parent_ref != top.chunk.ref else None
+        if parent is None or any(e.chunk is parent for e in main):
+            return []
+        start, end = quote_window(parent, qterms, QUOTE_CHARS)
+        return [Evidence(len(main) + 1, parent, start, end, "lead")]
 
     def _list_items(self, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
         """The points announced by the best passage ("… l'une des conditions suivantes est
@@ -475,7 +491,7 @@ class Answerer:
                 break
             if extra not in cited_main:
                 cited_main.append(extra)  # show at least the MIN_CITED best passages
-        cited_main += [e for e in evidence if e.role == "sibling"]
+        cited_main += [e for e in evidence if e.role in ("lead", "sibling")]
         lines.append("Texte applicable :")
         for e in sorted(cited_main, key=lambda e: e.n):
             _, label, page = e.located()

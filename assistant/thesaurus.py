@@ -71,6 +71,11 @@ TOPICS: tuple[Topic, ...] = (
     Topic("recrutement", _re(r"recrut|candidat|\bcv\b|embauche|promotion|licenci"), (("ai-act", "annex-iii-4"),)),
     Topic("prestations", _re(r"\brsa\b|\bapa\b|\bpch\b|aides? sociales?|allocation|prestations? sociales?|eligibilite"), (("ai-act", "annex-iii-5-a"),)),
     Topic("education", _re(r"college|eleves?|scolaire|examen|orientation scolaire"), (("ai-act", "annex-iii-3"),)),
+    Topic(
+        "obligations-deployeur",
+        _re(r"(deployeur|le departement|la collectivite)\b.*\bhaut risque|haut risque.*\b(deployeur|le departement|qu'il utilise)"),
+        (("ai-act", "art-26"),),
+    ),
     Topic("fria", _re(r"analyse d'impact (sur|relative aux) (les )?droits fondamentaux|\bfria\b"), (("ai-act", "art-27"),)),
     Topic(
         "amendment",
