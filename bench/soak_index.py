@@ -304,7 +304,7 @@ def soak(
     seed: int = 1,
     readers: int = 1,
     embed_ms: float = 2.0,
-    log=print,
+    log=lambda msg: print(msg, flush=True),
 ) -> SoakResult:
     from assistant.index import current_generation
 
@@ -373,7 +373,8 @@ def soak(
                 result.problems.extend(f"kill {result.tried} ({how}): {p}" for p in problems)
             else:
                 result.survived += 1
-            log(f"kill {result.tried:>3} {how:<28} {'ok' if not problems else 'FAILED: ' + problems[0]}")
+            status = "ok" if not problems else "FAILED: " + problems[0]
+            log(f"kill {result.tried:>3} {how:<28} readers {reading.loads}/{len(reading.failures)} {status}")
     result.reader_loads, result.reader_failures = reading.loads, len(reading.failures)
     result.problems.extend(f"reader: {f}" for f in reading.failures[:5])
     return result
