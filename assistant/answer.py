@@ -23,6 +23,7 @@ from assistant.backends import Generator
 from assistant.cite import best_window, official_url, refine, sentence_spans, support, terms
 from assistant.energy import EnergyMeter
 from assistant.errors import BackendError
+from assistant.injection import has_markup, withhold
 from assistant.prompts import canary, load_prompt
 from assistant.retrieve import SearchResult
 from assistant.schedule import asks_date, date_lines, dates_in, schedule_evidence
@@ -457,7 +458,7 @@ class Answerer:
     # ------------------------------------------------------------------ composition
 
     def _compose(self, question: str, evidence: list[Evidence], verdict: Verdict | None, reply: ModelReply) -> dict:
-        texts = [e.chunk.text for e in evidence]
+        texts = [withhold(e.chunk.text) for e in evidence]  # an order planted in a passage supports nothing
         kept: list[str] = []
         used: list[int] = []
         if reply.text and canary() not in reply.text:
@@ -468,7 +469,9 @@ class Answerer:
                 if not bare or any(m < 1 or m > len(evidence) for m in markers):
                     markers = [m for m in markers if 1 <= m <= len(evidence)]
                 refs = markers or reply.sources or [1]
-                if support(bare, [texts[r - 1] for r in refs]) < SUPPORT_MIN or _circular(bare, question):
+                if has_markup(bare) or support(bare, [texts[r - 1] for r in refs]) < SUPPORT_MIN:
+                    continue
+                if _circular(bare, question):
                     continue
                 if verdict and contradicts(bare, verdict):
                     continue
@@ -564,7 +567,7 @@ def _page(page: int | None) -> str:
 def _prompt_passage(e: Evidence, qterms: set[str]) -> str:
     """The passage as the model sees it: only its most relevant sentences (short prompt, fast first token)."""
     start, end = best_window(e.chunk.text, qterms, PROMPT_CHARS)
-    body = e.chunk.text[start:end].replace("\n", " ")
+    body = withhold(e.chunk.text[start:end]).replace("\n", " ")
     tag = " (texte modificatif de 2026, en anglais)" if e.role == "amendment" else ""
     return f"[{e.n}] {e.chunk.label}{tag} : « {body} »"
 
