@@ -12,6 +12,10 @@ Usage:
 
 (default LLM: ASSISTANT_LLM, the 1.5B model; 2 threads on the reference machine)
 
+Median time of an assessment on 2 cores (target ≤ 30 s): not measured yet — on 2026-11-27 the
+locked run could not complete (see eval/reports/2026-11-27-assess-summary.md); the only figure,
+490 s for a cold first assessment on a machine loaded by three other jobs, is not representative.
+
 Runs in one process, as the server does: the fixed system prompt is evaluated once and then
 reused from the KV cache by both calls of an assessment (facts, then summary); the first
 (cold) assessment is reported separately. The summary never changes the level (code decides),
