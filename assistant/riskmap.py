@@ -1288,7 +1288,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "domaine",
         "emploi_rh",
-        rf"\b(candidat\w*|cv|curriculum|recrut\w*|embauch\w*|offres? d'emploi|ressources humaines|rh|gestion des talents|avancement|promotions?|primes?|licenci\w*|entretiens? (annuels?|professionnels?)|carrieres?|employes? par|salaries?)\b|(performance|comportement|conduite|productivite|activite)s? (annuelle |professionnelle )?(de chaque|des|du|d'un) ({_PERSONS_WORK})|(attribu|repart|affect)\w* .{{0,60}}(aux|des|les) ({_PERSONS_WORK})|(courriels?|messages?|communications?|conversations?|activites?|presences?|horaires?|connexions?|geolocalisation) (professionnel\w* )?(des|de ses|de nos|de leurs) ({_PERSONS_WORK})",
+        rf"\b(evalu|not|class|surveill|suiv)\w* (les |des |nos |ses )?(agents|salaries|employes|collaborateurs)\b|\b(candidat\w*|cv|curriculum|recrut\w*|embauch\w*|offres? d'emploi|ressources humaines|rh|gestion des talents|avancement|promotions?|primes?|licenci\w*|entretiens? (annuels?|professionnels?)|carrieres?|employes? par|salaries?)\b|(performance|comportement|conduite|productivite|activite)s? (annuelle |professionnelle )?(de chaque|des|du|d'un) ({_PERSONS_WORK})|(attribu|repart|affect)\w* .{{0,60}}(aux|des|les) ({_PERSONS_WORK})|(courriels?|messages?|communications?|conversations?|activites?|presences?|horaires?|connexions?|geolocalisation) (professionnel\w* )?(des|de ses|de nos|de leurs) ({_PERSONS_WORK})",
     ),
     _rule(
         "domaine",
@@ -1361,7 +1361,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "decision_sur_personnes",
         YES,
-        r"(suspend|supprim|interromp|bloqu|reduir|diminu|recuper)\w* [^.;]{0,30}\b(versements?|paiements?|aides?|allocations?|droits?|prestations?|indus)\b|\brepere\w* [^.;]{0,40}\b(beneficiaires?|allocataires?|usagers?|demandeurs?|familles?|personnes|locataires?)\b|(detect|repere|identifi|signal)\w* [^.;]{0,60}\b(copies|devoirs|fraudes? (aux examens|au brevet)|plagiats?)\b|offres? d'emploi [^.;]{0,80}\b(uniquement |seulement )?(aux |a des )(personnes|candidats|profils)|offres? d'emploi ciblees|(prevoi|predi|estim|evalu|identifi|repere|detect)\w* (quelles?|quels|les|des) (personnes|usagers|beneficiaires|allocataires|familles|enfants|jeunes|eleves|agents|locataires)\b[^.;]{0,40}\b(risqu|susceptibles?|probab)",
+        r"\bouvr\w* (le )?droit (a|aux)\b|(suspend|supprim|interromp|bloqu|reduir|diminu|recuper)\w* [^.;]{0,30}\b(versements?|paiements?|aides?|allocations?|droits?|prestations?|indus)\b|\brepere\w* [^.;]{0,40}\b(beneficiaires?|allocataires?|usagers?|demandeurs?|familles?|personnes|locataires?)\b|(detect|repere|identifi|signal)\w* [^.;]{0,60}\b(copies|devoirs|fraudes? (aux examens|au brevet)|plagiats?)\b|offres? d'emploi [^.;]{0,80}\b(uniquement |seulement )?(aux |a des )(personnes|candidats|profils)|offres? d'emploi ciblees|(prevoi|predi|estim|evalu|identifi|repere|detect)\w* (quelles?|quels|les|des) (personnes|usagers|beneficiaires|allocataires|familles|enfants|jeunes|eleves|agents|locataires)\b[^.;]{0,40}\b(risqu|susceptibles?|probab)",
     ),
     _rule(
         "decision_sur_personnes",
@@ -1614,7 +1614,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "decision_sur_personnes",
         YES,
-        r"\b(triag\w*|dispatch\w*|prioriti[sz]\w*) [^.;]{0,30}\b(calls?|patients?|ambulances?|interventions?|emergenc\w*)",
+        r"\b(triag\w*|dispatch\w*|prioriti[sz]\w*) [^.;]{0,30}\b(calls?|patients?|ambulances?|interventions?|emergenc\w*)|\b(stop|suspend|withh[oe]ld|cut|reduc)\w* [^.;]{0,20}\b(payments?|benefits?|allowances?|subsid\w*)",
     ),
     _rule(
         "interagit_avec_personnes",
@@ -1624,7 +1624,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "finalite_definie",
         YES,
-        r"\b(chat\w*|rout(e|es|ed|ing)|revis\w*|help\w* (them|users|residents|pupils|students|staff|parents|families)|switch\w*|sort\w*|draft\w*|writ\w*|publish\w*)\b",
+        r"\b(flag\w*|chat\w*|rout(e|es|ed|ing)|revis\w*|help\w* (them|users|residents|pupils|students|staff|parents|families)|switch\w*|sort\w*|draft\w*|writ\w*|publish\w*)\b",
         negatable=False,
     ),
     _rule(
@@ -1663,7 +1663,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "domaine",
         "prestations_sociales",
-        r"\b(welfare|social (benefits?|assistance|security|services?)|public (assistance|benefits?)|essential (public|private) services|benefit (eligibility|claims?|applications?)|unemployment benefits?|housing (benefits?|assistance)|healthcare services eligibility|disability (benefits?|allowance)|subsid(y|ies|ised|ized)|allowances?|means-tested|financial (aid|assistance|support)|(home|elderly|child|foster) care|child protection|social workers?|caseworkers?)\b",
+        r"\b(welfare|social[- ](benefits?|assistance|security|services?)|public (assistance|benefits?)|essential (public|private) services|benefit (eligibility|claims?|applications?)|unemployment benefits?|housing (benefits?|assistance)|healthcare services eligibility|disability (benefits?|allowance)|subsid(y|ies|ised|ized)|allowances?|means-tested|financial (aid|assistance|support)|(home|elderly|child|foster) care|child protection|social workers?|caseworkers?)\b",
     ),
     _rule(
         "domaine",
@@ -1709,7 +1709,7 @@ RULES_EN: tuple[Rule, ...] = (
     _rule(
         "decision_sur_personnes",
         YES,
-        rf"\b(determin\w*|rank\w*|scor\w*|screen\w*|filter\w*|select\w*|evaluat\w*|assess\w*|grad\w*|shortlist\w*|approv\w*|den(y|ies|ial|ying)|reject\w*|allocat\w*|assign\w*|prioriti[sz]\w*|hire|hiring|fire|promot\w*|monitor\w*|track\w*|classif\w*|profil\w*|predict\w*|verif\w*|examin\w*|decid\w*|calculat\w*|set\w*|price\w*)\s+([\w'-]+\s+){{0,3}}?{_EN_PEOPLE_OBJ}\b|\beligib\w*|creditworth\w*|credit scor\w*|exam proctor\w*|cheating|(assist|support|help)\w* ([\w-]+ ){{0,2}}(judges?|courts?|prosecutors?|judicial authorities|police|officers?|caseworkers?|border (guards?|authorities))|(for|by) (the )?(judges?|courts?|prosecutors?|police|law-enforcement|border (guards?|authorities))\b|judicial decisions?|legal reasoning|verdicts?|reliability of .{{0,40}}evidence",
+        rf"\b(flag\w*|sort\w*|discard\w*|determin\w*|rank\w*|scor\w*|screen\w*|filter\w*|select\w*|evaluat\w*|assess\w*|grad\w*|shortlist\w*|approv\w*|den(y|ies|ial|ying)|reject\w*|allocat\w*|assign\w*|prioriti[sz]\w*|hire|hiring|fire|promot\w*|monitor\w*|track\w*|classif\w*|profil\w*|predict\w*|verif\w*|examin\w*|decid\w*|calculat\w*|set\w*|price\w*)\s+([\w'-]+\s+){{0,3}}?{_EN_PEOPLE_OBJ}\b|\beligib\w*|creditworth\w*|credit scor\w*|exam proctor\w*|cheating|(assist|support|help)\w* ([\w-]+ ){{0,2}}(judges?|courts?|prosecutors?|judicial authorities|police|officers?|caseworkers?|border (guards?|authorities))|(for|by) (the )?(judges?|courts?|prosecutors?|police|law-enforcement|border (guards?|authorities))\b|judicial decisions?|legal reasoning|verdicts?|reliability of .{{0,40}}evidence",
     ),
     _rule(
         "decision_automatisee",

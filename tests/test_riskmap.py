@@ -538,9 +538,26 @@ def test_written_cases(text, level):
     assert d.level == level, (d.level, ids(d), ids(d, "possible"), d.reason)
 
 
-# English descriptions written in two blind rounds (keyword-only 9/14, then 8/12 after the first
-# round's fixes, before the rules were extended): the product must read English descriptions too.
+# English descriptions written in three blind rounds (keyword-only 9/14, 8/12, then 3/5 after the
+# previous rounds' fixes, before the rules were extended): the product must read English descriptions too.
 ENGLISH = [
+    (
+        "An AI tool would flag social-benefit claimants as likely fraudsters from their personal data and stop their payments until they prove otherwise.",
+        "high-risk",
+    ),
+    (
+        "A generative AI would write first drafts of replies to residents' letters, which officers rewrite and sign.",
+        "minimal",
+    ),
+    (
+        "Cameras in the county's secondary schools would detect pupils' anxiety from their facial expressions during lessons.",
+        "prohibited",
+    ),
+    ("A model would predict the daily water level of the county's reservoirs to plan maintenance work.", "minimal"),
+    (
+        "An AI system would sort job applications for the county's social worker vacancies and discard those that do not meet the criteria.",
+        "high-risk",
+    ),
     (
         "The social services department would use an AI model to score applicants for emergency housing assistance and automatically reject low-priority requests.",
         "high-risk",
