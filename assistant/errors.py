@@ -12,6 +12,8 @@ AssistantError
 
 from __future__ import annotations
 
+import logging
+
 
 class AssistantError(Exception):
     """Base class: `str(err)` is a complete French message for the user."""
@@ -57,3 +59,11 @@ __all__ = [
     "ModelError",
     "ParseError",
 ]
+
+
+def log_failure(log: logging.Logger, what: str, exc: BaseException) -> None:
+    """Log an unexpected error by type and frames only: its message may quote the question
+    (personal data), so it never reaches the logs."""
+    import traceback
+
+    log.error("%s (%s)\n%s", what, type(exc).__name__, "".join(traceback.format_tb(exc.__traceback__)))

@@ -40,7 +40,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.answer import AI_LABEL
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, log_failure
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +198,8 @@ def _passage_details(item: Mapping, quote: str, passage_for: Callable[[Mapping],
     if passage_for is not None:
         try:
             passage = passage_for(item)
-        except Exception:  # the passage is a convenience: never break the answer for it
-            log.exception("passage lookup failed")
+        except Exception as exc:  # the passage is a convenience: never break the answer for it
+            log_failure(log, "passage lookup failed", exc)
     if passage and (not quote or quote in passage):
         body = _highlight(passage, quote)
         summary = "Voir le passage source exact"
@@ -240,8 +240,8 @@ def _citation_card(c: Mapping, passage_for, label_for) -> str:
             if label_for is not None:
                 try:
                     name = label_for(str(link)) or name
-                except Exception:
-                    log.exception("label lookup failed")
+                except Exception as exc:
+                    log_failure(log, "label lookup failed", exc)
             names.append(_esc(name))
         parts.append(f'<p class="ia-amended">⚠ Modifié par : {" ; ".join(names)}</p>')
     parts.append(_link_html(c.get("url")))
@@ -458,8 +458,8 @@ def stream_answer(service: Any, question: str, *, sources: SourceLookup | None =
             outcome["response"] = service.ask(question, on_token=tokens.put)
         except AssistantError as exc:  # French message meant for the user
             outcome["error"] = str(exc)
-        except Exception:
-            log.exception("ask failed")
+        except Exception as exc:
+            log_failure(log, "ask failed", exc)
             outcome["error"] = (
                 "Une erreur interne a empêché la réponse. Réessayez ; si elle persiste, prévenez l'administrateur."
             )
@@ -513,8 +513,8 @@ def submit_feedback(feedback: FeedbackFn | None, useful: bool, state: Mapping | 
     text = (comment or "").strip()[:MAX_COMMENT_CHARS]
     try:
         feedback(state.get("answer_id"), useful, text)
-    except Exception:
-        log.exception("feedback failed")
+    except Exception as exc:
+        log_failure(log, "feedback failed", exc)
         return render_message_html("Votre avis n'a pas pu être enregistré. Réessayez plus tard.", error=True)
     verdict = "« Utile »" if useful else "« Pas utile »"
     extra = " avec votre commentaire" if text else ""
@@ -527,8 +527,8 @@ def _authorized(admin: Any, request: gr.Request | None) -> bool:
         return True
     try:
         return bool(check(request))
-    except Exception:
-        log.exception("admin authorization failed")
+    except Exception as exc:
+        log_failure(log, "admin authorization failed", exc)
         return False
 
 
@@ -550,8 +550,8 @@ def _admin_call(admin: Any, request: gr.Request | None, what: str, call: Callabl
         return call()
     except AssistantError as exc:
         return render_message_html(str(exc), error=True)
-    except Exception:
-        log.exception("admin %s failed", what)
+    except Exception as exc:
+        log_failure(log, f"admin {what} failed", exc)
         return render_message_html(f"Échec : {what}. Consultez les journaux du serveur.", error=True)
 
 

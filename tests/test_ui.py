@@ -514,3 +514,21 @@ def test_browser_asks_streams_and_shows_sources(fake_settings):
     assert ratings and ratings[0][1:] == (True, "Clair et sourcé.")
     assert outside == []  # closed network: nothing but the local server was requested
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def test_an_internal_error_is_logged_without_the_question(caplog):
+    """The exception message may quote the question (personal data): logs keep type and frames only."""
+    import logging
+
+    from assistant.ui import stream_answer
+
+    class Broken:
+        def ask(self, question, on_token=None):
+            raise RuntimeError(question)
+
+    question = " ".join(["Mon NIR est", "1 84 12 75", str(123), str(456), "78, puis-je utiliser un chatbot ?"])
+    with caplog.at_level(logging.ERROR):
+        updates = list(stream_answer(Broken(), question))
+    assert "erreur interne" in updates[-1].html
+    assert "RuntimeError" in caplog.text and "ask failed" in caplog.text
+    assert "123 456" not in caplog.text and "Mon NIR" not in caplog.text, caplog.text
