@@ -244,7 +244,9 @@ def add_training_parsers(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--status", action="store_true", help="bank : état de la banque, sans générer")
     t.add_argument("--seed", type=int, default=0, help="bank : graine du choix des passages")
     t.add_argument("--report", help="bank : fichier JSON du rapport de génération")
-    t.add_argument("--minutes", type=float, help="bank : durée maximale ; les items validés jusque-là sont gardés")
+    t.add_argument(
+        "--minutes", type=float, help="bank : temps maximal d'appels au modèle ; ensuite, formulation du gabarit"
+    )
     t.add_argument("--out", help="pack : dossier de sortie")
     t.add_argument("--n", type=int, default=10, help="pack : questions du quiz")
     t.add_argument("--cases", type=int, default=4, help="pack : cas pratiques (3 à 5)")

@@ -110,6 +110,7 @@ class Report:
     duplicates: int = 0
     model_calls: int = 0
     model_kept: int = 0
+    model_stopped: bool = False  # the time limit stopped the model calls
     seconds: float = 0.0
     reasons: dict[str, int] = field(default_factory=dict)
     per_topic: dict[str, int] = field(default_factory=dict)
@@ -591,8 +592,9 @@ def generate(
 ) -> tuple[list[Item], Report]:
     """Up to `per_topic` new valid items per topic (not in `seen`), with the report of what was rejected.
 
-    Topics take turns, so that a run stopped by `deadline` (a `time.monotonic()` value) or a
-    failure still covers every topic."""
+    Topics take turns. After `deadline` (a `time.monotonic()` value) the model is no longer
+    called: the remaining items keep the wording of the code templates, so a slow machine
+    bounds the time spent on the model without losing items."""
     t0 = time.perf_counter()
     report = Report()
     seen = set() if seen is None else seen
@@ -602,9 +604,10 @@ def generate(
     got = dict.fromkeys(queues, 0)
     tried = dict.fromkeys(queues, 0)
     while queues:
-        if deadline is not None and time.monotonic() > deadline:
-            progress("Temps imparti écoulé : génération arrêtée, les items validés sont gardés.")
-            break
+        if deadline is not None and state["generator"] is not None and time.monotonic() > deadline:
+            progress("Temps imparti au modèle écoulé : les items suivants gardent la formulation du gabarit.")
+            state["generator"] = None
+            report.model_stopped = True
         for topic in list(queues):
             cand = _next_fresh(queues[topic], seen, report)
             if (

@@ -238,10 +238,12 @@ def test_cli_quiz_text_has_answer_key_and_label(fake_settings, monkeypatch, tmp_
     assert "construite(s) à la volée" in out  # empty bank: said so
 
 
-def test_generation_stops_at_the_deadline_and_topics_take_turns(builder):
+def test_model_calls_stop_at_the_deadline_and_topics_take_turns(builder):
     import time
 
-    items, report = generate(builder, ["charte", "calendrier"], 5, deadline=time.monotonic() - 1)
-    assert items == [] and report.candidates == 0
+    gen = ScriptedGenerator()
+    items, report = generate(builder, ["charte", "calendrier"], 3, generator=lambda: gen, deadline=time.monotonic() - 1)
+    assert len(items) == 6 and report.model_calls == 0 and gen.history == [] and report.model_stopped
+    assert all(it.phrased_by == "gabarit" for it in items)
     items, report = generate(builder, ["charte", "calendrier", "frugalite"], 2, max_candidates=2)
     assert [it.topic for it in items[:3]] == ["charte", "calendrier", "frugalite"]
