@@ -340,7 +340,7 @@ def test_build_ui_tabs(service):
     assert "nécessite le rôle administrateur" in cfg
     tabs = [c.get("props", {}).get("label") for c in blocks.get_config_file()["components"] if c.get("type") == "tabitem"]
     assert "Mon projet est-il autorisé ?" in tabs  # the service can assess planned uses
-    assert "Formation" not in tabs  # no placeholder tab for a feature that does not exist yet
+    assert tabs == ["Poser une question", "Mon projet est-il autorisé ?", "Formation", "Administration"]
     assert "Évaluer le projet" in cfg
     assert "Poser la question" in cfg and "Votre question" in cfg
     with_admin = _config_text(build_ui(service, admin=FakeAdmin(), feedback=lambda *a: None))
