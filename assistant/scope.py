@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from assistant.cite import terms
 from assistant.lexical import tokenize
@@ -50,14 +51,11 @@ _NATIONAL_TEXT = re.compile(
 
 _MONEY_Q = re.compile(r"\b(montant|prix|budget|tarif|remuneration|salaire)\b|\bcombien (coute|coutent|vaut)\b")
 _MONEY_EV = re.compile(r"\d[\d\s\u00a0\u202f.,]*\s*(?:eur\b|euros?\b|€)|\bmillions? d'euros\b|€", re.I)
-_VALUE_WORDS = "montant prix budget tarif remuneration salaire taux pourcentage combien coute coutent vaut".split()
+_VALUE_WORDS = ["montant", "prix", "budget", "tarif", "remuneration", "salaire", "taux", "pourcentage", "combien", "coute", "coutent", "vaut"]
 _RATE_Q = re.compile(r"\btaux\b|\bpourcentage\b")
 _RATE_EV = re.compile(r"\d+(?:[.,]\d+)?\s*%|\bpour cent\b", re.I)
 _COUNT_Q = re.compile(r"\bcombien d(?:e |')(?!temps\b)(\w+)")
-_NUMBER_WORDS = (
-    "un une deux trois quatre cinq six sept huit neuf dix onze douze quinze vingt trente quarante cinquante "
-    "cent cents mille million millions plusieurs"
-).split()
+_NUMBER_WORDS = ["un", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze", "quinze", "vingt", "trente", "quarante", "cinquante", "cent", "cents", "mille", "million", "millions", "plusieurs"]
 _IDENTITY_Q = re.compile(
     r"\bqui (?:est|sont) (?:actuellement )?(?:le|la|les) (?:referent|directeur|directrice|president|presidente|"
     r"responsable|delegue|chef|maire|prefet)|\bqui (?:preside|dirige)\b"
@@ -94,7 +92,7 @@ def missing_value(question: str, passages: Sequence[str]) -> str | None:
     q = fold(question).replace("’", "'")
     joined = "\n".join(passages)
     # A value counts only in a passage about the question's subject (sharing one of its words).
-    subject = set(terms(question)) - set(tokenize(" ".join(_VALUE_WORDS)))
+    subject = set(terms(question)) - _value_stems()
     about = "\n".join(p for p in passages if subject & set(tokenize(p))) if subject else joined
     if _MONEY_Q.search(q) and not _MONEY_EV.search(about):
         return "aucun montant"
@@ -108,6 +106,11 @@ def missing_value(question: str, passages: Sequence[str]) -> str | None:
     if _IDENTITY_Q.search(q) and not _PERSON_EV.search(joined):
         return "aucun nom de personne"
     return None
+
+
+@lru_cache(maxsize=1)
+def _value_stems() -> frozenset[str]:
+    return frozenset(tokenize(" ".join(_VALUE_WORDS)))
 
 
 def _counted(stem: str, text: str) -> bool:

@@ -49,3 +49,16 @@ def fake_settings(fake_index_dir: Path, corpus: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("ASSISTANT_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("ASSISTANT_LLM", "fake")
     return Settings.load()
+
+
+@pytest.fixture()
+def api_settings(fake_index_dir: Path, corpus: Path, tmp_path: Path) -> Settings:
+    """Settings for an API over the fake index: fake backends, a private var dir, no rate limit in practice."""
+    return Settings.load(
+        embedder="fake",
+        llm="fake",
+        index_dir=str(fake_index_dir),
+        corpus_dir=str(corpus),
+        var_dir=str(tmp_path / "var"),
+        rate_per_minute=1_000_000,
+    )

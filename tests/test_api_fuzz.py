@@ -18,22 +18,14 @@ from fastapi.testclient import TestClient
 
 from assistant.api import MAX_BODY, create_app
 from assistant.backends.fake import ScriptedGenerator
-from assistant.config import Settings
 from assistant.service import Service
 
 EXAMPLES = int(os.environ.get("ASSISTANT_FUZZ_EXAMPLES", "12"))
 
 
 @pytest.fixture()
-def app(fake_index_dir, corpus, tmp_path):
-    settings = Settings.load(
-        embedder="fake",
-        llm="fake",
-        index_dir=str(fake_index_dir),
-        corpus_dir=str(corpus),
-        var_dir=str(tmp_path / "var"),
-        rate_per_minute=1_000_000,
-    )
+def app(api_settings):
+    settings = api_settings
     svc = Service(settings, generator=ScriptedGenerator())
     application = create_app(settings, svc)
     yield application

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from assistant.api import create_app
 from assistant.backends.fake import ScriptedGenerator
-from assistant.config import PROJECT_ROOT, Settings
+from assistant.config import PROJECT_ROOT
 from assistant.redact import iban_ok, luhn_ok, nir_ok, redact
 from assistant.service import Service
 
@@ -64,15 +64,8 @@ def test_redaction_of_every_case_keeps_legal_references():
 
 
 @pytest.fixture()
-def client(fake_index_dir, corpus, tmp_path):
-    settings = Settings.load(
-        embedder="fake",
-        llm="fake",
-        index_dir=str(fake_index_dir),
-        corpus_dir=str(corpus),
-        var_dir=str(tmp_path / "var"),
-        rate_per_minute=100_000,
-    )
+def client(api_settings):
+    settings = api_settings
     gen = ScriptedGenerator()
     svc = Service(settings, generator=gen)
     svc.answerer.floor, svc.answerer.strong = 0.0, 2.0
