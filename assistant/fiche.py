@@ -305,19 +305,20 @@ def pdf_converter() -> str | None:
     return path or None
 
 
-def write_pdf(result: Mapping, out: Path, *, on: datetime.date | None = None, timeout: float = 90.0) -> Path:
-    """Print the HTML fiche to PDF with headless Chromium (local file, no network)."""
+def html_to_pdf(page_html: str, out: Path, *, timeout: float = 120.0, fallback: str = "exportez en HTML") -> Path:
+    """Print an HTML page to PDF with headless Chromium (local file, no network access, throwaway
+    profile). `fallback` completes the French error messages: what the user can do instead."""
     exe = pdf_converter()
     if exe is None:
         raise ConfigError(
-            "Aucun convertisseur PDF n'est installé (chromium introuvable) : exportez la fiche en HTML "
-            "(--fiche html) et imprimez-la en PDF depuis votre navigateur."
+            f"Aucun convertisseur PDF n'est installé (chromium introuvable) : {fallback} et imprimez depuis votre "
+            "navigateur."
         )
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="fiche-") as tmp:
-        page = Path(tmp) / "fiche.html"
-        page.write_text(to_html(result, on=on), encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="pdf-") as tmp:
+        page = Path(tmp) / "page.html"
+        page.write_text(page_html, encoding="utf-8")
         cmd = [
             exe,
             "--headless",
@@ -336,15 +337,19 @@ def write_pdf(result: Mapping, out: Path, *, on: datetime.date | None = None, ti
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(
-                f"La conversion PDF a échoué ({exc.__class__.__name__}) : exportez la fiche en HTML."
-            ) from None
+            raise ConfigError(f"La conversion PDF a échoué ({exc.__class__.__name__}) : {fallback}.") from None
     if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
         raise ConfigError(
-            f"La conversion PDF a échoué (code {proc.returncode}) : exportez la fiche en HTML et imprimez-la depuis "
-            "votre navigateur."
+            f"La conversion PDF a échoué (code {proc.returncode}) : {fallback} et imprimez depuis votre navigateur."
         )
     return out
+
+
+def write_pdf(result: Mapping, out: Path, *, on: datetime.date | None = None, timeout: float = 90.0) -> Path:
+    """The fiche as PDF (see `html_to_pdf`)."""
+    return html_to_pdf(
+        to_html(result, on=on), out, timeout=timeout, fallback="exportez la fiche en HTML (--fiche html)"
+    )
 
 
 def export(result: Mapping, fmt: str, out: Path | None = None, *, on: datetime.date | None = None) -> str | Path:

@@ -15,15 +15,13 @@ import html
 import json
 import os
 import re
-import subprocess
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from assistant.answer import AI_LABEL, quote_window
 from assistant.cite import terms
-from assistant.errors import AssistantError, ConfigError
-from assistant.fiche import LEVEL_TITLE, fiche_data, french_date, pdf_converter
+from assistant.errors import AssistantError
+from assistant.fiche import LEVEL_TITLE, fiche_data, french_date, html_to_pdf
 from assistant.quiz import TOPIC_BY_SLUG, Item
 from assistant.quizgen import source_name
 from assistant.textnorm import fold
@@ -296,29 +294,6 @@ def pack_html(data: Mapping) -> str:
     return "\n".join(p)
 
 
-def html_to_pdf(page_html: str, out: Path, timeout: float = 120.0) -> Path:
-    """Print an HTML page to PDF with the headless Chromium the fiche uses (local file, no network)."""
-    exe = pdf_converter()
-    if exe is None:
-        raise ConfigError("Aucun convertisseur PDF (chromium introuvable) : utilisez le dossier HTML et imprimez-le "
-                          "depuis votre navigateur.")  # fmt: skip
-    out = Path(out).resolve()
-    with tempfile.TemporaryDirectory(prefix="pack-") as tmp:
-        src = Path(tmp) / "pack.html"
-        src.write_text(page_html, encoding="utf-8")
-        cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-extensions", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--no-pdf-header-footer", f"--user-data-dir={Path(tmp) / 'profile'}", f"--print-to-pdf={out}",
-               src.as_uri()]  # fmt: skip
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise ConfigError(f"La conversion PDF a échoué ({exc.__class__.__name__}) : utilisez le HTML.") from None
-    if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
-        raise ConfigError(f"La conversion PDF a échoué (code {proc.returncode}) : utilisez le dossier HTML.")
-    return out
-
-
 def build_pack(settings: object, topics: Sequence[str], out_dir: Path, *, n: int = 10, n_cases: int = 4,
                level: str | None = None, pdf: bool = True, service: object | None = None,
                progress: Callable[[str], None] = lambda _m: None) -> dict:  # fmt: skip
@@ -356,8 +331,8 @@ def build_pack(settings: object, topics: Sequence[str], out_dir: Path, *, n: int
                     "definitions": len(data["glossary"]), "passages": len(passages), "notes": notes}  # fmt: skip
     if pdf:
         progress("Impression PDF…")
-        result["pdf"] = str(html_to_pdf(page, out_dir / "dossier-formation.pdf"))
+        result["pdf"] = str(html_to_pdf(page, out_dir / "dossier-formation.pdf", fallback="utilisez le dossier HTML"))
     return result
 
 
-__all__ = ["CASES", "build_pack", "glossary", "html_to_pdf", "key_passages", "pack_html", "source_name", "worked_cases"]
+__all__ = ["CASES", "build_pack", "glossary", "key_passages", "pack_html", "source_name", "worked_cases"]
