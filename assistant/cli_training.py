@@ -182,7 +182,8 @@ def _bank(args: argparse.Namespace, settings: object) -> int:
 
         generator = lambda: make_generator(settings)  # noqa: E731 - loaded on first use
     deadline = time.monotonic() + 60 * args.minutes if args.minutes else None
-    items, report = generate(
+    stored: list[int] = []  # each item is appended to the bank as soon as it is validated
+    _, report = generate(
         builder,
         topics,
         args.per_topic,
@@ -191,8 +192,9 @@ def _bank(args: argparse.Namespace, settings: object) -> int:
         seed=args.seed,
         progress=_err,
         deadline=deadline,
+        on_item=lambda item: stored.append(bank.add([item])),
     )
-    added = bank.add(items)
+    added = sum(stored)
     summary = report.as_dict() | {"added": added, "bank": bank.stats()}
     if args.report:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)

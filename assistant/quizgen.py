@@ -589,12 +589,14 @@ def generate(
     progress: Callable[[str], None] = lambda _m: None,
     max_candidates: int | None = None,
     deadline: float | None = None,
+    on_item: Callable[[Item], None] | None = None,
 ) -> tuple[list[Item], Report]:
     """Up to `per_topic` new valid items per topic (not in `seen`), with the report of what was rejected.
 
     Topics take turns. After `deadline` (a `time.monotonic()` value) the model is no longer
     called: the remaining items keep the wording of the code templates, so a slow machine
-    bounds the time spent on the model without losing items."""
+    bounds the time spent on the model without losing items. `on_item` receives each valid item
+    as soon as it is accepted (the bank command stores it at once: a killed run keeps its items)."""
     t0 = time.perf_counter()
     report = Report()
     seen = set() if seen is None else seen
@@ -626,6 +628,8 @@ def generate(
             got[topic] += 1
             report.accepted += 1
             report.per_topic[topic] = report.per_topic.get(topic, 0) + 1
+            if on_item is not None:
+                on_item(item)
             progress(f"[{topic}] {got[topic]}/{per_topic} {item.kind} {item.citation['ref']} ({item.phrased_by})")
     report.seconds = round(time.perf_counter() - t0, 1)
     return out, report

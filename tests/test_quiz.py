@@ -228,6 +228,29 @@ def test_cli_bank_then_quiz_json(fake_settings, monkeypatch, tmp_path, capsys):
     assert "Thème inconnu" in capsys.readouterr().err
 
 
+def test_cli_bank_interrupted_keeps_the_items_already_validated(fake_settings, monkeypatch, tmp_path):
+    """A generation run killed midway (here: interrupted after the 2nd accepted item) keeps what it made."""
+    from assistant import cli_training
+    from assistant.cli import main
+    from assistant.quizbank import Bank, bank_path
+
+    monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
+    accepted = []
+
+    def progress(msg: str) -> None:
+        if msg.startswith("["):  # "[topic] k/n kind ref (wording)": one per accepted item
+            accepted.append(msg)
+            if len(accepted) == 2:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_training, "_err", progress)
+    rc = main(["training", "bank", "--topics", "charte,calendrier", "--per-topic", "3", "--no-model"])
+    assert rc == 130  # "Interrompu."
+    from assistant.config import Settings
+
+    assert Bank(bank_path(Settings.load())).stats()["items"] == 2
+
+
 def test_cli_quiz_text_has_answer_key_and_label(fake_settings, monkeypatch, tmp_path, capsys):
     from assistant.cli import main
 
