@@ -49,6 +49,12 @@ class Settings:
     audit_path: str = _setting("", "Base SQLite du journal d'audit (défaut : <var_dir>/audit.sqlite3).")  # type: ignore[assignment]
     audit_retention_days: int = _setting(365, "Durée de conservation du journal d'audit et des avis (jours).")  # type: ignore[assignment]
     rate_per_minute: int = _setting(30, "Requêtes par minute et par clé d'API (seau à jetons).")  # type: ignore[assignment]
+    parse_timeout: int = _setting(
+        300, "Temps maximal d'analyse d'un document à l'indexation (secondes ; au-delà : refusé, index inchangé)."
+    )  # type: ignore[assignment]
+    parse_memory_mb: int = _setting(
+        2048, "Mémoire maximale du processus d'analyse d'un document (Mo ; au-delà : refusé, index inchangé)."
+    )  # type: ignore[assignment]
     ask_queue: int = _setting(
         4, "Demandes de réponse admises en même temps (au-delà : 503 « occupé », jamais d'attente sans fin)."
     )  # type: ignore[assignment]

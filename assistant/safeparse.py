@@ -52,16 +52,11 @@ class Limits:
 
     @classmethod
     def from_env(cls) -> Limits:
-        try:
-            return cls(
-                float(os.environ.get("ASSISTANT_PARSE_TIMEOUT", cls.seconds)),
-                int(os.environ.get("ASSISTANT_PARSE_MEMORY_MB", cls.memory_mb)),
-            )
-        except ValueError:
-            raise errors.ConfigError(
-                "ASSISTANT_PARSE_TIMEOUT (secondes) et ASSISTANT_PARSE_MEMORY_MB (Mo) doivent être des nombres : "
-                "corrigez ces variables d'environnement."
-            ) from None
+        """The limits declared in `Settings` (ASSISTANT_PARSE_TIMEOUT, ASSISTANT_PARSE_MEMORY_MB)."""
+        from assistant.config import Settings
+
+        settings = Settings.load()
+        return cls(float(settings.parse_timeout), int(settings.parse_memory_mb))
 
 
 class _WorkerDiedError(Exception):

@@ -681,3 +681,19 @@ def test_a_malformed_answer_from_the_worker_is_a_french_error(answer):
     doc = Document("x", "X", "X", "fr", "text", "x.txt", "", "v", "d")
     with pytest.raises(ParseError, match="réponse invalide du processus d'analyse"):
         _decode(doc, answer, LIMITS)
+
+
+def test_parse_limits_are_declared_settings(monkeypatch):
+    """The per-document limits are ordinary settings (shown by `assistant config`), read at each build;
+    a value that is not a number is refused with the variable to fix."""
+    from assistant.config import Settings
+    from assistant.errors import ConfigError
+
+    names = {name for name, *_ in Settings.load().describe()}
+    assert {"parse_timeout", "parse_memory_mb"} <= names
+    monkeypatch.setenv("ASSISTANT_PARSE_TIMEOUT", "7")
+    monkeypatch.setenv("ASSISTANT_PARSE_MEMORY_MB", "512")
+    assert Limits.from_env() == Limits(seconds=7.0, memory_mb=512)
+    monkeypatch.setenv("ASSISTANT_PARSE_MEMORY_MB", "beaucoup")
+    with pytest.raises(ConfigError, match="ASSISTANT_PARSE_MEMORY_MB"):
+        Limits.from_env()
