@@ -365,9 +365,20 @@ def _find_marker(lines: list[_Line], start: int, n: int) -> _Line | None:
 
 
 def _join_texts(prev: str, cur: str, vocab: frozenset[str]) -> str:
-    if re.search(rf"{_WORD}-$", prev):
+    if _ends_with_hyphenated_word(prev):
         return repair_hyphen(prev, cur, vocab)
     return f"{prev} {cur}"
+
+
+def _ends_with_hyphenated_word(text: str) -> bool:
+    """ "déve-": a word cut by a line-wrap hyphen (looks at the end only: a search anchored at "$" on
+    the whole paragraph would rescan it at every joined line)."""
+    return text.endswith("-") and re.fullmatch(_WORD, text[-2:-1]) is not None
+
+
+# Lines are joined on their last characters only: a paragraph keeps at most this much of its end
+# as the piece being joined, the rest is frozen (a 7 MB single paragraph stays linear).
+_JOIN_TAIL = 256
 
 
 def _is_structural(text: str) -> bool:
@@ -429,13 +440,21 @@ class _Block:
 
 def _blocks(lines: list[_Line], vocab: frozenset[str]) -> list[_Block]:
     blocks: list[_Block] = []
+    pieces: list[list[str]] = []  # per block: frozen text, then the tail still being joined
     for line in lines:
         if blocks and _continues(blocks[-1].lines[-1], line):
-            b = blocks[-1]
-            b.lines.append(line)
-            b.raw_text = _join_texts(b.raw_text, line.text, vocab)
+            blocks[-1].lines.append(line)
+            parts = pieces[-1]
+            joined = _join_texts(parts.pop(), line.text, vocab)
+            if len(joined) > 2 * _JOIN_TAIL:
+                parts.append(joined[:-_JOIN_TAIL])
+                joined = joined[-_JOIN_TAIL:]
+            parts.append(joined)
         else:
-            blocks.append(_Block(lines=[line], raw_text=line.text))
+            blocks.append(_Block(lines=[line], raw_text=""))
+            pieces.append([line.text])
+    for b, parts in zip(blocks, pieces, strict=True):
+        b.raw_text = "".join(parts)
     for b in blocks:
         bulleted, body = _strip_bullet(b.raw_text)
         body = _PUA.sub("", body)
