@@ -70,6 +70,15 @@ _EN_DATE = re.compile(
     r"\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b"
 )
 _KEYWORD = re.compile(r"\b[a-zà-ÿ]{5,}(?:tion|ité|isme|ence|ance)s?\b")  # nouns, whose distractors stay nouns
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+
+
+def _without_urls(text: str) -> str:
+    """The text with its web addresses blanked out (same length: offsets still hold). Words of a URL
+    ("office-et-delegations") are no French words: neither a blank nor a distractor."""
+    return _URL.sub(lambda m: " " * len(m.group(0)), text)
+
+
 _BOILERPLATE = re.compile(
     r"^(?:[a-z]{1,2}\)\s*)?(?:la mise sur le marché, la mise en service(?: à cette fin spécifique)? ou l[’']utilisation "
     r"(?:de systèmes d[’']IA|d[’']un système d[’']IA)\s*|(?:les )?systèmes d[’']IA destinés à être utilisés\s*)",
@@ -282,7 +291,7 @@ class Builder:
                 for d in french_dates(c.text):
                     pools.setdefault("date", []).append(_first(d))
                 if c.doc_id == CH:
-                    for m in _KEYWORD.finditer(c.text):
+                    for m in _KEYWORD.finditer(_without_urls(c.text)):
                         pools.setdefault("mot:" + _suffix(m.group(0)), []).append(m.group(0))
             self._pools = {k: sorted(set(v)) for k, v in pools.items()}
         return self._pools
@@ -302,9 +311,10 @@ class Builder:
             out.append(("actor", m.start(1), m.end(1), m.group(1)))
         if chunk.doc_id == CH and not out:
             counts: dict[str, int] = {}
-            for k in _KEYWORD.finditer(text, s, e):
+            words = _without_urls(text)
+            for k in _KEYWORD.finditer(words, s, e):
                 counts[k.group(0).lower()] = counts.get(k.group(0).lower(), 0) + 1
-            for k in _KEYWORD.finditer(text, s, e):
+            for k in _KEYWORD.finditer(words, s, e):
                 ws, we = _window(text, k.start(), k.end())
                 if len(text[ws:we].split()) < 14:
                     continue  # a short line leaves several words possible: no fair blank

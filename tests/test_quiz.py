@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
@@ -162,6 +163,18 @@ def test_junk_model_output_falls_back_to_template(builder):
 
 
 # ---------------------------------------------------------------------- bank
+
+
+def test_distractor_words_are_never_taken_from_web_addresses(builder):
+    """The charter's reference list has URLs (« …/office-et-delegations/… »): their fragments are no
+    French words and must never be offered as options."""
+    from assistant.quizgen import _URL
+
+    outside = " ".join(_URL.sub(" ", c.text) for c in builder.chunks).lower()
+    inside = " ".join(m.group(0) for c in builder.chunks for m in _URL.finditer(c.text)).lower()
+    assert "delegations" in inside  # the corpus does have such a URL
+    words = [w for kind, pool in builder.pools().items() if kind.startswith("mot:") for w in pool]
+    assert words and all(re.search(rf"\b{re.escape(w.lower())}\b", outside) for w in words)
 
 
 def test_bank_adds_dedupes_draws_mixed_and_never_loses_items(tmp_path, builder):
