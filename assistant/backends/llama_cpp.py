@@ -2,6 +2,9 @@
 
 The KV cache of the previous call is kept: llama.cpp reuses the longest common token
 prefix, so a fixed system prompt placed first is evaluated once per process.
+
+A schema made only of string enums (the assessment's facts) is decoded by `choice.py`: the fixed
+JSON text is evaluated in batches and only the values are chosen, from the same greedy logits.
 """
 
 from __future__ import annotations
@@ -11,10 +14,13 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from assistant.backends import Message, Usage
+from assistant.backends.choice import decode_enum_object, enum_fields
 from assistant.errors import BackendError
 
 
 class LlamaCppGenerator:
+    fast_enums = True  # enum-only schemas through `choice.py` (False: token-by-token grammar, for comparison)
+
     def __init__(self, path: Path, *, name: str, n_threads: int = 2, n_ctx: int = 4096, seed: int = 0):
         try:
             from llama_cpp import Llama
@@ -51,6 +57,12 @@ class LlamaCppGenerator:
             "stream": True,
             "repeat_penalty": 1.05,
         }
+        fields = enum_fields(schema) if self.fast_enums else None
+        if fields is not None:
+            formatter = self._formatter()
+            if formatter is not None:
+                yield self._enum_object(formatter, messages, fields)
+                return
         if schema is not None:
             kwargs["response_format"] = {"type": "json_object", "schema": schema}
         if stop:
@@ -76,3 +88,50 @@ class LlamaCppGenerator:
                     break
                 cached += 1
             self.usage = Usage(prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached)
+
+    def _formatter(self):  # type: ignore[no-untyped-def]
+        """The chat template `create_chat_completion` uses (the GGUF's own), or None if another one."""
+        if getattr(self, "_chat_formatter", None) is None:
+            llm = self._llm
+            template = llm.metadata.get("tokenizer.chat_template")
+            if llm.chat_handler is not None or llm.chat_format != "chat_template.default" or not template:
+                self._chat_formatter = False
+            else:
+                from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+                eos, bos = llm.token_eos(), llm.token_bos()
+                self._chat_formatter = Jinja2ChatFormatter(
+                    template=template,
+                    eos_token=llm._model.token_get_text(eos) if eos != -1 else "",
+                    bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
+                    stop_token_ids=[eos],
+                )
+        return self._chat_formatter or None
+
+    def _enum_object(self, formatter, messages: Sequence[Message], fields: list) -> str:  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        llm = self._llm
+        result = formatter(messages=list(messages))
+        prompt = llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+        if len(prompt) + 12 * len(fields) >= llm.n_ctx():
+            raise BackendError("Le modèle a refusé la requête : description trop longue pour le contexte.")
+        with self._lock:
+            cached = 0
+            for a, b in zip(llm._input_ids, prompt[:-1], strict=False):  # keep >= 1 token to evaluate
+                if a != b:
+                    break
+                cached += 1
+            llm.n_tokens = cached  # `eval` drops the KV cache beyond this point
+            n_vocab = llm.n_vocab()
+
+            def tokenize(text: str) -> list[int]:
+                return llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
+            def logits() -> np.ndarray:
+                return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+
+            llm.eval(prompt[cached:])
+            text, evaluated = decode_enum_object(fields, tokenize=tokenize, feed=llm.eval, logits=logits)
+            self.usage = Usage(prompt_tokens=len(prompt), completion_tokens=evaluated, cached_tokens=cached)
+        return text
