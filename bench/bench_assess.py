@@ -3,7 +3,7 @@
 Usage:
     python bench/bench_assess.py [N=10] [--no-summary] [--keywords-only]
         time N assessments spread over eval/scenarios.jsonl (the product as served: facts + summary)
-    python bench/bench_assess.py --levels [--set scenarios|benchmark|both] [--budget MIN] [--out FILE]
+    python bench/bench_assess.py --levels [--set scenarios|benchmark|both|blind] [--budget MIN] [--out FILE]
                                  [--no-summary [--timed K]] [--keywords-only]
         risk level of every scenario (French set and/or the English benchmark half, spread order),
         with the keyword-only level beside it, until the time budget is spent; one JSON line per
@@ -61,6 +61,9 @@ def scenario_rows(which: str) -> list[dict]:
     order (every 5th item first), alternated so that a cut run still covers both sets."""
     fr: list[dict] = []
     en: list[dict] = []
+    if which == "blind":  # written blind to the rules, after them: the out-of-sample figure
+        path = PROJECT_ROOT / "eval" / "scenarios-blind.jsonl"
+        return [json.loads(x) | {"set": "blind"} for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     if which in ("scenarios", "both"):
         path = PROJECT_ROOT / "eval" / "scenarios.jsonl"
         fr = [json.loads(x) | {"set": "scenarios"} for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -145,7 +148,7 @@ def levels() -> None:
                 flush=True,
             )
     rows = list(done.values())
-    for name in ("scenarios", "benchmark"):
+    for name in ("scenarios", "benchmark", "blind"):
         part = [r for r in rows if r["set"] == name]
         if not part:
             continue
@@ -182,7 +185,7 @@ def summary() -> None:
     disputed = set()
     if disputed_file:
         disputed = {d["id"] for d in json.loads(Path(disputed_file).read_text(encoding="utf-8"))}
-    for name in ("scenarios", "benchmark"):
+    for name in ("scenarios", "benchmark", "blind"):
         part = [r for r in rows if r["set"] == name]
         if not part:
             continue
