@@ -1171,16 +1171,20 @@ def decide(facts: Mapping[str, object], text: str = "", contradictions: list[str
             extra + lower,
             "l'outil prend ou prépare des décisions sur des personnes dans un domaine que la description ne précise pas",
         )
-    if (
-        facts.get("finalite_definie") == UNKNOWN
-        and not facts.get("domaine")
-        and not any(
-            facts.get(n) == YES for n in ("decision_sur_personnes", "genere_contenu", "interagit_avec_personnes")
-        )
+    if facts.get("finalite_definie") == UNKNOWN and not any(
+        facts.get(n) == YES for n in ("decision_sur_personnes", "genere_contenu", "interagit_avec_personnes")
     ):
+        # What the tool will do is not established (a service named is not a task: « l'IA dans
+        # l'action sociale pour gagner du temps »): no level can be given, minimal included.
         ask(FACTS["finalite_definie"].question)
-        ask(FACTS["domaine"].question)
-        return result("undetermined", [], extra + lower, "la description ne dit pas ce que fera l'outil ni où")
+        if not facts.get("domaine"):
+            ask(FACTS["domaine"].question)
+        return result(
+            "undetermined",
+            [],
+            extra + lower,
+            "la description ne dit pas ce que fera l'outil" + ("" if facts.get("domaine") else " ni où"),
+        )
     return result("minimal", derogation + lower, extra)
 
 

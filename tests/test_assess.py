@@ -231,6 +231,17 @@ def test_model_contradicting_weak_keywords_is_undetermined(svc):
     assert any("vérification" in q for q in out["to_clarify"])
 
 
+def test_a_named_service_is_not_a_task_even_if_the_model_says_so(svc):
+    """A vague wish in a named service (« l'action sociale ») with the model reading a defined purpose:
+    the purpose stays unknown (weak keywords against the model) and no level is given, not « minimal »."""
+    service, gen = svc
+    gen.enqueue(facts_reply(finalite_definie="oui", decision_automatisee="totale"))
+    out = service.assess("Nous voulons utiliser l'IA dans l'action sociale pour gagner du temps.")
+    assert out["facts"]["domaine"] == ["prestations_sociales"] and out["facts"]["finalite_definie"] == "inconnu"
+    assert out["risk_level"] == "undetermined"
+    assert any("concrètement" in q or "fera" in q for q in out["to_clarify"]), out["to_clarify"]
+
+
 def test_contradiction_in_description_is_undetermined(svc):
     service, _ = svc
     service.assessor.use_model = False
