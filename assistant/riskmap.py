@@ -1251,6 +1251,15 @@ _TECH = (
     r"ai|artificial intelligence|systems?|software|models?|algorithms?|tools?|platforms?|cameras?|apps?|automated)\b"
 )
 
+# Art. 5(1)(b): people vulnerable by age, disability or social situation, and a deceiving or
+# frightening treatment of them, in the same sentence.
+_VULNERABLE = (
+    r"(personnes? (agees|handicapees|vulnerables|fragiles|isolees|dependantes)|beneficiaires? ages|"
+    r"troubles? (de la |cognitifs|de) ?memoire|troubles? cognitifs|dement\w*|alzheimer|en situation de (handicap|precarite)|"
+    r"mineurs|enfants|adolescents)"
+)
+_DECEIT = r"(trompeu\w*|mensong\w*|alarmant\w*|culpabilis\w*|harcel\w*|effray\w*|affol\w*|(faire|mettre) pression)"
+
 RULES: tuple[Rule, ...] = (
     # -- is it an AI system (art. 3(1))
     _rule(
@@ -1542,7 +1551,9 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "exploitation_vulnerabilites",
         YES,
-        r"(exploit\w*|jouant sur|en jouant sur|profit\w* de|tirer parti de|abus\w* de) .{0,40}(vulnerabilit\w*|confusion|isolement|fragilit\w*|handicap|\bage\b|precarite|detresse|dependance|difficultes)|(dissuad|decourag|pouss)\w* .{0,60}(personnes (agees|handicapees|vulnerables|fragiles|en situation de (handicap|precarite))|mineurs|enfants)",
+        r"(exploit\w*|jouant sur|en jouant sur|profit\w* de|tirer parti de|abus\w* de) .{0,40}(vulnerabilit\w*|confusion|isolement|fragilit\w*|handicap|\bage\b|precarite|detresse|dependance|difficultes)|(dissuad|decourag|pouss)\w* .{0,60}(personnes (agees|handicapees|vulnerables|fragiles|en situation de (handicap|precarite))|mineurs|enfants)"
+        # deceiving or frightening people vulnerable by age, disability or situation (art. 5(1)(b))
+        rf"|{_VULNERABLE}[^.;]{{0,160}}{_DECEIT}|{_DECEIT}[^.;]{{0,160}}{_VULNERABLE}",
     ),
     _rule(
         "prediction_infraction",

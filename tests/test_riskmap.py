@@ -664,3 +664,19 @@ def test_external_benchmark_keyword_only(capsys):
         for g in rm.LEVELS:
             print(g.ljust(16) + "".join(f"{confusion[(g, p)]:>12}" for p in rm.LEVELS))
     assert confusion[("prohibited", "minimal")] == confusion[("prohibited", "limited")] == 0
+
+
+def test_deceiving_people_vulnerable_by_age_is_a_prohibited_practice():
+    """Art. 5(1)(b), phrased as an agent would, without « exploiter » or « vulnérabilité » (a blind case
+    classified « limited » by the chatbot words alone before this rule)."""
+    d = level_of(
+        "Un robot vocal appellerait les bénéficiaires âgés atteints de troubles de la mémoire et leur répéterait des "
+        "messages trompeurs jusqu'à ce qu'ils renoncent à une partie de leurs heures d'aide à domicile."
+    )
+    assert d.level == "prohibited", (d.level, ids(d))
+    assert "art-5-1-b" in ids(d)
+    # the same people, treated honestly: no prohibited practice
+    assert (
+        level_of("Un robot vocal rappellerait aux bénéficiaires âgés la date de leur rendez-vous.").level
+        != "prohibited"
+    )
