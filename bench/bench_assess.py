@@ -15,7 +15,7 @@ Usage:
 Median time of an assessment on 2 cores (target ≤ 30 s), Qwen2.5-Coder 1.5B Q4_K_M, 2 threads, as served
 (facts + summary), 2026-11-28, `bench_assess.py 12`: 23.6 s median, p90 25.7 s, facts step 6.4 s,
 first summary token 10.0 s (and 21.5 s median, p90 23.7 s, over the 8 warm summarised assessments
-of a --levels --timed 9 run); facts step since the enum-only JSON is decoded by
+of a --levels --timed 9 run). The facts step is that short since the enum-only JSON is decoded by
 `backends/choice.py` (it was 22.8 s token by token: total 36.6 s median, p90 43.9 s, `bench_assess.py 8`).
 Without the summary: 8.0 s median over 256 assessments. See eval/reports/2026-11-28-assess-summary.md.
 
