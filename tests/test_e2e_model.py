@@ -90,3 +90,28 @@ def test_guard_really_refuses_outbound_connections():
     with loopback_only() as attempts, pytest.raises(OutboundAttemptError):
         socket.create_connection(("192.0.2.10", 443), timeout=1)
     assert attempts
+
+
+def test_real_assessment_facts_fast_decoding_agrees_with_token_by_token(e2e):
+    """The enum-only facts JSON decoded by backends/choice.py (fixed text in batches, values chosen from
+    the greedy logits) against llama.cpp's token-by-token grammar, on the real GGUF: both valid, mostly
+    the same values, and the served assessment uses it end to end."""
+    from assistant.assess import MODEL_FIELDS
+
+    text = "Un logiciel trierait les CV des candidats à nos offres d'emploi et transmettrait les meilleurs au jury."
+    gen = e2e.generator
+    read = {}
+    try:
+        for fast in (True, False):
+            gen.fast_enums = fast
+            tokens = {"prompt": 0, "completion": 0, "cached": 0}
+            facts, status, _ = e2e.assessor._read_facts(text, tokens, list(MODEL_FIELDS))
+            assert facts is not None and status.startswith("valide"), status
+            read[fast] = facts
+    finally:
+        del gen.fast_enums  # back to the class default
+    same = sum(read[True].get(k) == read[False].get(k) for k in read[False])
+    assert same >= 0.75 * len(read[False]), (read[True], read[False])
+    out = e2e.assess(text)
+    assert out["risk_level"] == "high-risk" and out["extraction"]["model"].startswith(("valide", "non appelé"))
+    assert "annex-iii-4-a" in [g["id"] for g in out["grounds"]]
