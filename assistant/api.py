@@ -19,7 +19,6 @@ import logging
 import re
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.audit import AuditLog, parse_since
 from assistant.config import Settings
-from assistant.errors import AssistantError, IndexStateError, InputError, ModelError
+from assistant.errors import AssistantError, IndexStateError, InputError, ModelError, log_failure
 from assistant.index import index_status
 from assistant.keys import ROLES, KeyStore, is_loopback, role_allows
 from assistant.metrics import CONTENT_TYPE, Metrics
@@ -131,8 +130,7 @@ def classify(exc: BaseException) -> tuple[int, str, str]:
 def log_internal(exc: BaseException, where: str = "") -> str:
     """Log an unexpected error without its message (it may quote the question); returns a reference."""
     ref = uuid.uuid4().hex[:8]
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    log.error("Erreur interne réf. %s (%s) %s\n%s", ref, type(exc).__name__, where, frames)
+    log_failure(log, f"Erreur interne réf. {ref} {where}".rstrip(), exc)
     return ref
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, log_failure
 from assistant.ui import (
     _EMPTY,
     _MARKER_JS,
@@ -59,8 +59,8 @@ def assess_html(
         out = service.assess(full)
     except AssistantError as exc:
         return render_message_html(str(exc), error=True), None
-    except Exception:
-        log.exception("assess failed")
+    except Exception as exc:  # the message may quote the description: frames only
+        log_failure(log, "assess failed", exc)
         return render_message_html(
             "Une erreur interne a empêché l'évaluation. Réessayez ; si elle persiste, prévenez l'administrateur.", error=True
         ), None

@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.answer import AI_LABEL
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, log_failure
 from assistant.quiz import LEVELS, TOPICS, Item, validate
 from assistant.ui import _esc, render_message_html
 
@@ -211,8 +211,8 @@ def training_tab(service: Any, draw: Draw | None = None) -> None:
     def on_start(t: list[str], lv: str, k: float) -> tuple:
         try:
             st, page = quiz.start(t, lv, int(k))
-        except Exception:
-            log.exception("quiz start failed")
+        except Exception as exc:  # the message may quote the description: frames only
+            log_failure(log, "quiz start failed", exc)
             st, page = (
                 {},
                 render_message_html("Une erreur interne a empêché de préparer le quiz. Réessayez.", error=True),
