@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from assistant.injection import WITHHELD, addresses_model, has_markup, withhold
 
 LEGAL = [

@@ -69,8 +69,7 @@ def decode_enum_object(
                 options.append((float(scores[close[0]]), -1, ended))
             _, token, survivors = max(options, key=lambda o: o[0])
             alive = {v: alive[v] for v in survivors}
-            if token < 0:
-                alive = {ended[0]: alive[ended[0]]}
+            if token < 0:  # the value that ended here (values are distinct: one)
                 break
             pending.append(token)
             depth += 1

@@ -29,6 +29,7 @@ class LlamaCppGenerator:
         self.name = name
         self.usage = Usage()
         self._lock = threading.Lock()  # one llama context: one generation at a time
+        self._chat_formatter: object | None = None  # built on first use; False: not the GGUF's template
         self._llm = Llama(
             model_path=str(path),
             n_ctx=n_ctx,
@@ -91,7 +92,7 @@ class LlamaCppGenerator:
 
     def _formatter(self):  # type: ignore[no-untyped-def]
         """The chat template `create_chat_completion` uses (the GGUF's own), or None if another one."""
-        if getattr(self, "_chat_formatter", None) is None:
+        if self._chat_formatter is None:
             llm = self._llm
             template = llm.metadata.get("tokenizer.chat_template")
             if llm.chat_handler is not None or llm.chat_format != "chat_template.default" or not template:
