@@ -38,8 +38,8 @@ ROOT = HERE.parent
 
 
 def make_app():  # uvicorn --factory audit_soak:make_app
-    from assistant.api import create_app
-    from assistant.config import Settings
+    from assistant.web.api import create_app
+    from assistant.base.settings import Settings
 
     return create_app(Settings.load())
 
@@ -171,7 +171,7 @@ def _client(url: str, headers: dict, run: str, worker: int, stop: threading.Even
 
 def check_audit(db: Path, received: list[Received], report: SoakReport) -> None:
     """Every received response has its row; the chain and SQLite's integrity check pass."""
-    from assistant.audit import AuditLog
+    from assistant.ops.audit import AuditLog
 
     log = AuditLog(db)
     try:
@@ -214,8 +214,8 @@ def soak(
     workdir.mkdir(parents=True, exist_ok=True)
     var = workdir / "var"
     env = server_env(index_dir, var, corpus_dir)
-    from assistant.config import Settings
-    from assistant.keys import KeyStore
+    from assistant.base.settings import Settings
+    from assistant.ops.keys import KeyStore
 
     keys = KeyStore(Settings.load(var_dir=str(var)).keys_file)
     _, raw = keys.create("agent", "soak")
@@ -261,9 +261,9 @@ def soak(
 
 def fake_index(index_dir: Path) -> Path:
     """A small index of the reference texts with the fake embedder (kept between runs)."""
-    from assistant.config import Settings
-    from assistant.embed import FakeEmbedder
-    from assistant.index import build_index
+    from assistant.base.settings import Settings
+    from assistant.search.embed import FakeEmbedder
+    from assistant.search.index import build_index
 
     settings = Settings.load()
     build_index(

@@ -13,9 +13,9 @@ import statistics
 import sys
 import time
 
-from assistant.answer import MAX_TOKENS, SCHEMA
-from assistant.config import PROJECT_ROOT, Settings
-from assistant.service import Service
+from assistant.answer.compose import MAX_TOKENS, SCHEMA
+from assistant.base.settings import PROJECT_ROOT, Settings
+from assistant.core.service import Service
 
 
 def pct(values: list[float], p: float) -> float:

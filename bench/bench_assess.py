@@ -34,10 +34,10 @@ import sys
 import time
 from pathlib import Path
 
-from assistant import riskmap as rm
-from assistant.assess import _describes_use, merge_facts
-from assistant.config import PROJECT_ROOT, Settings
-from assistant.service import Service
+from assistant.assess import riskmap as rm
+from assistant.assess.assessor import _describes_use, merge_facts
+from assistant.base.settings import PROJECT_ROOT, Settings
+from assistant.core.service import Service
 
 
 def pct(values: list[float], p: float) -> float:
@@ -71,7 +71,7 @@ def scenario_rows(which: str) -> list[dict]:
         path = PROJECT_ROOT / "eval" / "scenarios.jsonl"
         fr = [json.loads(x) | {"set": "scenarios"} for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     if which in ("benchmark", "both"):
-        from assistant.benchmark import SCENARIOS_FILE, external_dir, scenario_lines
+        from assistant.evaluation.benchmark import SCENARIOS_FILE, external_dir, scenario_lines
 
         lines = scenario_lines(external_dir() / SCENARIOS_FILE)
         order = sorted(range(len(lines)), key=lambda i: (i % 5, i))

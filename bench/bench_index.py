@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from assistant.config import PROJECT_ROOT, Settings
-from assistant.embed import make_embedder
-from assistant.index import build_index, load_index
-from assistant.retrieve import Retriever
+from assistant.base.settings import PROJECT_ROOT, Settings
+from assistant.search.embed import make_embedder
+from assistant.search.index import build_index, load_index
+from assistant.search.retrieve import Retriever
 
 
 def main() -> None:
@@ -32,7 +32,7 @@ def main() -> None:
             embedder = embedder or make_embedder(settings)
             return embedder
 
-        name = f"embeddinggemma-300m@{__import__('assistant.models', fromlist=['SPECS']).SPECS['embedder'].sha256[:12]}"
+        name = f"embeddinggemma-300m@{__import__('assistant.ops.models', fromlist=['SPECS']).SPECS['embedder'].sha256[:12]}"
         kw = dict(
             manifest_path=Path(settings.manifest),
             corpus_dir=settings.corpus_path,

@@ -116,8 +116,8 @@ def child_main(argv: list[str]) -> int:
     p.add_argument("--embed-ms", type=float, default=0.0)
     args = p.parse_args(argv)
 
-    from assistant.embed import FakeEmbedder
-    from assistant.index import build_index
+    from assistant.search.embed import FakeEmbedder
+    from assistant.search.index import build_index
 
     class SlowFakeEmbedder(FakeEmbedder):
         """The fake embedder with a per-passage cost, so that a kill can land mid-embedding."""
@@ -207,7 +207,7 @@ class Build:
 
 def snapshot(index_dir: Path) -> tuple[str, str, dict[str, list[tuple[str, str]]]]:
     """(generation, inputs hash, {doc_id: [(ref, text)]}) of the generation in service."""
-    from assistant.index import load_index
+    from assistant.search.index import load_index
 
     idx = load_index(index_dir)
     if not (idx.dense.ntotal == len(idx.chunks) == idx.manifest.get("chunks")):
@@ -255,7 +255,7 @@ class Readers:
     def _loop(self) -> None:
         import numpy as np
 
-        from assistant.index import load_index
+        from assistant.search.index import load_index
 
         while not self._stop.is_set():
             try:
@@ -306,12 +306,12 @@ def soak(
     embed_ms: float = 2.0,
     log=lambda msg: print(msg, flush=True),
 ) -> SoakResult:
-    from assistant.index import current_generation
+    from assistant.search.index import current_generation
 
     rnd = random.Random(seed)
     corpus_dir = work / "corpus"
     if corpus == "real":
-        from assistant.config import Settings
+        from assistant.base.settings import Settings
 
         corpus_dir = Settings.load().corpus_path
         variants = real_corpus()

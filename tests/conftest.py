@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import PROJECT_ROOT, Settings
+from assistant.base.settings import PROJECT_ROOT, Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -28,8 +28,8 @@ def corpus() -> Path:
 @pytest.fixture(scope="session")
 def fake_index_dir(tmp_path_factory: pytest.TempPathFactory, corpus: Path) -> Path:
     """A full index of the default corpus built once with the deterministic fake embedder."""
-    from assistant.embed import FakeEmbedder
-    from assistant.index import build_index
+    from assistant.search.embed import FakeEmbedder
+    from assistant.search.index import build_index
 
     index_dir = tmp_path_factory.mktemp("index")
     build_index(

@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from assistant.answer import AI_LABEL, FieldStreamer, parse_reply
+from assistant.answer.compose import AI_LABEL, FieldStreamer, parse_reply
 from assistant.backends.fake import ScriptedGenerator
-from assistant.cite import refine, support
-from assistant.prompts import canary
-from assistant.service import Service
-from assistant.units import Chunk, Span
+from assistant.answer.cite import refine, support
+from assistant.answer.prompts import canary
+from assistant.core.service import Service
+from assistant.base.units import Chunk, Span
 
 
 def _reply(text: str, sources=(1,), found=True) -> str:
@@ -140,7 +140,7 @@ def test_amended_provision_is_flagged_with_the_amending_text(svc):
 
 
 def test_empty_and_oversized_questions_are_refused(svc):
-    from assistant.errors import InputError
+    from assistant.base.errors import InputError
 
     service, _ = svc
     with pytest.raises(InputError, match="vide"):

@@ -11,12 +11,12 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api import MAX_BODY, create_app
-from assistant.audit import AuditLog
+from assistant.web.api import MAX_BODY, create_app
+from assistant.ops.audit import AuditLog
 from assistant.backends.fake import ScriptedGenerator
-from assistant.config import Settings
-from assistant.keys import KeyStore
-from assistant.service import Service
+from assistant.base.settings import Settings
+from assistant.ops.keys import KeyStore
+from assistant.core.service import Service
 
 LOCAL = ("127.0.0.1", 50000)
 REMOTE = ("192.168.10.20", 50000)
@@ -511,7 +511,7 @@ def test_schemathesis_no_server_error(make):
 
 
 def test_ui_bridge_audits_answers_and_feedback(make, shared):
-    from assistant.api import AdminView, AuditedService, ui_login
+    from assistant.web.api import AdminView, AuditedService, ui_login
 
     _c, app = make()
     ctx = app.state.ctx

@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from assistant import riskmap as rm
-from assistant.answer import AI_LABEL
-from assistant.assess import MODEL_FIELDS, compose_description, french_dates, open_fields, parse_facts
+from assistant.assess import riskmap as rm
+from assistant.answer.compose import AI_LABEL
+from assistant.assess.assessor import MODEL_FIELDS, compose_description, french_dates, open_fields, parse_facts
 from assistant.backends.fake import ScriptedGenerator
-from assistant.errors import InputError
-from assistant.service import Service
+from assistant.base.errors import InputError
+from assistant.core.service import Service
 
 APA_CHATBOT = (
     "Un agent conversationnel répondrait aux demandeurs d'APA sur le site et un algorithme calculerait "
@@ -319,7 +319,7 @@ def test_summary_sentences_are_checked(svc):
 
 
 def test_canary_in_summary_withholds_it(svc):
-    from assistant.prompts import canary
+    from assistant.answer.prompts import canary
 
     service, gen = svc
     gen.enqueue(facts_reply(finalite_definie="oui", domaine="emploi_rh", decision_sur_personnes="oui"),
@@ -344,7 +344,7 @@ def test_too_long_description_is_refused(svc):
 
 
 def test_model_unavailable(fake_settings):
-    from assistant.errors import BackendError
+    from assistant.base.errors import BackendError
 
     class Broken:
         name = "cassé"
@@ -375,7 +375,7 @@ def test_api_assess_route(fake_settings, tmp_path):
 
     from fastapi.testclient import TestClient
 
-    from assistant.api import create_app
+    from assistant.web.api import create_app
 
     settings = replace(fake_settings, var_dir=str(tmp_path / "var"))
     service = Service(settings, generator=ScriptedGenerator())

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from assistant.attacks import (
+from assistant.evaluation.attacks import (
     DEFAULT_CASES,
     active_content,
     check,
@@ -22,9 +22,9 @@ from assistant.attacks import (
 )
 from assistant.backends import Usage
 from assistant.backends.fake import ScriptedGenerator
-from assistant.config import Settings
-from assistant.errors import InputError
-from assistant.ui import render_answer_html
+from assistant.base.settings import Settings
+from assistant.base.errors import InputError
+from assistant.ui.app import render_answer_html
 
 CASES = load_cases(DEFAULT_CASES)
 KINDS = {

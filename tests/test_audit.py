@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from assistant.audit import GENESIS, AuditLog, parse_since
+from assistant.ops.audit import GENESIS, AuditLog, parse_since
 
 
 class Clock:
@@ -101,7 +101,7 @@ def test_tampered_content_is_detected(log):
 
 
 def test_rehashed_row_breaks_the_link_to_the_next(log):
-    from assistant.audit import FIELDS, row_hash
+    from assistant.ops.audit import FIELDS, row_hash
 
     _fill(log, 5)
     db = _raw(log)

@@ -14,7 +14,7 @@ import threading
 import httpx
 import pytest
 
-from assistant.config import PROJECT_ROOT
+from assistant.base.settings import PROJECT_ROOT
 
 
 def _load_soak():
@@ -41,7 +41,7 @@ def test_sigkill_during_requests_loses_no_received_row(fake_index_dir, corpus, t
 
 def test_harness_detects_a_missing_row(tmp_path):
     """The check itself can fail: a received answer with no row is reported as lost."""
-    from assistant.audit import AuditLog
+    from assistant.ops.audit import AuditLog
 
     db = tmp_path / "audit.sqlite3"
     log = AuditLog(db)
@@ -96,8 +96,8 @@ def test_slow_clients_do_not_stall_the_others(server):
 
 
 def test_key_in_the_url_is_masked_in_the_access_log(server):
-    from assistant.config import Settings
-    from assistant.keys import KeyStore
+    from assistant.base.settings import Settings
+    from assistant.ops.keys import KeyStore
 
     keys = KeyStore(Settings.load(var_dir=server.env["ASSISTANT_VAR_DIR"]).keys_file)
     _, raw = keys.create("agent", "url")

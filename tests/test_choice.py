@@ -74,8 +74,8 @@ def test_only_allowed_values_come_out_whatever_the_model_prefers():
 
 
 def test_only_enum_objects_take_the_fast_path():
-    from assistant.answer import SCHEMA
-    from assistant.assess import fact_schema
+    from assistant.answer.compose import SCHEMA
+    from assistant.assess.assessor import fact_schema
 
     fields = enum_fields(fact_schema())
     assert fields and all(values for _, values in fields)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 
-from assistant.cli import main
+from assistant.cli.main import main
 
 
 def test_search_json_contract(fake_settings, capsys):

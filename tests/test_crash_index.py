@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.config import PROJECT_ROOT
-from assistant.embed import FakeEmbedder
-from assistant.errors import IndexStateError
-from assistant.index import build_index, current_generation, load_index
+from assistant.base.settings import PROJECT_ROOT
+from assistant.search.embed import FakeEmbedder
+from assistant.base.errors import IndexStateError
+from assistant.search.index import build_index, current_generation, load_index
 
 
 def _soak_module():
@@ -100,7 +100,7 @@ def test_damaged_embedding_cache_only_costs_time(tmp_path, synthetic):
 
 def test_embeddings_are_checkpointed_while_a_build_runs(tmp_path, synthetic, monkeypatch):
     """A build that dies mid-embedding leaves the finished blocks in the cache for the restart."""
-    import assistant.index as index_mod
+    import assistant.search.index as index_mod
 
     corpus, (a, _b) = synthetic
     monkeypatch.setattr(index_mod, "_CHECKPOINT_BATCHES", 1)
@@ -153,7 +153,7 @@ def test_a_half_present_document_is_detected(tmp_path, synthetic):
 
 
 def test_a_reader_that_races_a_switch_reads_the_new_generation(tmp_path, synthetic, monkeypatch):
-    import assistant.index as index_mod
+    import assistant.search.index as index_mod
 
     corpus, (a, b) = synthetic
     index_dir = tmp_path / "index"

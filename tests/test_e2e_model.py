@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from assistant.config import PROJECT_ROOT, Settings
-from assistant.errors import ModelError
+from assistant.base.settings import PROJECT_ROOT, Settings
+from assistant.base.errors import ModelError
 
 from .netguard import OutboundAttemptError, loopback_only
 
@@ -23,9 +23,9 @@ SLICE = re.compile(r"^(art-(4|5|26|27|50|99|113)(-|$)|annex-iii(-|$)|defi-6|art-
 
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory, corpus):
-    from assistant.embed import make_embedder
-    from assistant.index import build_index, load_index
-    from assistant.service import Service
+    from assistant.search.embed import make_embedder
+    from assistant.search.index import build_index, load_index
+    from assistant.core.service import Service
 
     settings = Settings.load(embedder="embeddinggemma", llm="llm-1.5b", corpus_dir=str(corpus))
     index_dir = tmp_path_factory.mktemp("e2e-index")
@@ -96,7 +96,7 @@ def test_real_assessment_facts_fast_decoding_agrees_with_token_by_token(e2e):
     """The enum-only facts JSON decoded by backends/choice.py (fixed text in batches, values chosen from
     the greedy logits) against llama.cpp's token-by-token grammar, on the real GGUF: both valid, mostly
     the same values, and the served assessment uses it end to end."""
-    from assistant.assess import MODEL_FIELDS
+    from assistant.assess.assessor import MODEL_FIELDS
 
     text = "Un logiciel trierait les CV des candidats à nos offres d'emploi et transmettrait les meilleurs au jury."
     gen = e2e.generator

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.benchmark import load_benchmark, map_risk_level, scenario_description
-from assistant.compare import compare_runs, render_text, write_compare
-from assistant.errors import AssistantError
-from assistant.evaluate import (
+from assistant.evaluation.benchmark import load_benchmark, map_risk_level, scenario_description
+from assistant.evaluation.compare import compare_runs, render_text, write_compare
+from assistant.base.errors import AssistantError
+from assistant.evaluation.evaluate import (
     RISK_LEVELS,
     SKIPPED_NO_ASSESS,
     Record,
@@ -563,7 +563,7 @@ def test_benchmark_loader_maps_fields_and_levels(tmp_path, monkeypatch):
 
 
 def test_benchmark_run_is_reported_separately(tmp_path, monkeypatch):
-    from assistant.benchmark import run_benchmark
+    from assistant.evaluation.benchmark import run_benchmark
 
     d = _bench_dir(tmp_path)
     monkeypatch.setenv("ASSISTANT_EVAL_EXTERNAL_DIR", str(d))
@@ -592,8 +592,8 @@ def test_benchmark_real_files_load():
 
 
 def test_scenario_set_is_valid_and_balanced():
-    from assistant.config import PROJECT_ROOT
-    from assistant.textnorm import fold
+    from assistant.base.settings import PROJECT_ROOT
+    from assistant.text.norm import fold
 
     lines = load_lines(PROJECT_ROOT / "eval" / "scenarios.jsonl")
     assert len(lines) >= 60
@@ -611,7 +611,7 @@ def test_scenario_set_is_valid_and_balanced():
 
 
 def _eval_cli(argv: list[str], settings: object) -> int:
-    from assistant.cli_eval import add_eval_parser
+    from assistant.cli.eval import add_eval_parser
 
     p = argparse.ArgumentParser(prog="assistant")
     p.add_argument("--json", action="store_true")
@@ -621,7 +621,7 @@ def _eval_cli(argv: list[str], settings: object) -> int:
 
 
 def test_eval_run_smoke_with_fake_backend(fake_settings, tmp_path, capsys):
-    from assistant.config import PROJECT_ROOT
+    from assistant.base.settings import PROJECT_ROOT
 
     out = tmp_path / "smoke"
     argv = [

@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 
-from assistant import fiche
-from assistant.answer import AI_LABEL
-from assistant.errors import ConfigError
-from assistant.service import Service
+from assistant.assess import fiche
+from assistant.answer.compose import AI_LABEL
+from assistant.base.errors import ConfigError
+from assistant.core.service import Service
 
 DAY = date(2026, 11, 27)
 TEXT = (
@@ -25,7 +25,7 @@ TEXT = (
 def result(fake_index_dir, corpus):
     import os
 
-    from assistant.config import Settings
+    from assistant.base.settings import Settings
 
     old = {k: os.environ.get(k) for k in ("ASSISTANT_EMBEDDER", "ASSISTANT_INDEX_DIR", "ASSISTANT_LLM")}
     os.environ.update(ASSISTANT_EMBEDDER="fake", ASSISTANT_INDEX_DIR=str(fake_index_dir), ASSISTANT_LLM="fake")

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import PROJECT_ROOT
-from assistant.corpus import MAX_FILE_BYTES, load_manifest, load_units
-from assistant.embed import FakeEmbedder
-from assistant.errors import CorpusError, ParseError
-from assistant.index import build_index, current_generation, load_index
-from assistant.parse_formex import parse_formex
-from assistant.safeparse import Limits, ParseSandbox
+from assistant.base.settings import PROJECT_ROOT
+from assistant.ingest.corpus import MAX_FILE_BYTES, load_manifest, load_units
+from assistant.search.embed import FakeEmbedder
+from assistant.base.errors import CorpusError, ParseError
+from assistant.search.index import build_index, current_generation, load_index
+from assistant.ingest.parse_formex import parse_formex
+from assistant.ingest.safeparse import Limits, ParseSandbox
 
 # --------------------------------------------------------------------------- file builders
 
@@ -578,8 +578,8 @@ def test_a_build_killed_mid_parse_leaves_no_worker_running(tmp_path):
     (tmp_path / "long.txt").write_bytes(charter_many_lines())
     script = (
         "from pathlib import Path\n"
-        "from assistant.corpus import Document\n"
-        "from assistant.safeparse import Limits, load_units_isolated\n"
+        "from assistant.ingest.corpus import Document\n"
+        "from assistant.ingest.safeparse import Limits, load_units_isolated\n"
         "doc = Document('long', 'Long', 'Long', 'fr', 'charter-text', 'long.txt', '', 'v', 'd')\n"
         f"load_units_isolated(doc, Path({str(tmp_path)!r}), None, Limits(600, 768))\n"
     )
@@ -675,8 +675,8 @@ def test_sandboxed_parsing_gives_the_same_units_as_in_process(corpus):
 
 @pytest.mark.parametrize("answer", [b"pas du JSON", b'{"units": [{"evil": 1}]}', b"[1, 2]", b'{"units": 3}'])
 def test_a_malformed_answer_from_the_worker_is_a_french_error(answer):
-    from assistant.corpus import Document
-    from assistant.safeparse import _decode
+    from assistant.ingest.corpus import Document
+    from assistant.ingest.safeparse import _decode
 
     doc = Document("x", "X", "X", "fr", "text", "x.txt", "", "v", "d")
     with pytest.raises(ParseError, match="réponse invalide du processus d'analyse"):
@@ -686,8 +686,8 @@ def test_a_malformed_answer_from_the_worker_is_a_french_error(answer):
 def test_parse_limits_are_declared_settings(monkeypatch):
     """The per-document limits are ordinary settings (shown by `assistant config`), read at each build;
     a value that is not a number is refused with the variable to fix."""
-    from assistant.config import Settings
-    from assistant.errors import ConfigError
+    from assistant.base.settings import Settings
+    from assistant.base.errors import ConfigError
 
     names = {name for name, *_ in Settings.load().describe()}
     assert {"parse_timeout", "parse_memory_mb"} <= names

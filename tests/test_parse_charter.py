@@ -1,4 +1,4 @@
-"""Tests for assistant.parse_charter: the real Conseil de Provence text and small synthetic inputs."""
+"""Tests for assistant.ingest.parse_charter: the real Conseil de Provence text and small synthetic inputs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ParseError
-from assistant.parse_charter import (
+from assistant.base.errors import ParseError
+from assistant.ingest.parse_charter import (
     is_arrow_heading,
     is_caps_heading,
     is_prose_heading,
@@ -18,7 +18,7 @@ from assistant.parse_charter import (
     repair_hyphen,
     slugify,
 )
-from assistant.units import Unit
+from assistant.base.units import Unit
 
 CORPUS_DIR = Path(os.environ.get("ASSISTANT_CORPUS_DIR", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 CHARTER = CORPUS_DIR / "cdp-ia-miscellanees-2025.fr.txt"

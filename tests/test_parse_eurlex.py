@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ParseError
-from assistant.parse_eurlex import parse_eurlex
-from assistant.parse_pdf import attach_pages, pdf_pages, strip_furniture
+from assistant.base.errors import ParseError
+from assistant.ingest.parse_eurlex import parse_eurlex
+from assistant.ingest.parse_pdf import attach_pages, pdf_pages, strip_furniture
 
 REF_RE = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 

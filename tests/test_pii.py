@@ -13,11 +13,11 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api import create_app
+from assistant.web.api import create_app
 from assistant.backends.fake import ScriptedGenerator
-from assistant.config import PROJECT_ROOT
-from assistant.redact import iban_ok, luhn_ok, nir_ok, redact
-from assistant.service import Service
+from assistant.base.settings import PROJECT_ROOT
+from assistant.ops.redact import iban_ok, luhn_ok, nir_ok, redact
+from assistant.core.service import Service
 
 
 def _load_pii():

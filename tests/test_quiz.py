@@ -9,10 +9,10 @@ import threading
 import pytest
 
 from assistant.backends.fake import ScriptedGenerator
-from assistant.index import load_index
-from assistant.quiz import TOPIC_BY_SLUG, Item, dedupe, supported, topic_slug, validate
-from assistant.quizbank import Bank
-from assistant.quizgen import Builder, check_explanation, check_question, generate, phrase
+from assistant.search.index import load_index
+from assistant.training.quiz import TOPIC_BY_SLUG, Item, dedupe, supported, topic_slug, validate
+from assistant.training.quizbank import Bank
+from assistant.training.quizgen import Builder, check_explanation, check_question, generate, phrase
 
 QUOTE = (
     "6. Les déployeurs de systèmes d’IA à haut risque assurent la tenue des journaux générés automatiquement par ce "
@@ -168,7 +168,7 @@ def test_junk_model_output_falls_back_to_template(builder):
 def test_distractor_words_are_never_taken_from_web_addresses(builder):
     """The charter's reference list has URLs (« …/office-et-delegations/… »): their fragments are no
     French words and must never be offered as options."""
-    from assistant.quizgen import _URL
+    from assistant.training.quizgen import _URL
 
     outside = " ".join(_URL.sub(" ", c.text) for c in builder.chunks).lower()
     inside = " ".join(m.group(0) for c in builder.chunks for m in _URL.finditer(c.text)).lower()
@@ -226,7 +226,7 @@ def test_bank_draw_revalidates_hand_edited_items(tmp_path, builder):
 
 
 def test_cli_bank_then_quiz_json(fake_settings, monkeypatch, tmp_path, capsys):
-    from assistant.cli import main
+    from assistant.cli.main import main
 
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
     assert main(["training", "bank", "--topics", "charte,calendrier", "--per-topic", "3", "--json"]) == 0
@@ -243,9 +243,9 @@ def test_cli_bank_then_quiz_json(fake_settings, monkeypatch, tmp_path, capsys):
 
 def test_cli_bank_interrupted_keeps_the_items_already_validated(fake_settings, monkeypatch, tmp_path):
     """A generation run killed midway (here: interrupted after the 2nd accepted item) keeps what it made."""
-    from assistant import cli_training
-    from assistant.cli import main
-    from assistant.quizbank import Bank, bank_path
+    from assistant.cli import training as cli_training
+    from assistant.cli.main import main
+    from assistant.training.quizbank import Bank, bank_path
 
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
     accepted = []
@@ -259,13 +259,13 @@ def test_cli_bank_interrupted_keeps_the_items_already_validated(fake_settings, m
     monkeypatch.setattr(cli_training, "_err", progress)
     rc = main(["training", "bank", "--topics", "charte,calendrier", "--per-topic", "3", "--no-model"])
     assert rc == 130  # "Interrompu."
-    from assistant.config import Settings
+    from assistant.base.settings import Settings
 
     assert Bank(bank_path(Settings.load())).stats()["items"] == 2
 
 
 def test_cli_quiz_text_has_answer_key_and_label(fake_settings, monkeypatch, tmp_path, capsys):
-    from assistant.cli import main
+    from assistant.cli.main import main
 
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
     assert main(["quiz", "--topic", "pratiques interdites", "--n", "2", "--level", "débutant"]) == 0

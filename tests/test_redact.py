@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.redact import iban_ok, luhn_ok, nir_ok, redact
+from assistant.ops.redact import iban_ok, luhn_ok, nir_ok, redact
 
 
 def nir(body: str, sep: str = "") -> str:

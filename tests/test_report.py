@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from assistant.compare import compare_runs, write_compare
+from assistant.evaluation.compare import compare_runs, write_compare
 from tests.test_evaluate import (
     ABSTAIN,
     QUESTIONS,

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieve import NamedRef, _top_only, named_refs
-from assistant.service import Service
-from assistant.thesaurus import expand, topics
+from assistant.search.retrieve import NamedRef, _top_only, named_refs
+from assistant.core.service import Service
+from assistant.search.thesaurus import expand, topics
 
 
 @pytest.mark.parametrize(

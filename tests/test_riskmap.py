@@ -9,9 +9,9 @@ import re
 
 import pytest
 
-from assistant import riskmap as rm
-from assistant.config import PROJECT_ROOT
-from assistant.prompts import load_prompt
+from assistant.assess import riskmap as rm
+from assistant.base.settings import PROJECT_ROOT
+from assistant.answer.prompts import load_prompt
 
 
 def level_of(text: str) -> rm.Decision:
@@ -63,8 +63,8 @@ def test_map_covers_the_act():
 
 
 def test_every_ref_of_the_map_is_in_the_index(fake_settings):
-    from assistant.assess import Assessor
-    from assistant.index import load_index
+    from assistant.assess.assessor import Assessor
+    from assistant.search.index import load_index
 
     index = load_index(fake_settings.index_path)
     assessor = Assessor(index, lambda: None)  # type: ignore[arg-type,return-value]
@@ -78,7 +78,7 @@ def test_every_ref_of_the_map_is_in_the_index(fake_settings):
 
 
 def test_prompt_lists_every_model_field():
-    from assistant.assess import MODEL_FIELDS, fact_schema
+    from assistant.assess.assessor import MODEL_FIELDS, fact_schema
 
     system = load_prompt("assess.system").template
     for name in MODEL_FIELDS:
@@ -646,7 +646,7 @@ def test_external_benchmark_keyword_only(capsys):
     """The English development half of the external benchmark, keyword facts only (informative: the model
     reads English descriptions in service). Printed with its confusion matrix; no prohibited case may come
     out minimal or limited."""
-    from assistant.benchmark import SCENARIOS_FILE, external_dir, scenario_lines
+    from assistant.evaluation.benchmark import SCENARIOS_FILE, external_dir, scenario_lines
 
     path = external_dir() / SCENARIOS_FILE
     if not path.is_file():

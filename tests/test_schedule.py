@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from assistant.schedule import asks_date, chapter_of, named_subjects, subjects
+from assistant.answer.schedule import asks_date, chapter_of, named_subjects, subjects
 
 
 def test_date_questions_are_recognised():
@@ -35,7 +35,7 @@ def test_subjects_of_questions_and_of_article_113_points():
 @pytest.fixture()
 def svc(fake_settings):
     from assistant.backends.fake import ScriptedGenerator
-    from assistant.service import Service
+    from assistant.core.service import Service
 
     gen = ScriptedGenerator()
     gen.default = json.dumps({"trouve": True, "reponse": "", "sources": []})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.lexical import tokenize
-from assistant.scope import external_text, missing_value, unanswerable, unknown_term
+from assistant.search.lexical import tokenize
+from assistant.answer.scope import external_text, missing_value, unanswerable, unknown_term
 
 FINES = "Le non-respect de l'interdiction des pratiques visées à l'article 5 fait l'objet d'amendes pouvant aller jusqu'à 35 000 000 EUR ou 7 % du chiffre d'affaires."
 # The corpus vocabulary, as the BM25 index holds it (stemmed, folded).
@@ -73,7 +73,7 @@ def test_unanswerable_gives_a_french_reason():
 
 def test_service_abstains_with_the_reason_before_calling_the_model(fake_settings):
     from assistant.backends.fake import ScriptedGenerator
-    from assistant.service import Service
+    from assistant.core.service import Service
 
     gen = ScriptedGenerator()
     service = Service(fake_settings, generator=gen)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from assistant.evaluate import first_gold_rank, gold_matches, keywords_hold, percentile
+from assistant.evaluation.evaluate import first_gold_rank, gold_matches, keywords_hold, percentile
 
 
 def test_gold_matching_follows_product_rules():
@@ -28,7 +28,7 @@ def test_first_gold_rank_and_percentile():
 
 
 def test_missing_keyword_groups_are_listed():
-    from assistant.evaluate import missing_keywords
+    from assistant.evaluation.evaluate import missing_keywords
 
     answer = "Le déployeur informe les personnes concernées."
     assert missing_keywords([["déployeur"], ["informe", "information"], ["amende"]], answer) == [["amende"]]
@@ -36,7 +36,7 @@ def test_missing_keyword_groups_are_listed():
 
 
 def test_designations_do_not_count_as_unsupported_figures():
-    from assistant.evaluate import citation_support
+    from assistant.evaluation.evaluate import citation_support
 
     quote = "Les pratiques d'IA suivantes sont interdites : la notation sociale des personnes physiques"
     answer = "Pratiques interdites (Règlement (UE) 2024/1689, article 5, paragraphe 1, point c), p. 51) [1]."

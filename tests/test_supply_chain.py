@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.config import PROJECT_ROOT
+from assistant.base.settings import PROJECT_ROOT
 
 
 class _Payload:
@@ -32,7 +32,7 @@ def _pickled_npy(path: Path, marker: Path) -> None:
 
 
 def test_planted_pickles_in_the_index_are_refused(fake_index_dir, tmp_path):
-    from assistant.index import current_generation, load_index
+    from assistant.search.index import current_generation, load_index
 
     index_dir = tmp_path / "index"
     shutil.copytree(fake_index_dir, index_dir)
@@ -51,8 +51,8 @@ def test_planted_pickles_in_the_index_are_refused(fake_index_dir, tmp_path):
 
 
 def test_planted_pickle_in_the_embedding_cache_is_ignored(corpus, tmp_path):
-    from assistant.embed import FakeEmbedder
-    from assistant.index import build_index
+    from assistant.search.embed import FakeEmbedder
+    from assistant.search.index import build_index
 
     index_dir = tmp_path / "index"
     cache = index_dir / "cache"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import AI_LABEL
-from assistant.errors import BackendError
-from assistant.index import load_index
-from assistant.service import Service
-from assistant.training import build_pack, glossary, pick_cases, worked_cases
+from assistant.answer.compose import AI_LABEL
+from assistant.base.errors import BackendError
+from assistant.search.index import load_index
+from assistant.core.service import Service
+from assistant.training.pack import build_pack, glossary, pick_cases, worked_cases
 
 
 class CountingService:
@@ -36,7 +36,7 @@ class CountingService:
 
 def test_cases_are_assessed_once_and_reused(fake_settings, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
-    from assistant.config import Settings
+    from assistant.base.settings import Settings
 
     settings = Settings.load()
     svc = CountingService(settings)
@@ -51,7 +51,7 @@ def test_cases_are_assessed_once_and_reused(fake_settings, tmp_path, monkeypatch
 
 def test_cases_fall_back_to_keywords_and_say_so(fake_settings, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
-    from assistant.config import Settings
+    from assistant.base.settings import Settings
 
     settings = Settings.load()
     cases = worked_cases(settings, ["haut-risque"], n=3, service=CountingService(settings, fail=True))
@@ -83,7 +83,7 @@ def _pdf_pages(pdf: Path) -> list[str]:
 
 def test_pack_html_pdf_and_png(fake_settings, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
-    from assistant.config import Settings
+    from assistant.base.settings import Settings
 
     settings = Settings.load()
     have_pdf = Path("/usr/bin/chromium").exists() or shutil.which("chromium")

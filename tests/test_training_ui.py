@@ -9,10 +9,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from assistant.index import load_index
-from assistant.quiz import TOPICS
-from assistant.quizgen import Builder, generate
-from assistant.ui_training import LiveQuiz, choice_labels
+from assistant.search.index import load_index
+from assistant.training.quiz import TOPICS
+from assistant.training.quizgen import Builder, generate
+from assistant.ui.training_tab import LiveQuiz, choice_labels
 
 from .test_ui import CHROMIUM, CHROMIUM_FLAGS, _free_port
 
@@ -95,9 +95,9 @@ def test_browser_live_quiz(fake_settings, tmp_path, monkeypatch):
     from fastapi import FastAPI
 
     from assistant.backends.fake import ScriptedGenerator
-    from assistant.config import Settings
-    from assistant.service import Service
-    from assistant.ui import mount_ui
+    from assistant.base.settings import Settings
+    from assistant.core.service import Service
+    from assistant.ui.app import mount_ui
 
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
     svc = Service(Settings.load(), generator=ScriptedGenerator())
@@ -153,8 +153,8 @@ def test_browser_live_quiz(fake_settings, tmp_path, monkeypatch):
 def test_cases_panel_lists_assessed_cases_or_says_how(fake_settings, tmp_path, monkeypatch):
     import json
 
-    from assistant.config import Settings
-    from assistant.ui_training import cases_html
+    from assistant.base.settings import Settings
+    from assistant.ui.training_tab import cases_html
 
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
     settings = Settings.load()

@@ -19,10 +19,10 @@ from urllib.parse import urlparse
 
 import pytest
 
-from assistant.answer import AI_LABEL
+from assistant.answer.compose import AI_LABEL
 from assistant.backends.fake import ScriptedGenerator
-from assistant.service import Service
-from assistant.ui import (
+from assistant.core.service import Service
+from assistant.ui.app import (
     AnswerUpdate,
     SourceLookup,
     build_ui,
@@ -349,7 +349,7 @@ def test_build_ui_tabs(service):
 
 
 def test_admin_actions_check_authorization():
-    from assistant.ui import _admin_call, render_status_html
+    from assistant.ui.app import _admin_call, render_status_html
 
     admin = FakeAdmin(allow=False)
     out = _admin_call(admin, None, "lecture de l'état", lambda: render_status_html(admin.status()))
@@ -520,7 +520,7 @@ def test_an_internal_error_is_logged_without_the_question(caplog):
     """The exception message may quote the question (personal data): logs keep type and frames only."""
     import logging
 
-    from assistant.ui import stream_answer
+    from assistant.ui.app import stream_answer
 
     class Broken:
         def ask(self, question, on_token=None):

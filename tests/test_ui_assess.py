@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 import re
 
-from assistant.answer import AI_LABEL
+from assistant.answer.compose import AI_LABEL
 from assistant.backends.fake import ScriptedGenerator
-from assistant.service import Service
-from assistant.ui_assess import assess_html, fiche_link
+from assistant.core.service import Service
+from assistant.ui.assess_tab import assess_html, fiche_link
 
 
 def test_assessment_page_and_fiche_link(fake_settings):

@@ -56,12 +56,12 @@ def make_generator(settings: object) -> Generator:
     from pathlib import Path
 
     from assistant.backends.llama_cpp import LlamaCppGenerator
-    from assistant.models import SPECS, model_path
+    from assistant.ops.models import SPECS, model_path
 
     if kind.endswith(".gguf"):
         path, name = Path(kind).expanduser(), Path(kind).name
         if not path.is_file():
-            from assistant.errors import ModelError
+            from assistant.base.errors import ModelError
 
             raise ModelError(f"Fichier GGUF introuvable : {path}. Corrigez ASSISTANT_LLM.")
     else:

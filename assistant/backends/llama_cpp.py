@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.backends import Message, Usage
 from assistant.backends.choice import decode_enum_object, enum_fields
-from assistant.errors import BackendError
+from assistant.base.errors import BackendError
 
 
 class LlamaCppGenerator:

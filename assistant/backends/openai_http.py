@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator, Sequence
 
 from assistant.backends import Message, Usage
-from assistant.errors import BackendError, ConfigError
+from assistant.base.errors import BackendError, ConfigError
 
 
 class OpenAIHTTPGenerator:

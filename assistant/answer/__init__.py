@@ -1,0 +1,1 @@
+"""Grounded answers: evidence selection, verdicts, dates, scope, citations checked by code."""

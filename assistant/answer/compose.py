@@ -1,0 +1,666 @@
+"""Grounded answers: evidence first, the model chooses and phrases, code composes and checks.
+
+    retrieve → abstain? (absolute evidence signals) → select + trim evidence (+ amending
+    provisions) → verdict from the evidence's category → model: JSON {trouve, reponse,
+    sources} → keep only supported, non-contradicting sentences → compose the answer
+    with the exact quotes and provision labels → citations verified → label, timings,
+    energy.
+
+The answer text always carries the decisive words of the cited provisions (quoted
+verbatim) and their labels, so a correct retrieval yields a correct, checkable answer
+even when the small model phrases badly (LESSONS.md, 7).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from assistant.backends import Generator
+from assistant.answer.cite import best_window, official_url, refine, sentence_spans, support, terms
+from assistant.ops.energy import EnergyMeter
+from assistant.base.errors import BackendError
+from assistant.answer.injection import has_markup, withhold
+from assistant.answer.prompts import canary, load_prompt
+from assistant.search.retrieve import SearchResult
+from assistant.answer.schedule import asks_date, date_lines, dates_in, schedule_evidence
+from assistant.answer.scope import unanswerable
+from assistant.text.norm import clean_ws, fold
+from assistant.search.thesaurus import expand
+from assistant.base.units import Chunk
+from assistant.answer.verdict import Verdict, contradicts, verdict_for
+
+AI_LABEL = (
+    "Réponse générée par une IA à partir des textes de référence — à vérifier ; elle ne constitue pas une décision."
+)
+ABSTAIN_TEXT = (
+    "Les textes de référence (règlement (UE) 2024/1689 sur l'IA, règlement (UE) 2026/1744 qui le modifie, "
+    "projet de charte IA du Département) ne permettent pas de répondre à cette question."
+)
+# Cosine similarity of the best passage: below `floor` nothing in the texts is about the
+# question (abstain without calling the model); above `strong` the texts clearly address
+# it, whatever the model says. Calibrated per embedder on eval/questions.jsonl.
+CALIBRATION = {"embeddinggemma": (0.42, 0.58), "fake": (0.2, 0.6)}
+# Weak dense evidence but a strong lexical match (the texts use other words than the
+# question: "notation sociale" / "note sociale"): the model is asked, and the answer is
+# given only if it finds one in the passages.
+HARD_FLOOR = 0.30
+BM25_RESCUE = 10.0
+SCOPE_PASSAGES = 5  # the passages in which a question's value (amount, rate, count, name) is looked for
+
+
+def calibration(embedder_name: str) -> tuple[float, float]:
+    for prefix, values in CALIBRATION.items():
+        if embedder_name.startswith(prefix):
+            return values
+    return CALIBRATION["embeddinggemma"]
+
+
+MAX_MAIN = 3
+MAX_AMEND = 2
+MIN_CITED = 3
+MAX_SIBLINGS = 10
+SIBLING_CHARS = 400
+_LIST_QUESTION = re.compile(
+    r"\bquel(le)?s\b|lesquel|que doi(t|vent) (contenir|comprendre|inclure|prevoir)|contenu|liste|enumer|elements|criteres|conditions|obligations|informations|mesures|exigences"
+)
+QUOTE_CHARS = 800
+TOP_QUOTE_CHARS = 1400  # the best passage is quoted more fully: its conditions and exceptions are the answer
+AMEND_QUOTE_CHARS = 1200  # amending points quote the new wording, which is often long
+PROMPT_CHARS = 420
+MAX_TOKENS = 90
+SUPPORT_MIN = 0.75  # share of a model sentence's content words that must be in its cited passages
+MAX_PROMPT_PASSAGES = 4
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "trouve": {"type": "boolean"},
+        "reponse": {"type": "string"},  # no maxLength: llama.cpp expands it into a grammar that slows sampling ~20x
+        "sources": {"type": "array", "items": {"type": "integer"}, "maxItems": 4},
+    },
+    "required": ["trouve", "reponse", "sources"],
+}
+_MONTHS = dict(
+    zip(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ],
+        strict=True,
+    )
+)
+_EN_DATE = re.compile(r"\b(\d{1,2}) (" + "|".join(m.capitalize() for m in _MONTHS) + r") (\d{4})\b")
+_ANNOUNCES_LIST = re.compile(r"(suivant(e|s|es)?|comprenant|notamment|ci-après)\s*:\s*$", re.M)
+_MARKER = re.compile(r"\s*\[(\d{1,2})\]")
+
+
+@dataclass
+class Evidence:
+    n: int
+    chunk: Chunk
+    start: int
+    end: int
+    role: str = "main"  # main | amendment
+    dense: float = 0.0
+
+    @property
+    def quote(self) -> str:
+        return self.chunk.text[self.start : self.end]
+
+    def located(self) -> tuple[str, str, int | None]:
+        return refine(self.chunk, self.start, self.end)
+
+
+@dataclass
+class ModelReply:
+    found: bool | None = None
+    text: str = ""
+    sources: list[int] = field(default_factory=list)
+    valid: bool = False
+
+
+def parse_reply(raw: str, n_evidence: int) -> ModelReply:
+    """Validate the model's JSON; degenerate output (field names, cut lists) is rejected."""
+    try:
+        start = raw.index("{")
+        data = json.loads(raw[start : raw.rindex("}") + 1])
+    except ValueError:
+        return ModelReply()
+    if not isinstance(data, dict):
+        return ModelReply()
+    found = data.get("trouve")
+    text = data.get("reponse")
+    sources = data.get("sources")
+    text = clean_ws(text) if isinstance(text, str) else ""
+    if text.lower().strip(" .:") in {"reponse", "réponse", "trouve", "sources", "…", "..."}:
+        text = ""
+    ok_sources = (
+        [s for s in sources if isinstance(s, int) and 1 <= s <= n_evidence] if isinstance(sources, list) else []
+    )
+    return ModelReply(found if isinstance(found, bool) else None, text, list(dict.fromkeys(ok_sources)), True)
+
+
+def collect(
+    gen: Generator, messages: list, max_tokens: int, schema: dict | None, on_token: Callable[[str], None] | None
+) -> tuple[list[str], float | None]:
+    """Run one generation: the raw pieces, the time of the first one, and the "reponse"
+    field streamed to `on_token` as it comes."""
+    first: float | None = None
+    raw: list[str] = []
+    streamer = FieldStreamer("reponse", on_token) if on_token else None
+    for delta in gen.stream(messages, max_tokens=max_tokens, schema=schema):
+        if first is None:
+            first = time.perf_counter()
+        raw.append(delta)
+        if streamer:
+            streamer.feed(delta)
+    return raw, first
+
+
+class FieldStreamer:
+    """Streams the characters of one JSON string field out of a token stream."""
+
+    def __init__(self, key: str, emit: Callable[[str], None]):
+        self._key = f'"{key}"'
+        self._emit = emit
+        self._buf = ""
+        self._state = "seek"  # seek | value | done
+        self._escape = False
+
+    def feed(self, delta: str) -> None:
+        if self._state == "done":
+            return
+        self._buf += delta
+        if self._state == "seek":
+            i = self._buf.find(self._key)
+            if i < 0:
+                return
+            m = re.compile(r'\s*:\s*"').match(self._buf, i + len(self._key))
+            if not m:
+                return
+            self._buf = self._buf[m.end() :]
+            self._state = "value"
+        out = []
+        for ch in self._buf:
+            if self._escape:
+                out.append({"n": "\n", "t": " ", '"': '"', "\\": "\\", "/": "/"}.get(ch, ""))
+                self._escape = False
+            elif ch == "\\":
+                self._escape = True
+            elif ch == '"':
+                self._state = "done"
+                break
+            else:
+                out.append(ch)
+        self._buf = ""
+        if out:
+            self._emit("".join(out))
+
+
+_URLS: dict[str, str] = {}
+
+
+def _url(doc_id: str, ref: str) -> str | None:
+    return official_url(_URLS.get(doc_id), ref)
+
+
+class Answerer:
+    def __init__(self, retrieve: Callable[[str, int], SearchResult], generator: Callable[[], Generator], index: object):
+        self._retrieve = retrieve
+        self._generator = generator
+        self._index = index
+        self.floor, self.strong = calibration(getattr(index, "embedder_name", ""))
+        self._aliases: list[str] = []
+        self._vocab: frozenset[str] | None = None
+        for d in getattr(index, "manifest", {}).get("documents", []):
+            if d.get("url"):
+                _URLS[d["doc_id"]] = d["url"]
+            self._aliases += list(d.get("aliases", []))
+
+    # ------------------------------------------------------------------ public
+
+    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
+        tokens = {"prompt": 0, "completion": 0, "cached": 0}
+        llm_name = ""
+        with EnergyMeter() as meter:
+            result = self._retrieve(question, 8)
+            timings["retrieval_ms"] = _ms(t0)
+            weak = result.max_dense < self.floor
+            rescued = weak and (
+                bool(result.concepts) or (result.max_dense >= HARD_FLOOR and result.max_bm25 >= BM25_RESCUE)
+            )
+            reason = unanswerable(
+                question, [h.chunk.text for h in result.hits[:SCOPE_PASSAGES]], self._vocabulary(), self._aliases
+            )
+            if reason:
+                body = self._abstain(question, result, reason)
+            elif not result.hits or (weak and not rescued):
+                body = self._abstain(question, result)
+            else:
+                evidence = self._select(question, result)
+                verdict = verdict_for(
+                    question, [(e.n, e.chunk.doc_id, e.chunk.ref, e.chunk.label, e.chunk.amends) for e in evidence]
+                )
+                reply, llm_name, first = self._phrase(question, evidence, on_token, tokens)
+                if first is not None:
+                    timings["ttft_ms"] = round((first - t0) * 1000, 1)
+                # The small model's « not found » is a weak signal (on the dev set it wrongly
+                # abstained on 7 answerable questions and caught no unanswerable one that the
+                # evidence checks did not): it counts only without a recognised concept or
+                # verdict and on middling evidence.
+                doubtful = (
+                    reply.found is False
+                    and result.max_dense < (self.floor + self.strong) / 2
+                    and not result.concepts
+                    and verdict is None
+                )
+                if doubtful or (rescued and reply.found is not True):
+                    body = self._abstain(question, result)
+                else:
+                    body = self._compose(question, evidence, verdict, reply)
+        timings.setdefault("ttft_ms", _ms(t0))
+        timings["total_ms"] = _ms(t0)
+        body.update(
+            {
+                "question": question,
+                "ai_generated": True,
+                "label": AI_LABEL,
+                "model": {
+                    "llm": llm_name or "aucun (abstention décidée avant génération)",
+                    "embedder": getattr(self._index, "embedder_name", ""),
+                    "corpus_version": getattr(self._index, "corpus_version", ""),
+                    "prompt_version": load_prompt("answer.system").version,
+                },
+                "timings": timings,
+                "energy": meter.result.as_dict(),
+                "tokens": tokens,
+                "signals": {"max_dense": round(result.max_dense, 4), "max_bm25": round(result.max_bm25, 3)},
+            }
+        )
+        return body
+
+    def _vocabulary(self) -> frozenset[str]:
+        if self._vocab is None:
+            bm25 = getattr(self._index, "bm25", None)
+            self._vocab = bm25.vocabulary() if hasattr(bm25, "vocabulary") else frozenset()
+        return self._vocab
+
+    # ------------------------------------------------------------------ evidence
+
+    def _select(self, question: str, result: SearchResult) -> list[Evidence]:
+        qterms = terms(expand(question))
+        chosen: list[Evidence] = []
+        seen: set[tuple[str, str]] = set()
+        hits = result.hits
+        dated = asks_date(question)
+        if dated:  # dates of application live in article 113 (as amended), see schedule.py
+            for c in schedule_evidence(question, getattr(self._index, "chunks", [])):
+                seen.add((c.doc_id, c.ref, c.text[:80]))
+                chosen.append(Evidence(len(chosen) + 1, c, 0, len(c.text), "schedule"))
+        # Articles and annex points first; a recital only if it is the best hit or nothing else came.
+        ordered = [h for h in hits if h.chunk.kind != "recital" or h is hits[0]] + [
+            h for h in hits if h.chunk.kind == "recital" and h is not hits[0]
+        ]
+        for h in ordered:
+            key = (h.chunk.doc_id, h.chunk.ref, h.chunk.text[:80])  # parts of a long section are distinct passages
+            if key in seen:
+                continue
+            seen.add(key)
+            top = not any(e.role == "main" for e in chosen)
+            limit = AMEND_QUOTE_CHARS if h.chunk.amends else TOP_QUOTE_CHARS if top else QUOTE_CHARS
+            start, end = quote_window(h.chunk, qterms, limit)
+            chosen.append(Evidence(len(chosen) + 1, h.chunk, start, end, "main", h.dense))
+            if sum(e.role == "main" for e in chosen) >= (MAX_MAIN - 1 if dated else MAX_MAIN):
+                break
+        chosen += self._lead_in(chosen, qterms)
+        if not dated:
+            chosen += self._siblings(question, chosen, qterms) or self._list_items(chosen, qterms)
+        return chosen + self._amendments(question, chosen, qterms)
+
+    def _siblings(self, question: str, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
+        """For a question asking for a list ("quelles obligations…"), the other points of the
+        enumeration the best passage belongs to: the answer is the list, not one item of it."""
+        children = getattr(self._index, "children", None)
+        if not main or children is None or not _LIST_QUESTION.search(fold(question)):
+            return []
+        top = main[0].chunk
+        if top.kind not in ("point", "annex-point") or "-" not in top.ref:
+            return []
+        parent = top.ref.rsplit("-", 1)[0]
+        present = {(e.chunk.doc_id, e.chunk.ref) for e in main}
+        return self._items(
+            [c for c in children(top.doc_id, parent) if (c.doc_id, c.ref) not in present], len(main), qterms
+        )
+
+    def _lead_in(self, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
+        """The whole lead-in of the best passage when its chunk carries it shortened (« … »):
+        who must act and when is often said there (« les déployeurs qui sont des organismes
+        de droit public… avant le déploiement… »)."""
+        by_key = getattr(self._index, "chunk_by_key", None)
+        top = next((e for e in main if e.role == "main"), None)
+        if by_key is None or top is None or not top.chunk.text.startswith("…"):
+            return []
+        parent_ref = top.chunk.spans[0].ref if top.chunk.spans else ""
+        parent = by_key(top.chunk.doc_id, parent_ref) if parent_ref != top.chunk.ref else None
+        if parent is None or any(e.chunk is parent for e in main):
+            return []
+        start, end = quote_window(parent, qterms, QUOTE_CHARS)
+        return [Evidence(len(main) + 1, parent, start, end, "lead")]
+
+    def _list_items(self, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
+        """The points announced by the best passage ("… l'une des conditions suivantes est
+        remplie:"): a passage that introduces a list is incomplete without it."""
+        children = getattr(self._index, "children", None)
+        if not main or children is None:
+            return []
+        top = main[0]
+        if not _ANNOUNCES_LIST.search(top.quote):
+            return []
+        present = {(e.chunk.doc_id, e.chunk.ref) for e in main}
+        return self._items(
+            [c for c in children(top.chunk.doc_id, top.chunk.ref) if (c.doc_id, c.ref) not in present],
+            len(main),
+            qterms,
+        )
+
+    def _items(self, chunks: list[Chunk], numbered: int, qterms: set[str]) -> list[Evidence]:
+        """Points of an enumeration as evidence, each quoted by its own words (bounded)."""
+        out = []
+        for c in chunks[:MAX_SIBLINGS]:
+            if c.kind == "recital":
+                continue
+            own = next((sp for sp in c.spans if sp.ref == c.ref), None)
+            start, end = (own.start, own.end) if own else (0, len(c.text))
+            if end - start > SIBLING_CHARS:
+                ws, we = best_window(c.text[start:end], qterms, SIBLING_CHARS)
+                start, end = start + ws, start + we
+            out.append(Evidence(numbered + len(out) + 1, c, start, end, "sibling"))
+        return out
+
+    def _amendments(self, question: str, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
+        """The amending provisions of the cited ones, best first (LESSONS.md, 11)."""
+        index = self._index
+        by_key = getattr(index, "chunk_by_key", None)
+        if by_key is None:
+            return []
+        present = {(e.chunk.doc_id, e.chunk.ref) for e in main}
+        out: list[Evidence] = []
+        for e in main:
+            for link in e.chunk.amended_by:
+                doc_id, ref = link.split(":", 1)
+                if (doc_id, ref) in present:
+                    continue
+                chunk = by_key(doc_id, ref)
+                if chunk is None:
+                    continue
+                present.add((doc_id, ref))
+                start, end = quote_window(chunk, qterms | _english_terms(question), AMEND_QUOTE_CHARS)
+                out.append(Evidence(0, chunk, start, end, "amendment"))
+                break  # one amending provision per cited provision
+            if len(out) == MAX_AMEND:
+                break
+        for i, e in enumerate(out, len(main) + 1):
+            e.n = i
+        return out
+
+    # ------------------------------------------------------------------ model
+
+    def _phrase(
+        self, question: str, evidence: list[Evidence], on_token: Callable[[str], None] | None, tokens: dict
+    ) -> tuple[ModelReply, str, float | None]:
+        system = load_prompt("answer.system").render(canary=canary())
+        qterms = terms(expand(question)) | _english_terms(question)
+        passages = "\n".join(_prompt_passage(e, qterms) for e in evidence[:MAX_PROMPT_PASSAGES])
+        user = load_prompt("answer.user").render(passages=passages, question=_neutralise(question))
+        first: float | None = None
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        self.last_messages = messages  # kept for the overhead benchmark
+        try:
+            gen = self._generator()
+            raw, first = collect(gen, messages, MAX_TOKENS, SCHEMA, on_token)
+            tokens.update(
+                prompt=gen.usage.prompt_tokens, completion=gen.usage.completion_tokens, cached=gen.usage.cached_tokens
+            )
+            name = gen.name
+        except BackendError:
+            return ModelReply(), "indisponible (réponse extractive)", first
+        return parse_reply("".join(raw), len(evidence)), name, first
+
+    # ------------------------------------------------------------------ composition
+
+    def _compose(self, question: str, evidence: list[Evidence], verdict: Verdict | None, reply: ModelReply) -> dict:
+        texts = [withhold(e.chunk.text) for e in evidence]  # an order planted in a passage supports nothing
+        kept: list[str] = []
+        used: list[int] = []
+        if reply.text and canary() not in reply.text:
+            for s, t in sentence_spans(reply.text):
+                sentence = reply.text[s:t]
+                markers = [int(m) for m in _MARKER.findall(sentence)]
+                bare = _MARKER.sub("", sentence).strip()
+                if not bare or any(m < 1 or m > len(evidence) for m in markers):
+                    markers = [m for m in markers if 1 <= m <= len(evidence)]
+                refs = markers or reply.sources or [1]
+                if has_markup(bare) or support(bare, [texts[r - 1] for r in refs]) < SUPPORT_MIN:
+                    continue
+                if _circular(bare, question):
+                    continue
+                if verdict and contradicts(bare, verdict):
+                    continue
+                kept.append(f"{bare} " + "".join(f"[{r}]" for r in refs))
+                used.extend(refs)
+        lines: list[str] = []
+        schedule = [e for e in evidence if e.role == "schedule"]
+        if schedule:
+            lines.append(self._date_sentence(question, schedule))
+            used += [e.n for e in schedule]
+        if verdict:
+            lines.append(verdict.sentence)
+            used.append(verdict.n)
+        if kept:
+            lines.append(" ".join(kept))
+        main = schedule + [e for e in evidence if e.role == "main"]
+        cited_main = [e for e in main if e.n in used or e.n == 1]
+        for extra in main[1:]:
+            if len(cited_main) >= MIN_CITED:
+                break
+            if extra not in cited_main:
+                cited_main.append(extra)  # show at least the MIN_CITED best passages
+        cited_main += [e for e in evidence if e.role in ("lead", "sibling")]
+        lines.append("Texte applicable :")
+        for e in sorted(cited_main, key=lambda e: e.n):
+            _, label, page = e.located()
+            lines.append(f"— {label}{_page(page)} : « {e.quote} » [{e.n}]")
+        cited = list(cited_main)
+        by_key = {f"{e.chunk.doc_id}:{e.chunk.ref}": e for e in evidence}
+        for m in sorted(cited_main, key=lambda e: e.n):
+            for link in m.chunk.amended_by:
+                a = by_key.get(link)
+                if a is None:
+                    continue
+                _, label, page = a.located()
+                _, m_label, _ = m.located()
+                if a in cited:  # already quoted above: point to it
+                    lines.append(
+                        f"⚠ {m_label} a été modifié par le {label} [{a.n}] : c'est la version modifiée qui s'applique."
+                    )
+                else:
+                    lines.append(f"⚠ Disposition modifiée par le {label}{_page(page)} : « {a.quote} » [{a.n}]")
+                    cited.append(a)
+                dates = _french_dates(a.quote)
+                if dates:
+                    lines.append(f"Date(s) applicable(s) depuis cette modification : {', '.join(dates)}.")
+                break
+        text, citations = _renumber("\n".join(lines), cited)
+        return {
+            "answer": text,
+            "abstained": False,
+            "citations": citations,
+            "verdict": verdict.kind if verdict else None,
+        }
+
+    @staticmethod
+    def _date_sentence(question: str, schedule: list[Evidence]) -> str:
+        """The date(s) of application, read by code from the governing point of article 113
+        (amended wording first: it is the rule in force)."""
+        first = schedule[0]
+        found: list[str] = []
+        for line in date_lines(question, first.chunk.text):
+            found += [d for d in dates_in(line) if d not in found]
+        shown = [_french_date(d) for d in found] or ["voir le texte cité"]
+        source = "article 113 tel que modifié par le règlement (UE) 2026/1744" if first.chunk.amends else "article 113"
+        return f"Date d'application ({source}) : {' ; '.join(shown)} [{first.n}]."
+
+    def _abstain(self, question: str, result: SearchResult, reason: str | None = None) -> dict:
+        closest = [
+            {"doc_id": h.chunk.doc_id, "ref": h.chunk.ref, "label": h.chunk.label, "page": h.chunk.page}
+            for h in result.hits[:3]
+        ]
+        pointers = "".join(f"\n— {c['label']}{_page(c['page'])}" for c in closest)
+        text = ABSTAIN_TEXT + (f" Motif : {reason}." if reason else "")
+        text += " Passages les plus proches, à consulter :" + pointers if closest else ""
+        body = {"answer": text, "abstained": True, "citations": [], "closest": closest, "verdict": None}
+        if reason:
+            body["abstention_reason"] = reason
+        return body
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 1)
+
+
+def _page(page: int | None) -> str:
+    return f" (p. {page})" if page else ""
+
+
+def _prompt_passage(e: Evidence, qterms: set[str]) -> str:
+    """The passage as the model sees it: only its most relevant sentences (short prompt, fast first token)."""
+    start, end = best_window(e.chunk.text, qterms, PROMPT_CHARS)
+    body = withhold(e.chunk.text[start:end]).replace("\n", " ")
+    tag = " (texte modificatif de 2026, en anglais)" if e.role == "amendment" else ""
+    return f"[{e.n}] {e.chunk.label}{tag} : « {body} »"
+
+
+def quote_window(chunk: Chunk, qterms: set[str], limit: int = QUOTE_CHARS) -> tuple[int, int]:
+    """What to quote from a passage: all of it when it is short, else its most relevant
+    sentences, never the lead-in alone (a point must be quoted with its own words)."""
+    text = chunk.text
+    if len(text) <= limit:
+        return 0, len(text)
+    start, end = best_window(text, qterms, limit)
+    own = next((sp for sp in chunk.spans if sp.ref == chunk.ref), None)
+    if own is not None and (end <= own.start or start >= own.end):
+        start, end = best_window(text[own.start : own.end], qterms, limit)
+        start, end = start + own.start, end + own.start
+    return widen(text, start, end, limit)
+
+
+def widen(text: str, start: int, end: int, limit: int) -> tuple[int, int]:
+    """Grow a quote by whole sentences, the following ones first (the conditions, list
+    items and exceptions that complete a provision come after it), up to `limit`."""
+    spans = sentence_spans(text)
+    for s, e in spans:
+        if s >= end and e - start <= limit:
+            end = e
+        elif s >= end:
+            break
+    for s, e in reversed(spans):
+        if e <= start and end - s <= limit:
+            start = s
+        elif e <= start:
+            break
+    return start, end
+
+
+def _circular(sentence: str, question: str) -> bool:
+    """A sentence that only restates the question (LESSONS.md, 6) is no answer."""
+    if sentence.rstrip().endswith("?"):
+        return True
+    new = terms(sentence) - terms(question)
+    return len(new) < 2
+
+
+def _neutralise(question: str) -> str:
+    """The question is data: strip control characters and the quote marks that frame it."""
+    q = "".join(ch for ch in question if ch.isprintable() or ch == " ")
+    return q.replace("«", '"').replace("»", '"')[:1000]
+
+
+def _english_terms(question: str) -> set[str]:
+    # Dates and figures are the same in both languages; the amending act is in English.
+    return set(re.findall(r"\d{4}|\d+", question))
+
+
+def _french_date(date: str) -> str:
+    m = _EN_DATE.fullmatch(date)
+    return f"{int(m.group(1))} {_MONTHS[m.group(2).lower()]} {m.group(3)}" if m else date
+
+
+def _french_dates(text: str) -> list[str]:
+    return list(dict.fromkeys(f"{int(d)} {_MONTHS[m.lower()]} {y}" for d, m, y in _EN_DATE.findall(text)))
+
+
+def _renumber(text: str, cited: list[Evidence]) -> tuple[str, list[dict]]:
+    """Number citations 1..m in order of first appearance; drop markers of uncited passages."""
+    order: list[int] = []
+    for m in _MARKER.finditer(text):
+        k = int(m.group(1))
+        if k not in order and any(e.n == k for e in cited):
+            order.append(k)
+    mapping = {old: new for new, old in enumerate(order, 1)}
+
+    def sub(m: re.Match[str]) -> str:
+        k = int(m.group(1))
+        return f" [{mapping[k]}]" if k in mapping else ""
+
+    text = _MARKER.sub(sub, text)
+    by_n = {e.n: e for e in cited}
+    citations = []
+    for old in order:
+        e = by_n[old]
+        ref, label, page = e.located()
+        citations.append(
+            {
+                "n": mapping[old],
+                "doc_id": e.chunk.doc_id,
+                "ref": ref,
+                "label": label,
+                "page": page,
+                "lang": e.chunk.lang,
+                "quote": e.quote,
+                "url": _url(e.chunk.doc_id, ref),
+                "amended_by": list(e.chunk.amended_by),
+            }
+        )
+    return text, citations

@@ -1,0 +1,1098 @@
+"""Assessment of a planned use of AI: « Mon projet d'usage de l'IA est-il autorisé ? »
+
+    description (+ optional fields) → facts: French keywords (riskmap.keyword_facts) merged
+    with the model's structured reading (JSON schema, validated, one retry, keyword-only
+    fallback) → risk level decided by code from the map (riskmap.decide) → grounds,
+    deployer obligations and charter challenges quoted verbatim from the indexed provisions
+    → optional 2–3 sentence summary phrased by the model, each sentence kept only if a cited
+    passage supports it → the `ask` contract plus risk_level, obligations, charter,
+    to_clarify, human_decision (PRODUCT.md).
+
+The model never decides the level, the provisions or the dates: it only reads facts and
+phrases a summary. Every statement of the answer carries an exact quote of an indexed
+passage, cited with the same citation objects as `ask`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from assistant.assess import riskmap as rm
+from assistant.answer.compose import _EN_DATE, _MONTHS, AI_LABEL, Evidence, _renumber, collect, parse_reply
+from assistant.answer.compose import SCHEMA as PHRASE_SCHEMA
+from assistant.backends import Generator
+from assistant.answer.cite import best_window, official_url, sentence_spans, support, terms
+from assistant.ops.energy import EnergyMeter
+from assistant.base.errors import AssistantError, InputError
+from assistant.answer.prompts import canary, load_prompt
+from assistant.text.norm import fold
+from assistant.base.units import Chunk
+from assistant.answer.verdict import category
+
+MAX_DESCRIPTION_CHARS = 2000
+FACT_TOKENS = 320  # 18 enum fields: ~200 tokens of JSON
+SUMMARY_TOKENS = 120
+GROUND_CHARS = 480
+ITEM_CHARS = 420
+MAX_QUESTIONS = 6
+MAX_CHARTER = 6
+SUPPORT_MIN = 0.75  # as for the answers: share of a model sentence's content words in its cited passage
+NEIGHBOURS = 2  # provisions found by retrieval, shown when the level is undetermined
+A, A26, CH = "ai-act", "ai-act-2026-1744", "charte"
+MODEL_FIELDS = [name for name, f in rm.FACTS.items() if f.model] + list(rm.MODEL_ENUMS)
+OPTIONAL_FIELDS = (
+    ("purpose", "Finalité"),
+    ("data", "Données utilisées"),
+    ("people", "Personnes concernées"),
+    ("automation", "Degré d'automatisation des décisions"),
+    ("service", "Service ou domaine"),
+)
+LEVEL_SENTENCE = {
+    "prohibited": "pratique interdite — ce projet relève d'une pratique d'IA interdite par l'article 5 du règlement (UE) "
+    "2024/1689 : il ne peut pas être mis en œuvre en l'état.",
+    "high-risk": "haut risque — le système n'est pas interdit, mais son utilisation est soumise aux obligations des "
+    "systèmes d'IA à haut risque.",
+    "limited": "obligations de transparence (risque limité) — le système est autorisé, à condition d'informer les "
+    "personnes concernées.",
+    "minimal": "risque minimal — pas d'obligation particulière du règlement au-delà de la maîtrise de l'IA par les agents.",
+    "out-of-scope": "hors du champ du règlement — le règlement sur l'IA ne s'applique pas à cet usage ; les autres règles "
+    "(RGPD notamment) restent applicables.",
+    "undetermined": "indéterminé — impossible de déterminer le niveau de risque en l'état : il dépend des points à "
+    "clarifier ci-dessous",
+}
+HUMAN_DECISION = (
+    "Cette évaluation est une aide produite automatiquement : elle ne vaut ni autorisation ni refus. La décision "
+    "appartient au référent IA et au délégué à la protection des données (DPO) du Département, avec le service porteur "
+    "du projet."
+)
+HUMAN_DECISION_LEGAL = " Vu le niveau de risque, consultez aussi le service juridique avant tout engagement."
+HUMAN_DECISION_CLARIFY = " Répondez d'abord aux points à clarifier, puis soumettez le projet au référent IA et au DPO."
+NOT_ABOUT_AI = (
+    "La description ne présente pas d'usage d'un outil ou d'un système d'IA à évaluer. Décrivez le projet : ce que fera "
+    "l'outil, pour quel service, sur quelles données et pour quelles personnes."
+)
+_FR_DATE = re.compile(
+    r"\b(\d{1,2}|1er) (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre) (\d{4})\b"
+)
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+_LEVEL_WORDS = {
+    "prohibited": r"\binterdit\w*|prohib\w*",
+    "high-risk": r"haut risque|haut-risque|risque eleve",
+    "limited": r"transparence|risque limite",
+    "minimal": r"risque minim\w*",
+    "out-of-scope": r"hors (du )?champ|ne s'applique pas",
+}
+_DESIGNATION = re.compile(
+    r"\b(?:r[èe]glement|regulation)\s*\((?:ue|eu)\)\s*\d{4}/\d+"
+    r"|\b(?:articles?|paragraphes?|points?|annexes?|considérants?|alinéas?|défis?)\s+(?:premier|\d+[a-z]{0,2}\)?|[a-z]{1,2}\)|[ivx]+\b)"
+    r"(?:\s*,?\s*(?:point|paragraphe)?\s*\d*\s*[a-z]{0,2}\))?",
+    re.IGNORECASE,
+)
+_ALLOWED = re.compile(r"\b(autorise\w*|permis\w*|licite|legal\w*)\b")
+
+
+def compose_description(description: str, **fields: str | None) -> str:
+    """The description with the optional fields of the form (purpose, data, people, automation, service)."""
+    parts = [description.strip()]
+    for key, label in OPTIONAL_FIELDS:
+        value = (fields.get(key) or "").strip()
+        if value:
+            parts.append(f"{label} : {value}")
+    return "\n".join(p for p in parts if p)
+
+
+def open_fields(kw: rm.KeywordFacts | None) -> list[str]:
+    """The model fields still worth asking: a strong keyword finding wins over the model in
+    `merge_facts`, so asking for it only costs generated tokens (~10 per field on 2 cores)."""
+    if kw is None:
+        return list(MODEL_FIELDS)
+    strong = {name for name, f in kw.values.items() if f.strength == rm.HIGH and name not in kw.conflicts}
+    out = []
+    for name in MODEL_FIELDS:
+        if name in rm.MODEL_ENUMS:
+            kinds = rm.PROHIBITED_KINDS if name == "pratique_interdite" else rm.EXCLUSION_KINDS
+            if any(k in strong and kw.values[k].value == rm.YES for k in kinds):
+                continue
+        elif name in strong:
+            continue
+        out.append(name)
+    return out
+
+
+def fact_schema(fields: list[str] | None = None) -> dict:
+    """JSON schema of the model's facts: enums only, no maxLength (llama.cpp grammar stays fast)."""
+    props: dict[str, dict] = {}
+    for name in MODEL_FIELDS if fields is None else fields:
+        values = rm.MODEL_ENUMS[name] if name in rm.MODEL_ENUMS else rm.FACTS[name].values
+        props[name] = {"type": "string", "enum": list(values)}
+    return {"type": "object", "properties": props, "required": list(props)}
+
+
+def parse_facts(raw: str, fields: list[str] | None = None) -> dict[str, str] | None:
+    """Validate the model's facts (the fields asked, all by default); None for junk (not JSON,
+    mostly invalid values, degenerate)."""
+    fields = list(MODEL_FIELDS) if fields is None else fields
+    try:
+        data = json.loads(raw[raw.index("{") : raw.rindex("}") + 1])
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    out: dict[str, str] = {}
+    valid = 0
+    for name in fields:
+        allowed = rm.MODEL_ENUMS[name] if name in rm.MODEL_ENUMS else rm.FACTS[name].values
+        value = data.get(name)
+        if isinstance(value, str) and value in allowed:
+            out[name] = value
+            valid += 1
+        else:
+            out[name] = rm.UNKNOWN
+    if valid < max(1, len(fields) // 2):
+        return None
+    tri = [out[n] for n in fields if n in rm.FACTS and rm.FACTS[n].values == rm.TRI]
+    if len(tri) >= 6 and sum(v == rm.YES for v in tri) >= 0.8 * len(tri):
+        return None  # "oui" everywhere: the model did not read the description
+    return out
+
+
+def model_to_facts(model: Mapping[str, str]) -> dict[str, object]:
+    """The model's fields → the map's facts (domaine as a list, the two enums expanded)."""
+    out: dict[str, object] = {}
+    for name, value in model.items():
+        if name in rm.MODEL_ENUMS:
+            out.update(rm.expand_enum(name, value))
+        elif name == "domaine":
+            out[name] = [] if value == rm.UNKNOWN else [value]
+        else:
+            out[name] = value
+    return out
+
+
+# Exclusions from the regulation, and prohibited practices, are accepted only when the description
+# itself states them: on the model's reading alone they become a question (and a prohibited practice
+# that cannot be excluded makes the level undetermined, never minimal), so that the model never
+# decides a verdict by itself.
+_MODEL_NOT_ALONE = (
+    {(n, rm.YES) for n in rm.EXCLUSION_KINDS} | {(n, rm.YES) for n in rm.PROHIBITED_KINDS} | {("systeme_ia", rm.NO)}
+)
+
+
+def merge_facts(
+    kw: rm.KeywordFacts, model: Mapping[str, object] | None, given: Mapping[str, object] | None = None
+) -> tuple[dict[str, object], dict[str, str], list[str]]:
+    """Facts from three sources: given by the caller > keywords (strong) > model > keywords (weak).
+
+    A weak keyword finding that the model contradicts, or a description that states a fact both
+    ways, gives "inconnu" and a question to clarify. A strong keyword finding (an explicit phrase
+    of the description) wins over the model, whose reading is noted in the sources."""
+    facts = rm.blank_facts()
+    sources: dict[str, str] = {name: "inconnu" for name in facts}
+    contradictions: list[str] = []
+    model = model or {}
+    for name in rm.FACTS:
+        if name == "domaine":
+            continue
+        k = kw.values.get(name)
+        kv = k.value if k else rm.UNKNOWN
+        mv = model.get(name, rm.UNKNOWN)
+        if name in kw.conflicts:
+            facts[name], sources[name] = rm.UNKNOWN, "contradiction dans la description"
+            contradictions.append(name)
+        elif k and k.strength == rm.HIGH:
+            facts[name], sources[name] = kv, "mots-clés"
+            if mv not in (rm.UNKNOWN, kv):
+                sources[name] = f"mots-clés (le modèle lisait « {mv} »)"
+        elif mv != rm.UNKNOWN:
+            if (name, mv) in _MODEL_NOT_ALONE and kv != mv:
+                # Would take the use out of the regulation on the model's word alone (an injected
+                # sentence could cause it): unknown, and the question goes to to_clarify.
+                facts[name], sources[name] = rm.UNKNOWN, f"modèle seul (« {mv} »), à confirmer"
+                contradictions.append(name)
+            elif k and k.strength == rm.LOW and kv not in (rm.UNKNOWN, mv):
+                facts[name], sources[name] = rm.UNKNOWN, f"contradiction (mots-clés « {kv} », modèle « {mv} »)"
+                contradictions.append(name)
+            else:
+                facts[name], sources[name] = mv, "modèle"
+        elif k:
+            facts[name], sources[name] = kv, ("mots-clés (indice faible)" if k.strength == rm.LOW else "déduit")
+    k = kw.values.get("domaine")
+    kd = list(k.value) if k else []  # type: ignore[call-overload]
+    md = [d for d in model.get("domaine", []) or [] if d != rm.UNKNOWN]  # type: ignore[union-attr]
+    if k and k.strength == rm.HIGH:
+        domains, src = kd, "mots-clés"
+    else:
+        domains = list(dict.fromkeys(kd + md))
+        src = "modèle" if md and not kd else "mots-clés (indice faible)" if kd and not md else "mots-clés et modèle"
+    if len(domains) > 1 and "autre" in domains:
+        domains.remove("autre")
+    facts["domaine"] = domains
+    sources["domaine"] = src if domains else "inconnu"
+    for name, value in (given or {}).items():
+        facts[name], sources[name] = value, "fourni"
+        if name in contradictions:
+            contradictions.remove(name)
+    return facts, sources, contradictions
+
+
+def french_dates(text: str) -> list[str]:
+    """Dates of a passage in French (the amending act is in English)."""
+    out = [f"{int(d)} {_MONTHS[m.lower()]} {y}" for d, m, y in _EN_DATE.findall(text)]
+    out += [f"{d} {m} {y}" for d, m, y in _FR_DATE.findall(text)]
+    return list(dict.fromkeys(out))
+
+
+# ---------------------------------------------------------------------------- evidence
+
+
+class _Book:
+    """The passages cited by one assessment, numbered in order of creation (renumbered at the end)."""
+
+    def __init__(self, locate: Callable[[str, str, str], tuple[Chunk, int, int] | None]):
+        self._locate = locate
+        self.items: list[Evidence] = []
+        self._seen: dict[tuple[str, str, int, int], Evidence] = {}
+        self._by_ref: dict[tuple[str, str, str], Evidence] = {}
+
+    def cite(self, ref: rm.Ref, limit: int = GROUND_CHARS) -> Evidence | None:
+        loc = self._locate(ref.doc_id, ref.ref, ref.focus)
+        if loc is None:
+            return None
+        chunk, start, end = loc
+        again = self._by_ref.get((ref.doc_id, ref.ref, ref.focus))
+        if again is not None:
+            return again  # the same provision cited twice (ground and obligation): one citation
+        if end - start > limit:
+            start, end = _focus_window(chunk.text, start, end, terms(ref.focus), limit)
+        while start < end and chunk.text[start].isspace():
+            start += 1
+        while end > start and chunk.text[end - 1].isspace():
+            end -= 1
+        key = (chunk.doc_id, chunk.ref, start, end)
+        if key not in self._seen:
+            ev = Evidence(len(self.items) + 1, chunk, start, end, "amendment" if chunk.amends else "main")
+            self.items.append(ev)
+            self._seen[key] = ev
+        self._by_ref[(ref.doc_id, ref.ref, ref.focus)] = self._seen[key]
+        return self._seen[key]
+
+    def line(self, lead: str, ref: rm.Ref, limit: int = ITEM_CHARS) -> tuple[str, list[int]] | None:
+        """« lead : « quote » [n] » or None when the provision is not in the index."""
+        ev = self.cite(ref, limit)
+        if ev is None:
+            return None
+        return f"{lead} : {_shown(ev)} [{ev.n}]", [ev.n]
+
+
+def _focus_window(text: str, start: int, end: int, focus: set[str], limit: int) -> tuple[int, int]:
+    """The quote of at most `limit` characters of text[start:end] that holds most focus words:
+    whole sentences when they fit (`best_window`), else a cut of one long sentence at word
+    boundaries, slid to where the focus words are."""
+    ws, we = best_window(text[start:end], focus, limit)
+    ws, we = start + ws, start + we
+    sentence_end = next(
+        (e for s, e in ((start + a, start + b) for a, b in sentence_spans(text[start:end])) if s <= ws < e), we
+    )
+    if we >= sentence_end or not focus:
+        return ws, we
+    best = (len(terms(text[ws:we]) & focus), -ws, ws, we)
+    for m in re.finditer(r"[,;:]\s+(?=\S)", text[ws:sentence_end]):  # start after a clause boundary
+        s = ws + m.end()
+        e = min(sentence_end, s + limit)
+        cut = text.rfind(" ", s, e) if e < sentence_end else e
+        e = cut if cut > s else e
+        best = max(best, (len(terms(text[s:e]) & focus), -s, s, e))
+    return best[2], best[3]
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\n", " / ")
+
+
+def _shown(ev: Evidence) -> str:
+    """The exact quote between French quotation marks, with « … » where it cuts a sentence."""
+    text = ev.chunk.text
+    head = "…" if ev.start > 0 and text[ev.start - 1] not in "\n.:;" and not text[ev.start].isupper() else ""
+    tail = "…" if ev.end < len(text) and text[ev.end - 1] not in ".;:!?" else ""
+    return f"« {head}{_one_line(ev.quote)}{tail} »"
+
+
+@dataclass
+class _Item:
+    text: str
+    markers: list[int]
+
+
+# ---------------------------------------------------------------------------- assessor
+
+
+class Assessor:
+    def __init__(
+        self,
+        index: object,
+        generator: Callable[[], Generator],
+        retrieve: Callable[[str, int], object] | None = None,
+    ):
+        self._index = index
+        self._generator = generator
+        self._retrieve = retrieve
+        self.use_model = True  # facts read by the model (else keywords only)
+        self.phrase = True  # 2–3 sentence summary by the model
+        self._by_key: dict[tuple[str, str], list[Chunk]] | None = None
+        self._by_span: dict[tuple[str, str], list[tuple[Chunk, int, int]]] | None = None
+        self.last_messages: list[dict] = []
+
+    # ------------------------------------------------------------------ public
+
+    def assess(
+        self,
+        description: str,
+        *,
+        on_token: Callable[[str], None] | None = None,
+        facts: Mapping[str, object] | None = None,
+    ) -> dict:
+        t0 = time.perf_counter()
+        text = (description or "").strip()
+        if len(text) > MAX_DESCRIPTION_CHARS:
+            raise InputError(f"La description dépasse {MAX_DESCRIPTION_CHARS} caractères : raccourcissez-la.")
+        timings: dict[str, float] = {"retrieval_ms": 0.0}
+        tokens = {"prompt": 0, "completion": 0, "cached": 0}
+        llm = ""
+        extraction: dict[str, object] = {}
+        with EnergyMeter() as meter:
+            given, notes = rm.normalise_facts(facts)
+            kw = rm.keyword_facts(text) if text else None
+            if kw is None or (not given and not rm.about_ai_use(text) and not _describes_use(kw)):
+                body = self._not_about_ai(text)
+            else:
+                model_facts, status, llm = (
+                    (None, "désactivé", "") if not self.use_model else self._read_facts(text, tokens, open_fields(kw))
+                )
+                timings["facts_ms"] = _ms(t0)
+                merged, sources, contradictions = merge_facts(kw, model_facts, given)
+                decision = rm.decide(merged, text, contradictions)
+                neighbours: list[Chunk] = []
+                if decision.level == "undetermined" and self._retrieve is not None:
+                    t1 = time.perf_counter()
+                    neighbours = self._neighbours(text, decision)
+                    timings["retrieval_ms"] = _ms(t1)
+                body, book = self._compose(text, merged, decision, neighbours)
+                if self.phrase and llm and not llm.startswith("indisponible"):
+                    first = self._summarise(text, body, book, decision, on_token, tokens)
+                    if first is not None:
+                        timings["ttft_ms"] = round((first - t0) * 1000, 1)
+                self._finish(body, book)
+                extraction = {
+                    "model": status,
+                    "contradictions": contradictions,
+                    "notes": notes,
+                    "keywords": {k: str(f.value) for k, f in kw.values.items() if f.strength > rm.DEFAULT},
+                }
+                body.update({"facts": merged, "fact_sources": sources, "extraction": extraction})
+        timings.setdefault("ttft_ms", _ms(t0))
+        timings["total_ms"] = _ms(t0)
+        body.update(
+            {
+                "question": text,
+                "ai_generated": True,
+                "label": AI_LABEL,
+                "model": {
+                    "llm": llm or "aucun (faits extraits par mots-clés)",
+                    "embedder": getattr(self._index, "embedder_name", ""),
+                    "corpus_version": getattr(self._index, "corpus_version", ""),
+                    "prompt_version": load_prompt("assess.system").version,
+                },
+                "timings": timings,
+                "energy": meter.result.as_dict(),
+                "tokens": tokens,
+            }
+        )
+        return body
+
+    # ------------------------------------------------------------------ facts
+
+    def _read_facts(
+        self, text: str, tokens: dict, fields: list[str] | None = None
+    ) -> tuple[dict[str, object] | None, str, str]:
+        """The model's facts for `fields` (all by default): (facts or None, status, model name).
+        One retry on junk."""
+        fields = list(MODEL_FIELDS) if fields is None else fields
+        system = load_prompt("assess.system").render(canary=canary())
+        user = _section("faits").replace("{description}", _neutralise(text))
+        name = ""
+        unavailable = (
+            None,
+            "indisponible : faits extraits par mots-clés seulement",
+            "indisponible (faits extraits par mots-clés)",
+        )
+        if not fields:
+            try:
+                return None, "non appelé : tous les faits sont établis par la description", self._generator().name
+            except AssistantError:
+                return unavailable
+        for attempt in range(2):
+            content = user if attempt == 0 else user + "\n" + _RETRY
+            if len(fields) < len(MODEL_FIELDS):
+                content += "\nChamps demandés : " + ", ".join(fields) + "."
+            messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
+            self.last_messages = messages
+            try:
+                gen = self._generator()
+                name = gen.name
+                raw = "".join(gen.stream(messages, max_tokens=FACT_TOKENS, schema=fact_schema(fields)))
+                _add_usage(tokens, gen)
+            except AssistantError:
+                return unavailable
+            parsed = parse_facts(raw, fields)
+            if parsed is not None:
+                return model_to_facts(parsed), ("valide" if attempt == 0 else "valide après une nouvelle demande"), name
+        return None, "réponse du modèle invalide deux fois : faits extraits par mots-clés seulement", name
+
+    # ------------------------------------------------------------------ evidence lookup
+
+    def _tables(self) -> None:
+        if self._by_key is not None:
+            return
+        by_key: dict[tuple[str, str], list[Chunk]] = {}
+        by_span: dict[tuple[str, str], list[tuple[Chunk, int, int]]] = {}
+        for c in getattr(self._index, "chunks", []):
+            by_key.setdefault((c.doc_id, c.ref), []).append(c)
+            for s in c.spans:
+                if s.ref != c.ref:
+                    by_span.setdefault((c.doc_id, s.ref), []).append((c, s.start, s.end))
+        self._by_key, self._by_span = by_key, by_span
+
+    def locate(self, doc_id: str, ref: str, focus: str = "") -> tuple[Chunk, int, int] | None:
+        """The indexed passage of a provision: (chunk, start, end) of its own words; among the
+        parts of a long provision, the one that best matches `focus`."""
+        self._tables()
+        assert self._by_key is not None and self._by_span is not None
+        regions: list[tuple[Chunk, int, int]] = []
+        for c in self._by_key.get((doc_id, ref), []):
+            own = next((s for s in c.spans if s.ref == c.ref), None)
+            regions.append((c, own.start, own.end) if own else (c, 0, len(c.text)))
+        if not regions:
+            regions = list(self._by_span.get((doc_id, ref), []))
+        if not regions:
+            return None
+        want = terms(focus)
+        return max(regions, key=lambda r: len(terms(r[0].text[r[1] : r[2]]) & want))
+
+    def _neighbours(self, text: str, decision: rm.Decision) -> list[Chunk]:
+        """Provisions close to the description (art. 5, Annex III, art. 50) not already cited."""
+        try:
+            result = self._retrieve(text, 8)  # type: ignore[misc]
+        except AssistantError:
+            return []
+        cited = {(r.doc_id, r.ref) for g in decision.possible + decision.grounds for r in g.entry.refs}
+        out: list[Chunk] = []
+        for h in getattr(result, "hits", []):
+            c = h.chunk
+            if category(c.doc_id, c.ref, c.amends) and (c.doc_id, c.ref) not in cited and c.lang == "fr":
+                out.append(c)
+            if len(out) == NEIGHBOURS:
+                break
+        return out
+
+    # ------------------------------------------------------------------ composition
+
+    def _compose(
+        self, text: str, facts: Mapping[str, object], decision: rm.Decision, neighbours: list[Chunk]
+    ) -> tuple[dict, _Book]:
+        book = _Book(self.locate)
+        level = decision.level
+        lines: list[str] = []
+        sentence = LEVEL_SENTENCE[level]
+        if level == "undetermined" and decision.reason:
+            sentence += f" ({decision.reason})."
+        lines.append(f"Niveau de risque : {sentence}")
+        lines.append("Fondements :")
+        lines += _grounds(book, decision, neighbours)
+        obligations = _obligations(book, facts, decision)
+        charter = _charter(book, facts, decision)
+        questions = decision.questions[:MAX_QUESTIONS]
+        if obligations:
+            lines.append("Obligations du Département :")
+            lines += [f"— {o.text}" for o in obligations]
+        if charter:
+            lines.append("Charte IA du Département :")
+            lines += [f"— {c.text}" for c in charter]
+        if questions:
+            lines.append("Points à clarifier :")
+            lines += [f"— {q}" for q in questions]
+        human = HUMAN_DECISION
+        if level in ("prohibited", "high-risk"):
+            human += HUMAN_DECISION_LEGAL
+        elif level == "undetermined":
+            human += HUMAN_DECISION_CLARIFY
+        lines.append("Décision :")
+        lines.append(human)
+        body = {
+            "answer": "\n".join(lines),
+            "abstained": False,
+            "risk_level": level,
+            "risk_label": rm.LEVEL_FR[level],
+            "_obligations": obligations,
+            "_charter": charter,
+            "to_clarify": questions,
+            "human_decision": human,
+            "grounds": [
+                {
+                    "id": g.entry.id,
+                    "kind": g.kind,
+                    "level": g.entry.level,
+                    "label": g.entry.label,
+                    "refs": [f"{r.doc_id}:{r.ref}" for r in g.entry.refs],
+                }
+                for g in decision.grounds + decision.extra + decision.possible
+            ],
+        }
+        return body, book
+
+    def _summarise(
+        self,
+        text: str,
+        body: dict,
+        book: _Book,
+        decision: rm.Decision,
+        on_token: Callable[[str], None] | None,
+        tokens: dict,
+    ) -> float | None:
+        """2–3 sentences by the model, each kept only if one cited passage supports it and it does not
+        contradict the computed level; placed before the composed answer."""
+        result = _result_for_prompt(body["answer"])
+        system = load_prompt("assess.system").render(canary=canary())
+        user = _section("resume").replace("{description}", _neutralise(text)).replace("{result}", result)
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        first: float | None = None
+        try:
+            gen = self._generator()
+            raw, first = collect(gen, messages, SUMMARY_TOKENS, PHRASE_SCHEMA, on_token)
+            _add_usage(tokens, gen)
+        except AssistantError:
+            return first
+        reply = parse_reply("".join(raw), len(book.items))
+        if not reply.text or canary() in reply.text:
+            return first
+        by_n = {e.n: e for e in book.items}
+        others = {g.entry.level for g in decision.extra if g.kind == rm.MATCH}
+        kept: list[str] = []
+        for s, e in sentence_spans(reply.text):
+            bare = _MARKER.sub("", reply.text[s:e]).strip()
+            if len(terms(bare)) < 2 or _contradicts_level(bare, decision.level, others):
+                continue
+            candidates = [n for n in reply.sources if n in by_n] + [n for n in by_n if n not in reply.sources]
+            claim = _DESIGNATION.sub(" ", bare)  # "annexe III, point 5 a)" locates, asserts nothing
+            scored = [(support(claim, [by_n[n].chunk.text]), -i, n) for i, n in enumerate(candidates)]
+            if not scored:
+                continue
+            best, _, n = max(scored)
+            if best >= SUPPORT_MIN:
+                kept.append(f"{bare} [{n}]")
+        if kept:
+            body["answer"] = " ".join(kept) + "\n" + body["answer"]
+        return first
+
+    def _finish(self, body: dict, book: _Book) -> None:
+        """Renumber the citations in order of first appearance; the lists get the same numbers."""
+        text, citations = _renumber(body["answer"], book.items)
+        order: list[int] = []
+        for m in _MARKER.finditer(body["answer"]):
+            k = int(m.group(1))
+            if k not in order and any(e.n == k for e in book.items):
+                order.append(k)
+        mapping = {old: new for new, old in enumerate(order, 1)}
+        docs = {d.get("doc_id"): d.get("url") for d in getattr(self._index, "manifest", {}).get("documents", [])}
+        for c in citations:
+            c["url"] = official_url(docs.get(c["doc_id"]), c["ref"])
+        body["answer"] = text
+        body["citations"] = citations
+
+        def listed(items: list[_Item]) -> list[dict]:
+            out = []
+            for it in items:
+                item_text = _MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), 0)}]", it.text).replace(" [0]", "")
+                nums = [mapping[k] for k in dict.fromkeys(it.markers) if k in mapping]
+                out.append({"text": item_text, "citations": [citations[n - 1] for n in nums]})
+            return out
+
+        body["obligations"] = listed(body.pop("_obligations"))
+        body["charter"] = listed(body.pop("_charter"))
+
+    def _not_about_ai(self, text: str) -> dict:
+        questions = [rm.FACTS["finalite_definie"].question, rm.FACTS["domaine"].question]
+        answer = "\n".join(
+            [
+                f"Niveau de risque : {LEVEL_SENTENCE['undetermined']}.",
+                NOT_ABOUT_AI,
+                "Points à clarifier :",
+                *[f"— {q}" for q in questions],
+                "Décision :",
+                HUMAN_DECISION + HUMAN_DECISION_CLARIFY,
+            ]
+        )
+        return {
+            "answer": answer,
+            "abstained": True,
+            "citations": [],
+            "risk_level": "undetermined",
+            "risk_label": rm.LEVEL_FR["undetermined"],
+            "obligations": [],
+            "charter": [],
+            "to_clarify": questions,
+            "human_decision": HUMAN_DECISION + HUMAN_DECISION_CLARIFY,
+            "grounds": [],
+            "facts": rm.blank_facts(),
+            "fact_sources": {},
+            "extraction": {"model": "non appelé", "contradictions": [], "notes": []},
+        }
+
+
+# ---------------------------------------------------------------------------- grounds
+
+
+def _grounds(book: _Book, decision: rm.Decision, neighbours: list[Chunk]) -> list[str]:
+    lines: list[str] = []
+
+    def add(lead: str, ref: rm.Ref, limit: int = GROUND_CHARS) -> None:
+        got = book.line(lead, ref, limit)
+        if got:
+            lines.append(f"— {got[0]}")
+
+    for g in decision.grounds:
+        e = g.entry
+        if g.kind == "profiling":
+            add(
+                "Profilage de personnes physiques : le système reste à haut risque (article 6, paragraphe 3, dernier alinéa)",
+                rm.PROFILING_REF,
+            )
+            continue
+        if e.id == "art-6-3":
+            add("Tâche procédurale étroite ou préparatoire : dérogation de l'article 6, paragraphe 3", e.refs[0], 360)
+            add("Condition remplie", e.refs[1], 200)
+            continue
+        add(e.label, e.main)
+    for g in decision.extra:
+        e = g.entry
+        if g.kind == rm.EXCEPTED:
+            add(f"{e.label} — {g.note}", e.main)
+        elif g.kind == "derogation":
+            add(f"{e.label} — {g.note}", e.main, 300)
+        elif e.id == "art-6-3":
+            add("Tâche procédurale étroite ou préparatoire (article 6, paragraphe 3)", e.refs[1], 200)
+        elif e.level == "limited" and decision.level in ("high-risk", "prohibited"):
+            add(f"Également : {e.label}", e.main)
+        elif e.level == "minimal" and decision.level != "minimal":
+            add(e.label, e.main, 300)
+        elif e.level == "limited":
+            add(e.label, e.main)
+    for g in decision.possible:
+        add(f"À examiner : {g.entry.label}", g.entry.main)
+    if decision.level == "undetermined":
+        add("Règle : les systèmes d'IA de l'annexe III sont à haut risque (article 6, paragraphe 2)", rm.HIGH_RISK_RULE)
+        for c in neighbours:
+            add(f"Disposition voisine à vérifier : {c.label}", rm.Ref(c.doc_id, c.ref), 300)
+    if decision.level == "minimal" and not decision.grounds:
+        add(
+            "Aucun cas interdit, à haut risque ou de transparence ne correspond aux faits décrits ; pour ces autres "
+            "systèmes, le règlement encourage des codes de conduite volontaires (article 95)",
+            rm.MINIMAL_RULE,
+            360,
+        )
+    return lines
+
+
+# ---------------------------------------------------------------------------- obligations
+
+
+def _r(doc: str, ref: str, focus: str = "") -> rm.Ref:
+    return rm.Ref(doc, ref, focus)
+
+
+def _obligations(book: _Book, facts: Mapping[str, object], decision: rm.Decision) -> list[_Item]:
+    level = decision.level
+    items: list[_Item] = []
+
+    def add(lead: str, *refs: rm.Ref, limit: int = ITEM_CHARS) -> None:
+        quotes, markers = [], []
+        for ref in refs:
+            ev = book.cite(ref, limit)
+            if ev is not None:
+                quotes.append(f"{_shown(ev)} [{ev.n}]")
+                markers.append(ev.n)
+        if quotes:
+            items.append(_Item(f"{lead} : " + " ; ".join(quotes), markers))
+
+    established = decision.grounds + [g for g in decision.extra if g.kind == rm.MATCH]
+    ids = {g.entry.id for g in established}
+    points = {g.entry.id for g in decision.grounds if g.entry.id.startswith("annex-iii")}
+    annex_iii = bool(points - {"annex-iii-2"})  # art. 27, 49(3) and 86: Annex III except point 2 (not Annex I)
+    on_persons = facts.get("decision_sur_personnes") == rm.YES or any(
+        p.startswith(("annex-iii-1", "annex-iii-3", "annex-iii-4", "annex-iii-5")) for p in points
+    )
+    if level == "prohibited":
+        add(
+            "Ne pas déployer ni utiliser le système : l'interdiction de l'article 5 s'applique depuis le 2 février 2025",
+            _r(A, "art-113-3-a", "chapitres I et II applicables à partir du 2 février 2025"),
+        )
+        if "art-5-1-ba" in ids:
+            add(
+                "Points ba) et bb) insérés en 2026 : applicables à partir du 2 décembre 2026",
+                _r(A26, "art-1-40-a", "points (ba) and (bb) shall apply from 2 December 2026"),
+            )
+        add(
+            "Sanction encourue en cas de pratique interdite",
+            _r(A, "art-99-3", "non-respect de l'interdiction des pratiques 35 000 000 EUR 7 %"),
+        )
+    if level == "high-risk":
+        add(
+            "Utiliser le système conformément à sa notice d'utilisation",
+            _r(A, "art-26-1", "conformément aux notices d'utilisation"),
+        )
+        add(
+            "Confier le contrôle humain à des agents compétents, formés et dotés de l'autorité nécessaire",
+            _r(A, "art-26-2"),
+        )
+        add(
+            "Veiller à la pertinence et à la représentativité des données d'entrée",
+            _r(A, "art-26-4", "données d'entrée pertinentes suffisamment représentatives"),
+        )
+        add(
+            "Surveiller le fonctionnement du système et alerter le fournisseur en cas de risque",
+            _r(A, "art-26-5", "surveillent le fonctionnement notice d'utilisation informent les fournisseurs"),
+        )
+        add(
+            "Conserver les journaux générés par le système au moins six mois",
+            _r(A, "art-26-6", "journaux générés automatiquement au moins six mois"),
+        )
+        if "emploi_rh" in (facts.get("domaine") or []) or facts.get("contexte_travail_ou_ecole") == rm.YES:  # type: ignore[operator]
+            add(
+                "Informer les représentants du personnel et les agents concernés avant la mise en service",
+                _r(A, "art-26-7", "informent les représentants des travailleurs"),
+            )
+        if on_persons:
+            add(
+                "Informer les personnes concernées qu'elles sont soumises à l'utilisation du système",
+                _r(A, "art-26-11", "informent lesdites personnes physiques"),
+            )
+        if annex_iii:
+            add(
+                "Réaliser une analyse d'impact sur les droits fondamentaux avant la première utilisation (le Département est un organisme de droit public)",
+                _r(
+                    A,
+                    "art-27-1",
+                    "Avant le déploiement organismes de droit public analyse de l'impact sur les droits fondamentaux",
+                ),
+            )
+            add(
+                "S'enregistrer et enregistrer l'utilisation du système dans la base de données de l'UE avant la mise en service",
+                _r(
+                    A, "art-49-3", "déployeurs autorités publiques enregistrent son utilisation base de données de l'UE"
+                ),
+                _r(A, "art-71-3", "déployeur autorité publique section C annexe VIII"),
+            )
+            if on_persons:
+                add(
+                    "Donner, sur demande, aux personnes concernées une explication claire du rôle du système dans la décision",
+                    _r(A, "art-86-1", "droit d'obtenir du déployeur des explications claires et pertinentes"),
+                )
+        if points:
+            add(
+                "Date d'application aux systèmes de l'annexe III, modifiée par le règlement (UE) 2026/1744 : 2 décembre 2027 (au lieu du 2 août 2026)",
+                _r(A26, "art-1-40-b", "2 December 2027 high-risk Article 6(2) Annex III"),
+            )
+        if "art-6-1" in ids:
+            add(
+                "Date d'application aux systèmes de l'article 6, paragraphe 1 (annexe I), modifiée par le règlement (UE) 2026/1744 : 2 août 2028",
+                _r(A26, "art-1-40-b", "2 August 2028 Article 6(1) Annex I"),
+            )
+    transparency = [g.entry for g in established if g.entry.level == "limited"]
+    if transparency and level in ("limited", "high-risk"):
+        leads = {
+            "art-50-1": "Informer les personnes qu'elles échangent avec un système d'IA (à exiger du fournisseur ou du prestataire)",
+            "art-50-2": "Marquer les contenus générés dans un format lisible par machine (obligation du fournisseur)",
+            "art-50-3-emotions": "Informer les personnes exposées du fonctionnement du système et traiter leurs données conformément au RGPD",
+            "art-50-3-categorisation": "Informer les personnes exposées du fonctionnement du système et traiter leurs données conformément au RGPD",
+            "art-50-4-hypertrucage": "Indiquer que les contenus ont été générés ou manipulés par une IA",
+            "art-50-4-texte": "Indiquer que le texte publié a été généré par une IA, sauf relecture humaine avec responsabilité éditoriale",
+        }
+        for e in transparency:
+            add(leads.get(e.id, e.label), e.main)
+        add(
+            "Donner ces informations de façon claire et reconnaissable, au plus tard lors de la première interaction ou exposition",
+            _r(A, "art-50-5", "de manière claire et reconnaissable au plus tard au moment de la première interaction"),
+        )
+        add("Date d'application de l'article 50 : 2 août 2026", _r(A, "art-113-2"))
+        if any(e.id == "art-50-2" for e in transparency):
+            add(
+                "Systèmes génératifs déjà sur le marché avant le 2 août 2026 : marquage exigé au plus tard le 2 décembre 2026",
+                _r(
+                    A26,
+                    "art-1-39-b",
+                    "placed on the market before 2 August 2026 comply with Article 50(2) by 2 December 2026",
+                ),
+            )
+    if level == "undetermined":
+        add(
+            "Si le système relève de l'annexe III : obligations des déployeurs de systèmes à haut risque, dont le contrôle humain",
+            _r(A, "art-26-2"),
+        )
+        add(
+            "et une analyse d'impact sur les droits fondamentaux avant la première utilisation",
+            _r(
+                A,
+                "art-27-1",
+                "Avant le déploiement organismes de droit public analyse de l'impact sur les droits fondamentaux",
+            ),
+        )
+    if level != "out-of-scope":
+        add(
+            "Maîtrise de l'IA : former et sensibiliser les agents qui utiliseront le système (article 4, remplacé par le règlement (UE) 2026/1744)",
+            _r(A, "art-4", "maîtrise de l'IA personnel"),
+            _r(
+                A26, "art-1-5", "deployers shall take measures to support the development of AI literacy of their staff"
+            ),
+        )
+    return items
+
+
+# ---------------------------------------------------------------------------- charter
+
+
+def _charter(book: _Book, facts: Mapping[str, object], decision: rm.Decision) -> list[_Item]:
+    level = decision.level
+    if level == "out-of-scope" and facts.get("systeme_ia") == rm.NO:
+        return []
+    yes = {name for name, v in facts.items() if v == rm.YES}
+    domains = set(facts.get("domaine") or [])  # type: ignore[arg-type]
+    biometric = (
+        facts.get("biometrie") in ("verification", "identification", "categorisation")
+        or {
+            "donnees_biometriques",
+            "reconnaissance_emotions",
+        }
+        & yes
+    )
+    personal = bool(
+        biometric
+        or {"decision_sur_personnes", "profilage", "interagit_avec_personnes"} & yes
+        or domains & {"prestations_sociales", "emploi_rh", "education", "urgences", "maintien_ordre", "migration"}
+    )
+    automated = facts.get("decision_automatisee") == "totale"
+    items: list[_Item] = []
+
+    def add(lead: str, ref: str, focus: str, limit: int = 240) -> None:
+        got = book.line(lead, _r(CH, ref, focus), limit)
+        if got:
+            items.append(_Item(*got))
+
+    if "decision_sur_personnes" in yes or level in ("high-risk", "prohibited", "undetermined") or automated:
+        add(
+            "Défi 6, primauté de la supervision humaine : l'IA éclaire la décision, un agent décide et en répond",
+            "defi-6-primaute-de-la-supervision-humaine",
+            "décisions finales doivent être prises par des êtres humains validée par un humain",
+        )
+    if automated and ("decision_sur_personnes" in yes or level == "high-risk"):
+        add(
+            "Défi 4, critères d'expérimentation : pas de décision individuelle entièrement automatisée",
+            "defi-4",
+            "Exclusion de toute utilisation d'algorithmes pour des prises de décisions individuelles entièrement automatisées",
+            200,
+        )
+    if biometric:
+        add(
+            "Défi 4, critères d'expérimentation : absence d'identification biométrique et de données sensibles",
+            "defi-4",
+            "Absence d'identification biométrique et de collecte de données sensibles",
+            260,
+        )
+    elif level in ("high-risk", "undetermined"):
+        add(
+            "Défi 4, critères d'expérimentation : comparer avec une solution sans IA",
+            "defi-4",
+            "Évaluation du bénéfice par rapport à une solution alternative sans Intelligence Artificielle",
+            200,
+        )
+    if personal:
+        add(
+            "Défi 3, protection des données personnelles : RGPD et évaluation des risques pour la vie privée",
+            "defi-3-protection-des-donnees-personnelles",
+            "Evaluer les risques notamment ceux liés à la vie privée pour tout service numérique recourant à de l'IA",
+        )
+    if {"genere_contenu", "interagit_avec_personnes"} & yes or personal:
+        add(
+            "Défi 3, maîtrise des données : hébergement privilégié sur les infrastructures départementales",
+            "defi-3-maitrise-des-donnees",
+            "Privilégier l'hébergement sur les infrastructures départementales",
+        )
+    if (
+        level == "limited"
+        or {"genere_contenu", "interagit_avec_personnes", "publication_externe"} & yes
+        or "decision_sur_personnes" in yes
+    ):
+        add(
+            "Défi 2, transparence : signaler le recours à l'IA aux agents et aux usagers",
+            "defi-2",
+            "Signaler le recours à IA pour informer agents et usagers de son utilisation pictogramme logo",
+        )
+    if len(items) < MAX_CHARTER and ({"genere_contenu", "interagit_avec_personnes"} & yes or biometric):
+        add(
+            "Défi 7, sobriété : limiter les usages non essentiels, privilégier des technologies économes",
+            "defi-7",
+            "Limiter les usages non essentiels Promouvoir des technologies économes en énergie",
+        )
+    if len(items) < MAX_CHARTER and level != "prohibited":
+        add(
+            "Défi 6, proportionnalité : l'IA doit apporter une plus-value réelle",
+            "defi-6-proportionnalite",
+            "Le recours à l'IA doit être proportionné plus-value",
+            200,
+        )
+    return items[:MAX_CHARTER]
+
+
+# ---------------------------------------------------------------------------- helpers
+
+_RETRY = (
+    "Ta réponse précédente n'était pas un objet JSON valide : réponds seulement avec l'objet JSON complet des champs."
+)
+
+
+def _section(name: str) -> str:
+    """A section ([faits] or [resume]) of prompts/assess.user.md."""
+    template = load_prompt("assess.user").template
+    m = re.search(rf"^\[{name}\]\n(.*?)(?=^\[\w+\]\n|\Z)", template, re.S | re.M)
+    return m.group(1).strip() if m else template
+
+
+def _neutralise(text: str) -> str:
+    """The description is data: no control characters, no quote marks that would end its frame."""
+    t = "".join(ch for ch in text if ch.isprintable() or ch in " \n")
+    return t.replace("«", '"').replace("»", '"')[:MAX_DESCRIPTION_CHARS]
+
+
+def _result_for_prompt(answer: str) -> str:
+    """The computed result as the model sees it: level and grounds, short (fast first token)."""
+    keep = []
+    for line in answer.split("\n"):
+        if line.startswith(("Obligations", "Charte", "Points", "Décision")):
+            break
+        if line.startswith("— "):
+            line = re.sub(r" : « .*?» (\[\d+\])$", r" \1", line)
+        keep.append(line)
+    return "\n".join(keep)[:900]
+
+
+def _contradicts_level(sentence: str, level: str, others: set[str]) -> bool:
+    s = fold(sentence)
+    if level == "prohibited" and _ALLOWED.search(s) and not re.search(r"\b(non|ne|n'|pas)\b", s):
+        return True
+    for other, pattern in _LEVEL_WORDS.items():
+        if other != level and other not in others and re.search(pattern, s):
+            return True
+    return False
+
+
+def _add_usage(tokens: dict, gen: Generator) -> None:
+    u = gen.usage
+    tokens["prompt"] += u.prompt_tokens
+    tokens["completion"] += u.completion_tokens
+    tokens["cached"] += u.cached_tokens
+
+
+def _describes_use(kw: rm.KeywordFacts) -> bool:
+    """The keywords found a task or a domain: a use is described even without the word « IA »."""
+    task = kw.values.get("finalite_definie")
+    return bool((task and task.value == rm.YES) or kw.values.get("domaine"))
+
+
+def _ms(t0: float) -> float:
+    return round((time.perf_counter() - t0) * 1000, 1)
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def add_assess_parser(sub: argparse._SubParsersAction) -> None:
+    """`assistant assess [--json] [--fiche md|html|pdf --out FILE] "description"`."""
+    a = sub.add_parser("assess", help="évaluer un projet d'usage de l'IA (niveau de risque, obligations, charte)")
+    a.add_argument("description", help="le projet, décrit en français")
+    for key, label in OPTIONAL_FIELDS:
+        a.add_argument(f"--{key}", help=f"{label.lower()} (facultatif)")
+    a.add_argument("--fiche", choices=["md", "html", "pdf"], help="exporter une fiche d'une page")
+    a.add_argument("--out", help="fichier de la fiche (défaut : sortie standard pour md et html)")
+    a.add_argument("--stream", action="store_true", help="afficher le résumé au fil de l'eau")
+    a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    a.set_defaults(func=cmd_assess)
+
+
+def cmd_assess(args: argparse.Namespace, settings: object) -> int:
+    from pathlib import Path
+
+    from assistant.assess import fiche
+    from assistant.core.service import Service
+
+    svc = Service(settings)  # type: ignore[arg-type]
+    description = compose_description(args.description, **{k: getattr(args, k, None) for k, _ in OPTIONAL_FIELDS})
+    streamed = False
+
+    def on_token(piece: str) -> None:
+        nonlocal streamed
+        if not streamed:
+            print("… ", end="", file=sys.stderr)
+        streamed = True
+        print(piece, end="", file=sys.stderr, flush=True)
+
+    out = svc.assess(description, on_token=on_token if args.stream else None)
+    if streamed:
+        print(file=sys.stderr)
+    if args.fiche:
+        if args.fiche == "pdf":
+            if not args.out:
+                raise InputError("Indiquez le fichier PDF à écrire avec --out fiche.pdf.")
+            path = fiche.write_pdf(out, Path(args.out))
+            print(f"Fiche PDF écrite : {path}", file=sys.stderr)
+        else:
+            doc = fiche.to_markdown(out) if args.fiche == "md" else fiche.to_html(out)
+            if args.out:
+                Path(args.out).write_text(doc, encoding="utf-8")
+                print(f"Fiche écrite : {args.out}", file=sys.stderr)
+            elif not getattr(args, "json", False):
+                sys.stdout.write(doc)
+                return 0
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
+        return 0
+    print(out["answer"])
+    print()
+    for c in out["citations"]:
+        page = f", p. {c['page']}" if c["page"] else ""
+        amended = f" — modifié par {', '.join(c['amended_by'])}" if c["amended_by"] else ""
+        print(f"[{c['n']}] {c['label']}{page}{amended}")
+    t, e = out["timings"], out["energy"]
+    print(f"\n{out['label']}")
+    print(
+        f"Modèle : {out['model']['llm']} · corpus {out['model']['corpus_version']} · {t['total_ms'] / 1000:.1f} s · "
+        f"{e['wh']:.4f} Wh, {e['co2e_g']:.4f} gCO2e ({e['method'].split(' :')[0]})"
+    )
+    return 0
+
+
+__all__ = [
+    "Assessor",
+    "add_assess_parser",
+    "cmd_assess",
+    "compose_description",
+    "fact_schema",
+    "french_dates",
+    "merge_facts",
+    "model_to_facts",
+    "open_fields",
+    "parse_facts",
+]

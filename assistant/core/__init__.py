@@ -1,0 +1,1 @@
+"""The service every entry point calls: ask, assess, search, quiz, documents; audited in one place."""

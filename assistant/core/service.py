@@ -1,0 +1,192 @@
+"""Service functions shared by the CLI, the API and the UI (one place, thin shells around it)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+
+from assistant.answer.compose import Answerer
+from assistant.assess.assessor import Assessor
+from assistant.backends import Generator, make_generator
+from assistant.answer.cite import official_url
+from assistant.base.settings import Settings
+from assistant.search.embed import Embedder, make_embedder
+from assistant.base.errors import InputError
+from assistant.search.index import Index, load_index
+from assistant.search.retrieve import Hit, Retriever, SearchResult
+
+MAX_QUESTION_CHARS = 2000
+
+
+class Service:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder: Embedder | None = None,
+        index: Index | None = None,
+        generator: Generator | None = None,
+    ):
+        self.settings = settings
+        self._embedder = embedder
+        self._index = index
+        self._generator = generator
+        self._lock = threading.Lock()
+        self._sources: dict[str, dict] | None = None
+
+    @property
+    def index(self) -> Index:
+        with self._lock:
+            if self._index is None:
+                self._index = load_index(self.settings.index_path)
+            return self._index
+
+    @property
+    def embedder(self) -> Embedder:
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = make_embedder(self.settings)
+            return self._embedder
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.index, self.embedder)
+
+    @property
+    def generator(self) -> Generator:
+        with self._lock:
+            if self._generator is None:
+                self._generator = make_generator(self.settings)
+            return self._generator
+
+    @cached_property
+    def answerer(self) -> Answerer:
+        return Answerer(lambda q, k: self.retrieve(q, k), lambda: self.generator, self.index)
+
+    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
+        question = question.strip()
+        if not question:
+            raise InputError("La question est vide : écrivez une question en français.")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(f"La question dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
+        return self.answerer.ask(question, on_token=on_token)
+
+    @cached_property
+    def assessor(self) -> Assessor:
+        return Assessor(self.index, lambda: self.generator, lambda q, k: self.retrieve(q, k, docs=["ai-act"]))
+
+    def assess(
+        self, description: str, *, on_token: Callable[[str], None] | None = None, facts: dict | None = None
+    ) -> dict:
+        """Assessment of a planned use of AI (risk level, obligations, charter, questions, who decides)."""
+        description = (description or "").strip()
+        if len(description) > MAX_QUESTION_CHARS:
+            raise InputError(f"La description dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
+        return self.assessor.assess(description, on_token=on_token, facts=facts)
+
+    def retrieve(
+        self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None
+    ) -> SearchResult:
+        return self.retriever.search(query, k, docs=docs, lang=lang)
+
+    def search(self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None) -> dict:
+        t0 = time.perf_counter()
+        res = self.retrieve(query, k, docs, lang)
+        return {
+            "query": query,
+            "results": [hit_json(h, rank) for rank, h in enumerate(res.hits, 1)],
+            "timings": {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 1)},
+        }
+
+    # ------------------------------------------------------------------ documents
+
+    def documents(self) -> list[dict]:
+        """Indexed documents (index manifest, completed from corpus/sources.toml for older indexes)."""
+        return [self._doc_meta(d) for d in self.index.manifest.get("documents", [])]
+
+    def _doc_meta(self, d: dict) -> dict:
+        meta = dict(self._source_meta().get(d.get("doc_id", ""), {}))
+        meta.update({k: v for k, v in d.items() if v not in (None, "")})
+        return {k: meta.get(k) for k in DOC_FIELDS}
+
+    def _source_meta(self) -> dict[str, dict]:
+        if self._sources is None:
+            from assistant.ingest.corpus import load_manifest
+            from assistant.base.errors import CorpusError
+
+            try:
+                docs = load_manifest(Path(self.settings.manifest))
+            except CorpusError:
+                docs = []
+            self._sources = {
+                d.doc_id: {"doc_id": d.doc_id, "title": d.title, "short": d.short, "lang": d.lang, "version": d.version,
+                           "date": d.date, "url": d.url}
+                for d in docs
+            }  # fmt: skip
+        return self._sources
+
+    def unit(self, doc_id: str, ref: str) -> dict | None:
+        """The exact source passage of a ref: a chunk ref (split chunks joined) or a finer span inside a chunk."""
+        chunks = [c for c in self.index.chunks if c.doc_id == doc_id and c.ref == ref]
+        if chunks:
+            first = chunks[0]
+            text = "\n\n".join(c.text for c in chunks)
+            label, page, title = first.label, first.page, first.title
+            amended = tuple(dict.fromkeys(a for c in chunks for a in c.amended_by))
+            lang, version, kind = first.lang, first.version, first.kind
+        else:
+            found = next(
+                ((c, s) for c in self.index.chunks if c.doc_id == doc_id for s in c.spans if s.ref == ref), None
+            )
+            if found is None:
+                return None
+            c, s = found
+            text = c.text[s.start : s.end]
+            label, page, title = s.label, s.page if s.page is not None else c.page, c.title
+            amended = c.amended_by
+            lang, version, kind = c.lang, c.version, "span"
+        doc = next((d for d in self.documents() if d["doc_id"] == doc_id), None) or {}
+        return {
+            "doc_id": doc_id,
+            "ref": ref,
+            "label": label,
+            "title": title,
+            "kind": kind,
+            "page": page,
+            "lang": lang,
+            "version": version,
+            "text": text,
+            "url": official_url(doc.get("url"), ref),
+            "document": doc.get("short") or doc.get("title") or doc_id,
+            "amended_by": [
+                {"doc_id": a.split(":", 1)[0], "ref": a.split(":", 1)[-1], "label": self._label(a)} for a in amended
+            ],
+        }
+
+    def _label(self, link: str) -> str:
+        doc_id, _, ref = link.partition(":")
+        c = self.index.chunk_by_key(doc_id, ref)
+        return c.label if c else link
+
+
+DOC_FIELDS = ("doc_id", "title", "short", "lang", "version", "date", "url", "chunks")
+
+
+def hit_json(h: Hit, rank: int) -> dict:
+    c = h.chunk
+    return {
+        "rank": rank,
+        "score": round(h.score, 6),
+        "doc_id": c.doc_id,
+        "ref": c.ref,
+        "label": c.label,
+        "page": c.page,
+        "lang": c.lang,
+        "text": c.text,
+        "dense": round(h.dense, 4),
+        "bm25": round(h.bm25, 3),
+        "amended_by": list(c.amended_by),
+    }

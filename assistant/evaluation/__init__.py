@@ -1,0 +1,1 @@
+"""Evaluation: question-set runs, scoring, reports, comparisons, attacks, external benchmark."""

@@ -1,0 +1,1 @@
+"""Ingestion: manifest, parsers (sandboxed), structural chunking."""

@@ -1,0 +1,1 @@
+"""Operations: audit trail, API keys, redaction, metrics, energy, rate limit, model files."""

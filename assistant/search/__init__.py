@@ -1,0 +1,1 @@
+"""Search: embeddings, French BM25, FAISS index generations, hybrid retrieval."""

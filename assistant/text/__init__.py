@@ -1,0 +1,1 @@
+"""Shared text helpers: normalisation, French/English dates and months, citation markers."""

@@ -1,0 +1,1 @@
+"""Gradio UI in French, mounted at /ui, over the core service."""
