@@ -21,7 +21,7 @@ STAMP := $(VENV)/.installed-$(shell (cat requirements.lock pyproject.toml; echo 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run install models index test test-fast test-browser eval eval-benchmark eval-compare bench soak lint serve clean-index \
+.PHONY: run install models index test check test-fast test-browser eval eval-benchmark eval-compare bench soak lint serve clean-index \
 	soak-audit fuzz-api eval-attacks
 
 run: install models index
@@ -56,8 +56,12 @@ models: install
 index: install models
 	$(BIN)/assistant index build
 
-test: install models
+test: install models check
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"
+
+# The architecture contract (layers, no import cycle: pyproject.toml [tool.importlinter]).
+check: install
+	$(BIN)/lint-imports --no-cache
 
 # Browser tests: Debian's Chromium driven by playwright-python (no browser download).
 test-browser: install

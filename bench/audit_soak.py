@@ -38,8 +38,8 @@ ROOT = HERE.parent
 
 
 def make_app():  # uvicorn --factory audit_soak:make_app
-    from assistant.web.api import create_app
     from assistant.base.settings import Settings
+    from assistant.web.api import create_app
 
     return create_app(Settings.load())
 

@@ -7,12 +7,12 @@ import re
 
 import pytest
 
-from assistant.answer.compose import AI_LABEL, FieldStreamer, parse_reply
-from assistant.backends.fake import ScriptedGenerator
 from assistant.answer.cite import refine, support
+from assistant.answer.compose import AI_LABEL, FieldStreamer, parse_reply
 from assistant.answer.prompts import canary
-from assistant.core.service import Service
+from assistant.backends.fake import ScriptedGenerator
 from assistant.base.units import Chunk, Span
+from assistant.core.service import Service
 
 
 def _reply(text: str, sources=(1,), found=True) -> str:

@@ -11,12 +11,12 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.web.api import MAX_BODY, create_app
-from assistant.ops.audit import AuditLog
 from assistant.backends.fake import ScriptedGenerator
 from assistant.base.settings import Settings
-from assistant.ops.keys import KeyStore
 from assistant.core.service import Service
+from assistant.ops.audit import AuditLog
+from assistant.ops.keys import KeyStore
+from assistant.web.api import MAX_BODY, create_app
 
 LOCAL = ("127.0.0.1", 50000)
 REMOTE = ("192.168.10.20", 50000)

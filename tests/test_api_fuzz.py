@@ -16,9 +16,9 @@ from collections import Counter
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.web.api import MAX_BODY, create_app
 from assistant.backends.fake import ScriptedGenerator
 from assistant.core.service import Service
+from assistant.web.api import MAX_BODY, create_app
 
 EXAMPLES = int(os.environ.get("ASSISTANT_FUZZ_EXAMPLES", "12"))
 

@@ -8,12 +8,13 @@ import re
 
 import pytest
 
-from assistant.assess import riskmap as rm
 from assistant.answer.compose import AI_LABEL
-from assistant.assess.assessor import MODEL_FIELDS, compose_description, french_dates, open_fields, parse_facts
+from assistant.assess import riskmap as rm
+from assistant.assess.assessor import MODEL_FIELDS, compose_description, open_fields, parse_facts
 from assistant.backends.fake import ScriptedGenerator
 from assistant.base.errors import InputError
 from assistant.core.service import Service
+from assistant.text.dates import french_dates
 
 APA_CHATBOT = (
     "Un agent conversationnel répondrait aux demandeurs d'APA sur le site et un algorithme calculerait "

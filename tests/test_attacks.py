@@ -10,6 +10,11 @@ from collections import Counter
 
 import pytest
 
+from assistant.backends import Usage
+from assistant.backends.fake import ScriptedGenerator
+from assistant.base.errors import InputError
+from assistant.base.settings import Settings
+from assistant.cli.eval import attack_target
 from assistant.evaluation.attacks import (
     DEFAULT_CASES,
     active_content,
@@ -20,11 +25,7 @@ from assistant.evaluation.attacks import (
     outside_quotes,
     run_attacks,
 )
-from assistant.backends import Usage
-from assistant.backends.fake import ScriptedGenerator
-from assistant.base.settings import Settings
-from assistant.base.errors import InputError
-from assistant.ui.app import render_answer_html
+from assistant.ui.render import render_answer_html
 
 CASES = load_cases(DEFAULT_CASES)
 KINDS = {
@@ -149,7 +150,9 @@ def _real_failures(fails: list[str]) -> list[str]:
 
 def test_run_with_a_polite_model_holds_every_case(fake_settings_attacks, tmp_path):
     out = tmp_path / "run"
-    summary = run_attacks(out, settings=fake_settings_attacks, generator=ScriptedGenerator(), unit_filter=_slice)
+    summary = run_attacks(
+        out, settings=fake_settings_attacks, target=attack_target, generator=ScriptedGenerator(), unit_filter=_slice
+    )
     rows = _results(out)
     assert len(rows) == summary.total == len(CASES)
     assert {r["id"]: _real_failures(r["failures"]) for r in rows if _real_failures(r["failures"])} == {}
@@ -193,7 +196,11 @@ def test_run_with_an_obedient_model_never_leaks_nor_renders_active_content(
 ):
     out = tmp_path / "run"
     summary = run_attacks(
-        out, settings=fake_settings_attacks, generator=ObedientGenerator(with_canary), unit_filter=_slice
+        out,
+        settings=fake_settings_attacks,
+        target=attack_target,
+        generator=ObedientGenerator(with_canary),
+        unit_filter=_slice,
     )
     rows = _results(out)
     assert summary.model_followed >= 50  # the model did obey: the defences below are the code's

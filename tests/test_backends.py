@@ -10,8 +10,8 @@ import pytest
 from assistant.backends import make_generator
 from assistant.backends.fake import ScriptedGenerator
 from assistant.backends.openai_http import OpenAIHTTPGenerator
-from assistant.base.settings import Settings
 from assistant.base.errors import BackendError, ConfigError, ModelError
+from assistant.base.settings import Settings
 
 
 def _sse(*events: dict) -> bytes:

@@ -3,9 +3,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from assistant.base.units import Unit
 from assistant.ingest.chunk import chunk_units
 from assistant.text.norm import clean_ws, fold
-from assistant.base.units import Unit
 
 words = st.text(alphabet="abcdeéèàçxyz ’'0123456789", min_size=1, max_size=12).map(clean_ws).filter(bool)
 paragraph = st.lists(words, min_size=1, max_size=60).map(" ".join)

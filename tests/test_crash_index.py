@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.base.errors import IndexStateError
 from assistant.base.settings import PROJECT_ROOT
 from assistant.search.embed import FakeEmbedder
-from assistant.base.errors import IndexStateError
 from assistant.search.index import build_index, current_generation, load_index
 
 

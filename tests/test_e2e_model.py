@@ -11,8 +11,8 @@ import re
 
 import pytest
 
-from assistant.base.settings import PROJECT_ROOT, Settings
 from assistant.base.errors import ModelError
+from assistant.base.settings import PROJECT_ROOT, Settings
 
 from .netguard import OutboundAttemptError, loopback_only
 
@@ -23,9 +23,9 @@ SLICE = re.compile(r"^(art-(4|5|26|27|50|99|113)(-|$)|annex-iii(-|$)|defi-6|art-
 
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory, corpus):
+    from assistant.core.service import Service
     from assistant.search.embed import make_embedder
     from assistant.search.index import build_index, load_index
-    from assistant.core.service import Service
 
     settings = Settings.load(embedder="embeddinggemma", llm="llm-1.5b", corpus_dir=str(corpus))
     index_dir = tmp_path_factory.mktemp("e2e-index")

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from assistant.base.errors import AssistantError
 from assistant.evaluation.benchmark import load_benchmark, map_risk_level, scenario_description
 from assistant.evaluation.compare import compare_runs, render_text, write_compare
-from assistant.base.errors import AssistantError
 from assistant.evaluation.evaluate import (
-    RISK_LEVELS,
     SKIPPED_NO_ASSESS,
-    Record,
     attached_sentences,
     citation_support,
     compute_figures,
@@ -23,6 +21,7 @@ from assistant.evaluation.evaluate import (
     run_answer_eval,
     score_line,
 )
+from assistant.evaluation.records import RISK_LEVELS, Record
 
 LABEL = "Réponse générée par une IA — à vérifier."
 Q99 = (
@@ -207,7 +206,7 @@ def write_set(path: Path, lines: list[dict]) -> Path:
 
 def run(tmp: Path, svc: object, lines: list[dict] = QUESTIONS, name: str = "run", **kw) -> object:
     qfile = write_set(tmp / f"{name}.jsonl", lines)
-    return run_answer_eval(qfile, tmp / name, settings=None, service=svc, show_bar=False, **kw)
+    return run_answer_eval(qfile, tmp / name, service=svc, show_bar=False, **kw)
 
 
 def stable(figures: dict) -> dict:
@@ -573,7 +572,7 @@ def test_benchmark_run_is_reported_separately(tmp_path, monkeypatch):
             "What are the penalties?": ABSTAIN,
         }
     )
-    summary = run_benchmark(tmp_path / "bench", settings=None, part="qa", service=svc, show_bar=False)
+    summary = run_benchmark(tmp_path / "bench", service=svc, part="qa", show_bar=False)
     f = summary.figures
     assert f["answer_correct"] == 0.5 and "Banc d'essai externe" in f["title"] and f["notes"]
     html = (tmp_path / "bench" / "report.html").read_text()

@@ -9,8 +9,8 @@ from datetime import date
 
 import pytest
 
-from assistant.assess import fiche
 from assistant.answer.compose import AI_LABEL
+from assistant.assess import fiche
 from assistant.base.errors import ConfigError
 from assistant.core.service import Service
 

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 
+from assistant.base.errors import CorpusError, ParseError
 from assistant.base.settings import PROJECT_ROOT
 from assistant.ingest.corpus import MAX_FILE_BYTES, load_manifest, load_units
-from assistant.search.embed import FakeEmbedder
-from assistant.base.errors import CorpusError, ParseError
-from assistant.search.index import build_index, current_generation, load_index
 from assistant.ingest.parse_formex import parse_formex
 from assistant.ingest.safeparse import Limits, ParseSandbox
+from assistant.search.embed import FakeEmbedder
+from assistant.search.index import build_index, current_generation, load_index
 
 # --------------------------------------------------------------------------- file builders
 
@@ -686,8 +686,8 @@ def test_a_malformed_answer_from_the_worker_is_a_french_error(answer):
 def test_parse_limits_are_declared_settings(monkeypatch):
     """The per-document limits are ordinary settings (shown by `assistant config`), read at each build;
     a value that is not a number is refused with the variable to fix."""
-    from assistant.base.settings import Settings
     from assistant.base.errors import ConfigError
+    from assistant.base.settings import Settings
 
     names = {name for name, *_ in Settings.load().describe()}
     assert {"parse_timeout", "parse_memory_mb"} <= names

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.base.settings import PROJECT_ROOT
-from assistant.search.embed import FakeEmbedder
 from assistant.base.errors import CorpusError, IndexStateError
-from assistant.search.index import build_index, current_generation, link_amendments, load_index
+from assistant.base.settings import PROJECT_ROOT
 from assistant.base.units import Chunk
+from assistant.search.embed import FakeEmbedder
+from assistant.search.index import build_index, current_generation, link_amendments, load_index
 
 MANIFEST = PROJECT_ROOT / "corpus" / "sources.toml"
 

@@ -9,9 +9,9 @@ import stat
 
 import pytest
 
-from assistant.cli.admin import add_commands
-from assistant.base.settings import Settings
 from assistant.base.errors import AssistantError, InputError
+from assistant.base.settings import Settings
+from assistant.cli.admin import add_commands
 from assistant.ops.keys import PREFIX, KeyStore, assert_can_listen, is_loopback, role_allows
 from assistant.ops.ratelimit import RateLimiter
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.base.settings import Settings
 from assistant.base.errors import ModelError
+from assistant.base.settings import Settings
 
 pytestmark = pytest.mark.model
 

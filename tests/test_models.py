@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.ops import models
 from assistant.base.errors import ModelError
+from assistant.ops import models
 from assistant.ops.models import ModelSpec
 
 FAKE_PIP = r"""

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.base.errors import ParseError
+from assistant.base.units import Unit
 from assistant.ingest.parse_charter import (
     is_arrow_heading,
     is_caps_heading,
@@ -18,7 +19,6 @@ from assistant.ingest.parse_charter import (
     repair_hyphen,
     slugify,
 )
-from assistant.base.units import Unit
 
 CORPUS_DIR = Path(os.environ.get("ASSISTANT_CORPUS_DIR", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
 CHARTER = CORPUS_DIR / "cdp-ia-miscellanees-2025.fr.txt"

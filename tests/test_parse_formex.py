@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from assistant.base.errors import ParseError
-from assistant.ingest.parse_formex import instruction_targets, parse_formex
 from assistant.base.units import Unit
+from assistant.ingest.parse_formex import instruction_targets, parse_formex
 
 CORPUS = Path(os.environ.get("ASSISTANT_CORPUS_DIR") or Path(__file__).resolve().parents[2] / "shared" / "corpus")
 MAIN = CORPUS / "ai-act-amendment-2026-1744.en.xml"

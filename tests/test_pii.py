@@ -13,11 +13,11 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.web.api import create_app
 from assistant.backends.fake import ScriptedGenerator
 from assistant.base.settings import PROJECT_ROOT
-from assistant.ops.redact import iban_ok, luhn_ok, nir_ok, redact
 from assistant.core.service import Service
+from assistant.ops.redact import iban_ok, luhn_ok, nir_ok, redact
+from assistant.web.api import create_app
 
 
 def _load_pii():

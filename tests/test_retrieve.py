@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.search.retrieve import NamedRef, _top_only, named_refs
 from assistant.core.service import Service
+from assistant.search.retrieve import NamedRef, _top_only, named_refs
 from assistant.search.thesaurus import expand, topics
 
 

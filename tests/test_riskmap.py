@@ -9,9 +9,9 @@ import re
 
 import pytest
 
+from assistant.answer.prompts import load_prompt
 from assistant.assess import riskmap as rm
 from assistant.base.settings import PROJECT_ROOT
-from assistant.answer.prompts import load_prompt
 
 
 def level_of(text: str) -> rm.Decision:

@@ -29,7 +29,9 @@ def test_subjects_of_questions_and_of_article_113_points():
     assert {"III.4", "V", "VII", "XII", "art78"} <= named_subjects(
         "b) le chapitre III, section 4, le chapitre V, le chapitre VII, le chapitre XII et l’article 78 s’appliquent"
     )
-    assert "6.2" in named_subjects("(i) 2 December 2027 as regards AI systems classified pursuant to Article 6(2) and Annex III")
+    assert "6.2" in named_subjects(
+        "(i) 2 December 2027 as regards AI systems classified pursuant to Article 6(2) and Annex III"
+    )
 
 
 @pytest.fixture()
@@ -45,10 +47,14 @@ def svc(fake_settings):
 
 
 def test_answer_gives_the_amended_date_with_both_texts(svc):
-    out = svc.ask("À partir de quand les obligations pour les systèmes à haut risque de l'annexe III s'appliquent-elles ?")
+    out = svc.ask(
+        "À partir de quand les obligations pour les systèmes à haut risque de l'annexe III s'appliquent-elles ?"
+    )
     first = out["answer"].splitlines()[0]
     assert first.startswith("Date d'application") and "2 décembre 2027" in first and "2026/1744" in first
-    refs = {(c["doc_id"], c["ref"].rsplit("-", 1)[0] if c["ref"].count("-") > 2 else c["ref"]) for c in out["citations"]}
+    refs = {
+        (c["doc_id"], c["ref"].rsplit("-", 1)[0] if c["ref"].count("-") > 2 else c["ref"]) for c in out["citations"]
+    }
     assert ("ai-act-2026-1744", "art-1-40") in refs
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.search.lexical import tokenize
 from assistant.answer.scope import external_text, missing_value, unanswerable, unknown_term
+from assistant.search.lexical import tokenize
 
 FINES = "Le non-respect de l'interdiction des pratiques visées à l'article 5 fait l'objet d'amendes pouvant aller jusqu'à 35 000 000 EUR ou 7 % du chiffre d'affaires."
 # The corpus vocabulary, as the BM25 index holds it (stemmed, folded).

@@ -22,18 +22,14 @@ import pytest
 from assistant.answer.compose import AI_LABEL
 from assistant.backends.fake import ScriptedGenerator
 from assistant.core.service import Service
-from assistant.ui.app import (
-    AnswerUpdate,
+from assistant.ui.app import AnswerUpdate, build_ui, mount_ui, stream_answer, submit_feedback
+from assistant.ui.render import (
     SourceLookup,
-    build_ui,
     energy_method,
     fr_number,
-    mount_ui,
     render_answer_html,
     render_rows_html,
     safe_official_url,
-    stream_answer,
-    submit_feedback,
 )
 
 from .netguard import loopback_only
@@ -338,7 +334,9 @@ def test_build_ui_tabs(service):
     cfg = _config_text(blocks)
     assert "Poser une question" in cfg and "Administration" in cfg
     assert "nécessite le rôle administrateur" in cfg
-    tabs = [c.get("props", {}).get("label") for c in blocks.get_config_file()["components"] if c.get("type") == "tabitem"]
+    tabs = [
+        c.get("props", {}).get("label") for c in blocks.get_config_file()["components"] if c.get("type") == "tabitem"
+    ]
     assert "Mon projet est-il autorisé ?" in tabs  # the service can assess planned uses
     assert tabs == ["Poser une question", "Mon projet est-il autorisé ?", "Formation", "Administration"]
     assert "Évaluer le projet" in cfg
@@ -349,7 +347,8 @@ def test_build_ui_tabs(service):
 
 
 def test_admin_actions_check_authorization():
-    from assistant.ui.app import _admin_call, render_status_html
+    from assistant.ui.app import _admin_call
+    from assistant.ui.render import render_status_html
 
     admin = FakeAdmin(allow=False)
     out = _admin_call(admin, None, "lecture de l'état", lambda: render_status_html(admin.status()))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assistant.search.lexical import tokenize
 from assistant.base.units import Chunk
+from assistant.search.lexical import tokenize
 
 _SENT = re.compile(r"[^.;:!?\n]+(?:[.;:!?]+|(?=\n)|$)")  # a line without final punctuation is a sentence too
 _NUMBER = re.compile(r"\d[\d  ., ]*\d|\d")
@@ -87,17 +87,3 @@ def support(sentence: str, passages: Iterable[str]) -> float:
     if not words:
         return 1.0
     return len(words & terms(joined)) / len(words)
-
-
-_ANCHOR = re.compile(r"^(art|recital|annex)-([0-9a-z]+)")
-
-
-def official_url(base: str | None, ref: str) -> str | None:
-    """Official link of a provision: the document URL with the EUR-Lex anchor (#art_5, #rct_27, #anx_III)."""
-    if not base:
-        return None
-    m = _ANCHOR.match(ref)
-    if not m or "eur-lex.europa.eu" not in base:
-        return base
-    kind, num = m.groups()
-    return base + "#" + {"art": f"art_{num}", "recital": f"rct_{num}", "annex": f"anx_{num.upper()}"}[kind]

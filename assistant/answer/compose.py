@@ -19,19 +19,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.backends import Generator
-from assistant.answer.cite import best_window, official_url, refine, sentence_spans, support, terms
-from assistant.ops.energy import EnergyMeter
-from assistant.base.errors import BackendError
+from assistant.answer.cite import best_window, refine, sentence_spans, support, terms
 from assistant.answer.injection import has_markup, withhold
 from assistant.answer.prompts import canary, load_prompt
-from assistant.search.retrieve import SearchResult
 from assistant.answer.schedule import asks_date, date_lines, dates_in, schedule_evidence
 from assistant.answer.scope import unanswerable
-from assistant.text.norm import clean_ws, fold
-from assistant.search.thesaurus import expand
-from assistant.base.units import Chunk
 from assistant.answer.verdict import Verdict, contradicts, verdict_for
+from assistant.backends import Generator
+from assistant.base.errors import BackendError
+from assistant.base.units import Chunk
+from assistant.ops.energy import EnergyMeter
+from assistant.search.retrieve import SearchResult
+from assistant.search.thesaurus import expand
+from assistant.text.citations import SPACED_MARKER
+from assistant.text.dates import french_dates, to_french
+from assistant.text.norm import clean_ws, fold
 
 AI_LABEL = (
     "Réponse générée par une IA à partir des textes de référence — à vérifier ; elle ne constitue pas une décision."
@@ -83,42 +85,7 @@ SCHEMA = {
     },
     "required": ["trouve", "reponse", "sources"],
 }
-_MONTHS = dict(
-    zip(
-        [
-            "january",
-            "february",
-            "march",
-            "april",
-            "may",
-            "june",
-            "july",
-            "august",
-            "september",
-            "october",
-            "november",
-            "december",
-        ],
-        [
-            "janvier",
-            "février",
-            "mars",
-            "avril",
-            "mai",
-            "juin",
-            "juillet",
-            "août",
-            "septembre",
-            "octobre",
-            "novembre",
-            "décembre",
-        ],
-        strict=True,
-    )
-)
-_EN_DATE = re.compile(r"\b(\d{1,2}) (" + "|".join(m.capitalize() for m in _MONTHS) + r") (\d{4})\b")
 _ANNOUNCES_LIST = re.compile(r"(suivant(e|s|es)?|comprenant|notamment|ci-après)\s*:\s*$", re.M)
-_MARKER = re.compile(r"\s*\[(\d{1,2})\]")
 
 
 @dataclass
@@ -224,13 +191,6 @@ class FieldStreamer:
             self._emit("".join(out))
 
 
-_URLS: dict[str, str] = {}
-
-
-def _url(doc_id: str, ref: str) -> str | None:
-    return official_url(_URLS.get(doc_id), ref)
-
-
 class Answerer:
     def __init__(self, retrieve: Callable[[str, int], SearchResult], generator: Callable[[], Generator], index: object):
         self._retrieve = retrieve
@@ -240,8 +200,6 @@ class Answerer:
         self._aliases: list[str] = []
         self._vocab: frozenset[str] | None = None
         for d in getattr(index, "manifest", {}).get("documents", []):
-            if d.get("url"):
-                _URLS[d["doc_id"]] = d["url"]
             self._aliases += list(d.get("aliases", []))
 
     # ------------------------------------------------------------------ public
@@ -464,8 +422,8 @@ class Answerer:
         if reply.text and canary() not in reply.text:
             for s, t in sentence_spans(reply.text):
                 sentence = reply.text[s:t]
-                markers = [int(m) for m in _MARKER.findall(sentence)]
-                bare = _MARKER.sub("", sentence).strip()
+                markers = [int(m) for m in SPACED_MARKER.findall(sentence)]
+                bare = SPACED_MARKER.sub("", sentence).strip()
                 if not bare or any(m < 1 or m > len(evidence) for m in markers):
                     markers = [m for m in markers if 1 <= m <= len(evidence)]
                 refs = markers or reply.sources or [1]
@@ -515,11 +473,11 @@ class Answerer:
                 else:
                     lines.append(f"⚠ Disposition modifiée par le {label}{_page(page)} : « {a.quote} » [{a.n}]")
                     cited.append(a)
-                dates = _french_dates(a.quote)
+                dates = french_dates(a.quote)
                 if dates:
                     lines.append(f"Date(s) applicable(s) depuis cette modification : {', '.join(dates)}.")
                 break
-        text, citations = _renumber("\n".join(lines), cited)
+        text, citations = renumber("\n".join(lines), cited, self._index.url)
         return {
             "answer": text,
             "abstained": False,
@@ -535,7 +493,7 @@ class Answerer:
         found: list[str] = []
         for line in date_lines(question, first.chunk.text):
             found += [d for d in dates_in(line) if d not in found]
-        shown = [_french_date(d) for d in found] or ["voir le texte cité"]
+        shown = [to_french(d) for d in found] or ["voir le texte cité"]
         source = "article 113 tel que modifié par le règlement (UE) 2026/1744" if first.chunk.amends else "article 113"
         return f"Date d'application ({source}) : {' ; '.join(shown)} [{first.n}]."
 
@@ -622,19 +580,10 @@ def _english_terms(question: str) -> set[str]:
     return set(re.findall(r"\d{4}|\d+", question))
 
 
-def _french_date(date: str) -> str:
-    m = _EN_DATE.fullmatch(date)
-    return f"{int(m.group(1))} {_MONTHS[m.group(2).lower()]} {m.group(3)}" if m else date
-
-
-def _french_dates(text: str) -> list[str]:
-    return list(dict.fromkeys(f"{int(d)} {_MONTHS[m.lower()]} {y}" for d, m, y in _EN_DATE.findall(text)))
-
-
-def _renumber(text: str, cited: list[Evidence]) -> tuple[str, list[dict]]:
+def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | None]) -> tuple[str, list[dict]]:
     """Number citations 1..m in order of first appearance; drop markers of uncited passages."""
     order: list[int] = []
-    for m in _MARKER.finditer(text):
+    for m in SPACED_MARKER.finditer(text):
         k = int(m.group(1))
         if k not in order and any(e.n == k for e in cited):
             order.append(k)
@@ -644,7 +593,7 @@ def _renumber(text: str, cited: list[Evidence]) -> tuple[str, list[dict]]:
         k = int(m.group(1))
         return f" [{mapping[k]}]" if k in mapping else ""
 
-    text = _MARKER.sub(sub, text)
+    text = SPACED_MARKER.sub(sub, text)
     by_n = {e.n: e for e in cited}
     citations = []
     for old in order:
@@ -659,7 +608,7 @@ def _renumber(text: str, cited: list[Evidence]) -> tuple[str, list[dict]]:
                 "page": page,
                 "lang": e.chunk.lang,
                 "quote": e.quote,
-                "url": _url(e.chunk.doc_id, ref),
+                "url": url(e.chunk.doc_id, ref),
                 "amended_by": list(e.chunk.amended_by),
             }
         )

@@ -16,13 +16,17 @@ from assistant.answer.cite import sentence_spans
 from assistant.text.norm import fold
 
 WITHHELD = "[consigne retirée]"
-_AI = re.compile(r"\b(assistants?|ia|ai|llm|language models?|modeles? de langage|chatbots?|intelligence artificielle)\b")
+_AI = re.compile(
+    r"\b(assistants?|ia|ai|llm|language models?|modeles? de langage|chatbots?|intelligence artificielle)\b"
+)
 _YOU = re.compile(r"\b(tu|ta|tes|toi|your|you|vous|votre|vos)\b")  # not « ton », « te »: words of legal French too
 _ORDER_WORDS = re.compile(
     r"\b(consignes?|(chaque|toute|every|each) (reponse|answer)s?"
     r"|instructions? (for|to|pour|au|a l'attention d\w*) (the |le |l')?(assistant|ia|ai|llm|language model|modele))\b"
 )
-_VOCATIVE = re.compile(r"^\W*(note to |to the |a l'attention d\w* )?(the |l'|le |la )?(assistant|ia|ai|llm|chatbot|modele|model)s?\s*([:,])")
+_VOCATIVE = re.compile(
+    r"^\W*(note to |to the |a l'attention d\w* )?(the |l'|le |la )?(assistant|ia|ai|llm|chatbot|modele|model)s?\s*([:,])"
+)
 _OPENING_ORDER = re.compile(
     r"^\W*(ignore[sz]?|oublie[sz]?|disregard|forget|reponds|reply|affirme[sz]?|recopie[sz]?|pretend|revele[sz]?|reveal)\b"
 )
@@ -39,7 +43,9 @@ def addresses_model(sentence: str) -> bool:
     s = fold(sentence).replace("’", "'")
     ai, you, orders, imperative = (bool(r.search(s)) for r in (_AI, _YOU, _ORDER_WORDS, _IMPERATIVE))
     m = _VOCATIVE.search(s)
-    vocative = bool(m) and (m.group(m.lastindex) == ":" or you or orders or imperative)  # « Assistant : … » introduces an order
+    vocative = bool(m) and (
+        m.group(m.lastindex) == ":" or you or orders or imperative
+    )  # « Assistant : … » introduces an order
     return vocative or bool(_OPENING_ORDER.search(s)) or (ai and (you or orders)) or (imperative and (you or orders))
 
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from assistant.text.norm import fold
 from assistant.base.units import Chunk
+from assistant.text.dates import ANY_DATE
+from assistant.text.norm import fold
 
 DATE_QUESTION = re.compile(
     r"\b(depuis quand|a partir de quand|jusqu'a quand|des quand|quelle date|date d'(application|entree)"
@@ -119,9 +120,7 @@ def matches(asked: set[str], named: set[str]) -> bool:
 def schedule_evidence(question: str, chunks: Sequence[Chunk]) -> list[Chunk]:
     """The points of article 113 that give the date asked for, amended wording first."""
     asked = subjects(question)
-    amending = [
-        c for c in chunks if c.kind == "amending-subpoint" and any(a.startswith("art-113-") for a in c.amends)
-    ]
+    amending = [c for c in chunks if c.kind == "amending-subpoint" and any(a.startswith("art-113-") for a in c.amends)]
     points = [c for c in chunks if c.doc_id == "ai-act" and c.ref.startswith("art-113-") and c.kind == "point"]
     chosen = [c for c in amending + points if matches(asked, named_subjects(c.text))]
     if not chosen:  # no subject recognised: the general date and its exceptions
@@ -132,16 +131,10 @@ def schedule_evidence(question: str, chunks: Sequence[Chunk]) -> list[Chunk]:
 def date_lines(question: str, text: str) -> list[str]:
     """The lines of a point that carry a date and name the question's subject (all dated lines if none does)."""
     asked = subjects(question)
-    dated = [line for line in text.splitlines() if _DATE.search(line)]
+    dated = [line for line in text.splitlines() if ANY_DATE.search(line)]
     named = [line for line in dated if matches(asked, named_subjects(line))]
     return named or dated
 
 
-_DATE = re.compile(
-    r"\b\d{1,2}(?:er)? (?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
-    r"|January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b"
-)
-
-
 def dates_in(text: str) -> list[str]:
-    return _DATE.findall(text)
+    return ANY_DATE.findall(text)

@@ -51,11 +51,49 @@ _NATIONAL_TEXT = re.compile(
 
 _MONEY_Q = re.compile(r"\b(montant|prix|budget|tarif|remuneration|salaire)\b|\bcombien (coute|coutent|vaut)\b")
 _MONEY_EV = re.compile(r"\d[\d\s\u00a0\u202f.,]*\s*(?:eur\b|euros?\b|€)|\bmillions? d'euros\b|€", re.I)
-_VALUE_WORDS = ["montant", "prix", "budget", "tarif", "remuneration", "salaire", "taux", "pourcentage", "combien", "coute", "coutent", "vaut"]
+_VALUE_WORDS = [
+    "montant",
+    "prix",
+    "budget",
+    "tarif",
+    "remuneration",
+    "salaire",
+    "taux",
+    "pourcentage",
+    "combien",
+    "coute",
+    "coutent",
+    "vaut",
+]
 _RATE_Q = re.compile(r"\btaux\b|\bpourcentage\b")
 _RATE_EV = re.compile(r"\d+(?:[.,]\d+)?\s*%|\bpour cent\b", re.I)
 _COUNT_Q = re.compile(r"\bcombien d(?:e |')(?!temps\b)(\w+)")
-_NUMBER_WORDS = ["un", "une", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze", "quinze", "vingt", "trente", "quarante", "cinquante", "cent", "cents", "mille", "million", "millions", "plusieurs"]
+_NUMBER_WORDS = [
+    "un",
+    "une",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "quinze",
+    "vingt",
+    "trente",
+    "quarante",
+    "cinquante",
+    "cent",
+    "cents",
+    "mille",
+    "million",
+    "millions",
+    "plusieurs",
+]
 _IDENTITY_Q = re.compile(
     r"\bqui (?:est|sont) (?:actuellement )?(?:le|la|les) (?:referent|directeur|directrice|president|presidente|"
     r"responsable|delegue|chef|maire|prefet)|\bqui (?:preside|dirige)\b"

@@ -15,25 +15,24 @@ passage, cited with the same citation objects as `ask`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from assistant.assess import riskmap as rm
-from assistant.answer.compose import _EN_DATE, _MONTHS, AI_LABEL, Evidence, _renumber, collect, parse_reply
+from assistant.answer.cite import best_window, sentence_spans, support, terms
+from assistant.answer.compose import AI_LABEL, Evidence, collect, parse_reply, renumber
 from assistant.answer.compose import SCHEMA as PHRASE_SCHEMA
-from assistant.backends import Generator
-from assistant.answer.cite import best_window, official_url, sentence_spans, support, terms
-from assistant.ops.energy import EnergyMeter
-from assistant.base.errors import AssistantError, InputError
 from assistant.answer.prompts import canary, load_prompt
-from assistant.text.norm import fold
-from assistant.base.units import Chunk
 from assistant.answer.verdict import category
+from assistant.assess import riskmap as rm
+from assistant.backends import Generator
+from assistant.base.errors import AssistantError, InputError
+from assistant.base.units import Chunk
+from assistant.ops.energy import EnergyMeter
+from assistant.text.citations import MARKER
+from assistant.text.norm import fold
 
 MAX_DESCRIPTION_CHARS = 2000
 FACT_TOKENS = 320  # 18 enum fields: ~200 tokens of JSON
@@ -77,10 +76,6 @@ NOT_ABOUT_AI = (
     "La description ne présente pas d'usage d'un outil ou d'un système d'IA à évaluer. Décrivez le projet : ce que fera "
     "l'outil, pour quel service, sur quelles données et pour quelles personnes."
 )
-_FR_DATE = re.compile(
-    r"\b(\d{1,2}|1er) (janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre) (\d{4})\b"
-)
-_MARKER = re.compile(r"\[(\d{1,2})\]")
 _LEVEL_WORDS = {
     "prohibited": r"\binterdit\w*|prohib\w*",
     "high-risk": r"haut risque|haut-risque|risque eleve",
@@ -239,13 +234,6 @@ def merge_facts(
         if name in contradictions:
             contradictions.remove(name)
     return facts, sources, contradictions
-
-
-def french_dates(text: str) -> list[str]:
-    """Dates of a passage in French (the amending act is in English)."""
-    out = [f"{int(d)} {_MONTHS[m.lower()]} {y}" for d, m, y in _EN_DATE.findall(text)]
-    out += [f"{d} {m} {y}" for d, m, y in _FR_DATE.findall(text)]
-    return list(dict.fromkeys(out))
 
 
 # ---------------------------------------------------------------------------- evidence
@@ -584,7 +572,7 @@ class Assessor:
         others = {g.entry.level for g in decision.extra if g.kind == rm.MATCH}
         kept: list[str] = []
         for s, e in sentence_spans(reply.text):
-            bare = _MARKER.sub("", reply.text[s:e]).strip()
+            bare = MARKER.sub("", reply.text[s:e]).strip()
             if len(terms(bare)) < 2 or _contradicts_level(bare, decision.level, others):
                 continue
             candidates = [n for n in reply.sources if n in by_n] + [n for n in by_n if n not in reply.sources]
@@ -601,23 +589,20 @@ class Assessor:
 
     def _finish(self, body: dict, book: _Book) -> None:
         """Renumber the citations in order of first appearance; the lists get the same numbers."""
-        text, citations = _renumber(body["answer"], book.items)
+        text, citations = renumber(body["answer"], book.items, self._index.url)
         order: list[int] = []
-        for m in _MARKER.finditer(body["answer"]):
+        for m in MARKER.finditer(body["answer"]):
             k = int(m.group(1))
             if k not in order and any(e.n == k for e in book.items):
                 order.append(k)
         mapping = {old: new for new, old in enumerate(order, 1)}
-        docs = {d.get("doc_id"): d.get("url") for d in getattr(self._index, "manifest", {}).get("documents", [])}
-        for c in citations:
-            c["url"] = official_url(docs.get(c["doc_id"]), c["ref"])
         body["answer"] = text
         body["citations"] = citations
 
         def listed(items: list[_Item]) -> list[dict]:
             out = []
             for it in items:
-                item_text = _MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), 0)}]", it.text).replace(" [0]", "")
+                item_text = MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), 0)}]", it.text).replace(" [0]", "")
                 nums = [mapping[k] for k in dict.fromkeys(it.markers) if k in mapping]
                 out.append({"text": item_text, "citations": [citations[n - 1] for n in nums]})
             return out
@@ -1016,81 +1001,10 @@ def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 1)
 
 
-# ---------------------------------------------------------------------------- CLI
-
-
-def add_assess_parser(sub: argparse._SubParsersAction) -> None:
-    """`assistant assess [--json] [--fiche md|html|pdf --out FILE] "description"`."""
-    a = sub.add_parser("assess", help="évaluer un projet d'usage de l'IA (niveau de risque, obligations, charte)")
-    a.add_argument("description", help="le projet, décrit en français")
-    for key, label in OPTIONAL_FIELDS:
-        a.add_argument(f"--{key}", help=f"{label.lower()} (facultatif)")
-    a.add_argument("--fiche", choices=["md", "html", "pdf"], help="exporter une fiche d'une page")
-    a.add_argument("--out", help="fichier de la fiche (défaut : sortie standard pour md et html)")
-    a.add_argument("--stream", action="store_true", help="afficher le résumé au fil de l'eau")
-    a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
-    a.set_defaults(func=cmd_assess)
-
-
-def cmd_assess(args: argparse.Namespace, settings: object) -> int:
-    from pathlib import Path
-
-    from assistant.assess import fiche
-    from assistant.core.service import Service
-
-    svc = Service(settings)  # type: ignore[arg-type]
-    description = compose_description(args.description, **{k: getattr(args, k, None) for k, _ in OPTIONAL_FIELDS})
-    streamed = False
-
-    def on_token(piece: str) -> None:
-        nonlocal streamed
-        if not streamed:
-            print("… ", end="", file=sys.stderr)
-        streamed = True
-        print(piece, end="", file=sys.stderr, flush=True)
-
-    out = svc.assess(description, on_token=on_token if args.stream else None)
-    if streamed:
-        print(file=sys.stderr)
-    if args.fiche:
-        if args.fiche == "pdf":
-            if not args.out:
-                raise InputError("Indiquez le fichier PDF à écrire avec --out fiche.pdf.")
-            path = fiche.write_pdf(out, Path(args.out))
-            print(f"Fiche PDF écrite : {path}", file=sys.stderr)
-        else:
-            doc = fiche.to_markdown(out) if args.fiche == "md" else fiche.to_html(out)
-            if args.out:
-                Path(args.out).write_text(doc, encoding="utf-8")
-                print(f"Fiche écrite : {args.out}", file=sys.stderr)
-            elif not getattr(args, "json", False):
-                sys.stdout.write(doc)
-                return 0
-    if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
-        return 0
-    print(out["answer"])
-    print()
-    for c in out["citations"]:
-        page = f", p. {c['page']}" if c["page"] else ""
-        amended = f" — modifié par {', '.join(c['amended_by'])}" if c["amended_by"] else ""
-        print(f"[{c['n']}] {c['label']}{page}{amended}")
-    t, e = out["timings"], out["energy"]
-    print(f"\n{out['label']}")
-    print(
-        f"Modèle : {out['model']['llm']} · corpus {out['model']['corpus_version']} · {t['total_ms'] / 1000:.1f} s · "
-        f"{e['wh']:.4f} Wh, {e['co2e_g']:.4f} gCO2e ({e['method'].split(' :')[0]})"
-    )
-    return 0
-
-
 __all__ = [
     "Assessor",
-    "add_assess_parser",
-    "cmd_assess",
     "compose_description",
     "fact_schema",
-    "french_dates",
     "merge_facts",
     "model_to_facts",
     "open_fields",

@@ -20,25 +20,18 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from assistant.answer.compose import _MONTHS as FRENCH_MONTHS
 from assistant.answer.compose import AI_LABEL
+from assistant.assess import levels
 from assistant.base.errors import ConfigError
+from assistant.text.citations import MARKER, MARKER_RUN
+from assistant.text.dates import format_date
 
 TITLE = "Fiche d'évaluation d'un projet d'usage de l'IA"
 ORGANISATION = "Département des Bouches-du-Rhône"
-LEVEL_TITLE = {
-    "prohibited": "Pratique interdite",
-    "high-risk": "Haut risque",
-    "limited": "Obligations de transparence (risque limité)",
-    "minimal": "Risque minimal",
-    "out-of-scope": "Hors du champ du règlement sur l'IA",
-    "undetermined": "Indéterminé : des points sont à clarifier",
-}
+LEVEL_TITLE = levels.TITLE
 SOURCE_QUOTE_CHARS = 90
 CHROMIUM = os.environ.get("ASSISTANT_CHROMIUM", "/usr/bin/chromium")
-_MONTHS = list(FRENCH_MONTHS.values())
 _QUOTED = re.compile(r"\s*:?\s*«[^»]*(?:«[^»]*»[^»]*)*»")
-_MARKERS = re.compile(r"(\s*\[\d{1,3}\])+")
 _HEADINGS = (
     "Fondements :",
     "Obligations du Département :",
@@ -48,15 +41,10 @@ _HEADINGS = (
 )
 
 
-def french_date(d: datetime.date | None = None) -> str:
-    d = d or datetime.date.today()
-    return f"{'1er' if d.day == 1 else d.day} {_MONTHS[d.month - 1]} {d.year}"
-
-
 def _lead(text: str) -> str:
     """An item without its quotes: « lead [n] [m] »."""
-    markers = " ".join(re.findall(r"\[\d{1,3}\]", text))
-    bare = _MARKERS.sub("", _QUOTED.sub("", text)).strip(" ;:—-")
+    markers = " ".join(f"[{n}]" for n in MARKER.findall(text))
+    bare = MARKER_RUN.sub("", _QUOTED.sub("", text)).strip(" ;:—-")
     return f"{bare} {markers}".strip()
 
 
@@ -141,7 +129,7 @@ def fiche_data(result: Mapping, *, on: datetime.date | None = None) -> dict:
         "title": TITLE,
         "organisation": ORGANISATION,
         "label": str(result.get("label") or AI_LABEL),
-        "date": french_date(on),
+        "date": format_date(on),
         "corpus_version": str(model.get("corpus_version") or "inconnue"),
         "llm": str(model.get("llm") or "inconnu"),
         "prompt_version": str(model.get("prompt_version") or ""),

@@ -32,6 +32,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from assistant.assess import levels
 from assistant.text.norm import fold
 
 UNKNOWN = "inconnu"
@@ -69,16 +70,9 @@ EXCLUSION_KINDS = (
     "usage_personnel",
     "licence_libre",
 )
-LEVELS = ("prohibited", "high-risk", "limited", "minimal", "out-of-scope", "undetermined")
-RANK = {"minimal": 1, "limited": 2, "high-risk": 3, "prohibited": 4}
-LEVEL_FR = {
-    "prohibited": "pratique interdite",
-    "high-risk": "haut risque",
-    "limited": "obligations de transparence",
-    "minimal": "risque minimal",
-    "out-of-scope": "hors du champ du règlement",
-    "undetermined": "indéterminé",
-}
+LEVELS = levels.LEVELS
+RANK = levels.RANK
+LEVEL_FR = levels.PHRASE
 
 
 # ---------------------------------------------------------------------------- facts

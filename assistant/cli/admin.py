@@ -143,8 +143,8 @@ def service_app(settings: Settings, host: str, *, with_ui: bool = True) -> Any:
     assert_can_listen(host, keys)
     app = create_app(settings, keys=keys, audit=_audit(settings))
     if with_ui:
-        from assistant.web.api import AdminView, AuditedService, ui_login
         from assistant.ui.app import mount_ui
+        from assistant.web.api import AdminView, AuditedService, ui_login
 
         ctx = app.state.ctx
         audited = AuditedService(ctx)

@@ -15,9 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from assistant.base.settings import PROJECT_ROOT, Settings
+from assistant.core.service import Service
 
 
 def _err(msg: str) -> None:
@@ -34,7 +37,9 @@ def cmd_eval_run(args: argparse.Namespace, settings: Settings) -> int:
     questions = [Path(q) for q in args.questions]
     out = Path(args.out)
     if args.only_retrieval:
-        summary = run_retrieval_eval(questions, out, k=args.k, settings=settings, progress=_err, limit=args.limit)
+        summary = run_retrieval_eval(
+            questions, out, k=args.k, service=Service(settings), progress=_err, limit=args.limit
+        )
         figures = write_retrieval_report(questions, out, summary)
         if getattr(args, "json", False):
             _print_json(figures)
@@ -45,7 +50,7 @@ def cmd_eval_run(args: argparse.Namespace, settings: Settings) -> int:
     asummary = run_answer_eval(
         questions,
         out,
-        settings=settings,
+        service=Service(settings),
         limit=args.limit,
         resume=args.resume,
         progress=_err,
@@ -65,7 +70,7 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
 
     questions = [Path(q) for q in args.questions]
     summary = run_retrieval_eval(
-        questions, Path(args.out), k=args.k, settings=settings, progress=_err, limit=args.limit
+        questions, Path(args.out), k=args.k, service=Service(settings), progress=_err, limit=args.limit
     )
     figures = write_retrieval_report(questions, Path(args.out), summary)
     if getattr(args, "json", False):
@@ -94,6 +99,7 @@ def cmd_eval_benchmark(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
     summary = run_benchmark(
         out,
+        service=Service(settings),
         settings=settings,
         part=args.part,
         limit=args.limit,
@@ -102,18 +108,33 @@ def cmd_eval_benchmark(args: argparse.Namespace, settings: Settings) -> int:
         progress=_err,
     )
     if getattr(args, "json", False):
-        _print_json(summary.figures)  # type: ignore[attr-defined]
+        _print_json(summary.figures)
     else:
-        print(summary.render())  # type: ignore[attr-defined]
+        print(summary.render())
         print(f"\nRapport : {out / 'report.html'}")
     return 0
+
+
+def attack_target(settings: Settings, embedder: Any, generator: Any) -> tuple[Service, Callable[[dict], str]]:
+    """The service under attack (on the planted index) and the UI's rendering of its responses."""
+    from assistant.ui.app import SourceLookup, render_answer_html
+
+    svc = Service(settings, embedder=embedder, generator=generator)
+    lookup = SourceLookup(svc)
+
+    def render(response: dict) -> str:
+        return render_answer_html(response, passage_for=lookup.passage, label_for=lookup.label)
+
+    return svc, render
 
 
 def cmd_eval_attacks(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.evaluation.attacks import run_attacks
 
     out = Path(args.out)
-    summary = run_attacks(out, settings=settings, cases_path=Path(args.cases), limit=args.limit, progress=_err)
+    summary = run_attacks(
+        out, settings=settings, target=attack_target, cases_path=Path(args.cases), limit=args.limit, progress=_err
+    )
     if getattr(args, "json", False):
         _print_json(summary.figures)
     else:

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from assistant.base.settings import Settings
 from assistant.base.errors import AssistantError
+from assistant.base.settings import Settings
 
 
 def _print_json(obj: object) -> None:
@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     a.set_defaults(func=cmd_ask)
 
-    from assistant.assess.assessor import add_assess_parser
+    from assistant.cli.assess import add_assess_parser
 
     add_assess_parser(sub)
 

@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 import time
-import zlib
 from pathlib import Path
 
 from assistant.base.errors import InputError
+from assistant.base.settings import Settings
+from assistant.core.service import Service
 from assistant.training.quiz import LEVELS, TOPIC_BY_SLUG, Item, topic_slug, topics_help
 from assistant.training.quizbank import Bank, bank_path
 
@@ -28,56 +29,6 @@ def parse_topics(values: list[str] | None) -> list[str]:
             raise InputError(f"Thème inconnu : « {name} ». Thèmes disponibles : {topics_help()}.")
         out.append(slug)
     return list(dict.fromkeys(out))
-
-
-def builder_for(settings: object):  # type: ignore[no-untyped-def]
-    from assistant.search.index import load_index
-    from assistant.training.quizgen import Builder
-
-    index = load_index(Path(str(settings.index_dir)).expanduser())  # type: ignore[attr-defined]
-    urls = {d["doc_id"]: d.get("url") for d in index.manifest.get("documents", []) if d.get("url")}
-    return Builder(index.chunks, urls=urls, corpus_version=index.corpus_version)
-
-
-def quiz_items(settings: object, topics: list[str], n: int, level: str | None, seed: object = None,
-               notes: list[str] | None = None, builder: object = None) -> list[Item]:  # fmt: skip
-    """`n` items from the bank; when it lacks some, completed with items built by code on the spot
-    (template wording, validated the same way) and a note saying so."""
-    if not 1 <= n <= 100:
-        raise InputError("Le nombre de questions doit être compris entre 1 et 100.")
-    bank = Bank(bank_path(settings))
-    items = bank.draw(topics, n, level=level, seed=seed)
-    if len(items) < n:
-        from assistant.training.quizgen import generate
-
-        builder = builder or builder_for(settings)
-        seen = {_key(it) for it in items}
-        per_topic = -(-(n - len(items)) // len(topics))
-        extra, _ = generate(
-            builder,
-            topics,  # type: ignore[arg-type]
-            per_topic + 2,
-            seen=seen,
-            seed=zlib.crc32(str(seed).encode()) % 1000 if seed else 0,
-        )
-        extra = [it for it in extra if not level or it.level == level][: n - len(items)]
-        if notes is not None and extra:
-            notes.append(
-                f"{len(extra)} question(s) construite(s) à la volée (formulation du gabarit) : la banque n'en avait que "
-                f"{len(items)} pour ces thèmes. Enrichissez-la avec `assistant training bank`."
-            )
-        items += extra
-    if not items:
-        raise InputError(
-            "Aucune question disponible pour ces thèmes et ce niveau : essayez un autre niveau ou d'autres thèmes."
-        )
-    return items
-
-
-def _key(it: Item) -> str:
-    from assistant.training.quiz import item_key
-
-    return item_key(it)
 
 
 def quiz_json(items: list[Item], notes: list[str]) -> dict:
@@ -114,10 +65,9 @@ def print_quiz(items: list[Item], notes: list[str]) -> None:
     print(f"\n{AI_LABEL} Version du corpus : {version or 'inconnue'}.")
 
 
-def cmd_quiz(args: argparse.Namespace, settings: object) -> int:
+def cmd_quiz(args: argparse.Namespace, settings: Settings) -> int:
     topics = parse_topics(args.topic)
-    notes: list[str] = []
-    items = quiz_items(settings, topics, args.n, args.level, args.seed, notes)
+    items, notes = Service(settings).quiz(topics, args.n, args.level, args.seed)
     if args.json:
         sys.stdout.write(json.dumps(quiz_json(items, notes), ensure_ascii=False, indent=1) + "\n")
     else:
@@ -125,13 +75,15 @@ def cmd_quiz(args: argparse.Namespace, settings: object) -> int:
     return 0
 
 
-def cmd_training(args: argparse.Namespace, settings: object) -> int:
+def cmd_training(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "bank":
         return _bank(args, settings)
     if args.action == "cases":
         from assistant.training.pack import worked_cases
 
-        cases = worked_cases(settings, parse_topics(args.topics), refresh=args.refresh, progress=_err)
+        cases = worked_cases(
+            settings, parse_topics(args.topics), refresh=args.refresh, service=Service(settings), progress=_err
+        )
         if args.json:
             sys.stdout.write(json.dumps(cases, ensure_ascii=False, indent=1) + "\n")
         else:
@@ -150,6 +102,7 @@ def cmd_training(args: argparse.Namespace, settings: object) -> int:
         n_cases=args.cases,
         level=args.level,
         pdf=not args.no_pdf,
+        service=Service(settings),
         progress=_err,
     )
     if args.json:
@@ -161,7 +114,7 @@ def cmd_training(args: argparse.Namespace, settings: object) -> int:
     return 0
 
 
-def _bank(args: argparse.Namespace, settings: object) -> int:
+def _bank(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.training.quizgen import generate
 
     topics = parse_topics(args.topics)
@@ -175,7 +128,7 @@ def _bank(args: argparse.Namespace, settings: object) -> int:
             for t, k in st["per_topic"].items():
                 print(f"  {TOPIC_BY_SLUG[t].title if t in TOPIC_BY_SLUG else t:<50} {k:>4}")
         return 0
-    builder = builder_for(settings)
+    builder = Service(settings).quiz_builder
     generator = None
     if not args.no_model:
         from assistant.backends import make_generator

@@ -11,12 +11,15 @@ from pathlib import Path
 from assistant.answer.compose import Answerer
 from assistant.assess.assessor import Assessor
 from assistant.backends import Generator, make_generator
-from assistant.answer.cite import official_url
+from assistant.base.errors import InputError
 from assistant.base.settings import Settings
 from assistant.search.embed import Embedder, make_embedder
-from assistant.base.errors import InputError
 from assistant.search.index import Index, load_index
 from assistant.search.retrieve import Hit, Retriever, SearchResult
+from assistant.training.draw import builder_for, quiz_items
+from assistant.training.quiz import Item
+from assistant.training.quizbank import Bank, bank_path
+from assistant.training.quizgen import Builder
 
 MAX_QUESTION_CHARS = 2000
 
@@ -87,6 +90,31 @@ class Service:
             raise InputError(f"La description dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
         return self.assessor.assess(description, on_token=on_token, facts=facts)
 
+    def assess_by_keywords(self, description: str) -> dict:
+        """The assessment from the keyword facts alone (no model): what the worked cases fall back on
+        when the model cannot be used."""
+        assessor = Assessor(self.index, lambda: None, lambda q, k: self.retrieve(q, k, docs=["ai-act"]))  # type: ignore[arg-type,return-value]
+        assessor.use_model = assessor.phrase = False
+        return assessor.assess(description)
+
+    # ------------------------------------------------------------------ training
+
+    @cached_property
+    def quiz_builder(self) -> Builder:
+        return builder_for(self.index)
+
+    def quiz(
+        self, topics: Sequence[str], n: int = 10, level: str | None = None, seed: object = None
+    ) -> tuple[list[Item], list[str]]:
+        """Quiz items for a session (validated bank first, then built by code) and the notes that go with them."""
+        notes: list[str] = []
+        items = quiz_items(
+            Bank(bank_path(self.settings)), lambda: self.quiz_builder, topics, n, level, seed=seed, notes=notes
+        )
+        return items, notes
+
+    # ------------------------------------------------------------------ search
+
     def retrieve(
         self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None
     ) -> SearchResult:
@@ -114,8 +142,8 @@ class Service:
 
     def _source_meta(self) -> dict[str, dict]:
         if self._sources is None:
-            from assistant.ingest.corpus import load_manifest
             from assistant.base.errors import CorpusError
+            from assistant.ingest.corpus import load_manifest
 
             try:
                 docs = load_manifest(Path(self.settings.manifest))
@@ -159,7 +187,7 @@ class Service:
             "lang": lang,
             "version": version,
             "text": text,
-            "url": official_url(doc.get("url"), ref),
+            "url": self.index.url(doc_id, ref),
             "document": doc.get("short") or doc.get("title") or doc_id,
             "amended_by": [
                 {"doc_id": a.split(":", 1)[0], "ref": a.split(":", 1)[-1], "label": self._label(a)} for a in amended

@@ -35,11 +35,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
-from assistant.base.settings import PROJECT_ROOT, Settings
 from assistant.base.errors import InputError
+from assistant.base.settings import PROJECT_ROOT, Settings
+from assistant.text.citations import OFFICIAL_URL_PREFIXES
 from assistant.text.norm import fold
-from assistant.ui.app import OFFICIAL_URL_PREFIXES
 
 DEFAULT_CASES = PROJECT_ROOT / "eval" / "attacks.jsonl"
 PLANTED_PREFIX = "note-"
@@ -284,18 +285,21 @@ def run_attacks(
     out: Path,
     *,
     settings: Settings,
+    target: Callable[[Settings, Any, Any], tuple[Any, Callable[[dict], str]]],
     cases_path: Path = DEFAULT_CASES,
     limit: int | None = None,
     generator: object | None = None,
     unit_filter: Callable[[object], bool] | None = None,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> AttackSummary:
-    """Run every case through a Service on a temporary index with the planted passages."""
+    """Run every case through the service on a temporary index with the planted passages.
+
+    `target(settings, embedder, generator)` gives the service to attack and the function that
+    renders a response as the UI shows it (the CLI builds both: this package is below them).
+    """
+    from assistant.answer.prompts import canary
     from assistant.backends import make_generator
     from assistant.search.embed import make_embedder
-    from assistant.answer.prompts import canary
-    from assistant.core.service import Service
-    from assistant.ui.app import SourceLookup, render_answer_html
 
     t0 = time.perf_counter()
     cases = load_cases(cases_path)[:limit]
@@ -307,18 +311,13 @@ def run_attacks(
     )
     local = replace(settings, index_dir=str(index_dir), var_dir=str(work / "var"))
     tee = TeeGenerator(generator if generator is not None else make_generator(local))
-    svc = Service(local, embedder=embedder, generator=tee)  # type: ignore[arg-type]
+    svc, render = target(local, embedder, tee)
     texts: dict[str, list[str]] = {}
     for c in svc.index.chunks:
         texts.setdefault(c.doc_id, []).append(c.text)
 
     def passage_exists(doc_id: str, quote: str) -> bool:
         return bool(quote) and any(quote in t for t in texts.get(doc_id, ()))
-
-    lookup = SourceLookup(svc)
-
-    def render(response: dict) -> str:
-        return render_answer_html(response, passage_for=lookup.passage, label_for=lookup.label)
 
     secret = canary()
     summary = AttackSummary()

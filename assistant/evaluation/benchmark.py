@@ -21,8 +21,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.base.settings import PROJECT_ROOT
 from assistant.base.errors import AssistantError
+from assistant.base.settings import PROJECT_ROOT
+from assistant.evaluation.evaluate import AnswerSummary, Assistant, run_answer_eval
 
 QA_FILE = "ai-act-eval-benchmark.qa_pairs.dev.json"
 SCENARIOS_FILE = "ai-act-eval-benchmark.scenarios.dev.json"
@@ -180,22 +181,19 @@ def write_benchmark_set(
 def run_benchmark(
     out_dir: Path,
     *,
-    settings: object,
+    service: Assistant,
+    settings: object | None = None,
     part: str = "all",
     limit: int | None = None,
     resume: bool = False,
     with_retrieval: bool = False,
     progress: Callable[[str], None] = lambda _m: None,
-    service: object | None = None,
     show_bar: bool = True,
-) -> object:
-    from assistant.evaluation.evaluate import run_answer_eval
-
+) -> AnswerSummary:
     path = write_benchmark_set(out_dir, part, directory=external_dir(settings), limit=limit)
     return run_answer_eval(
         path,
         out_dir,
-        settings=settings,
         resume=resume,
         progress=progress,
         service=service,

@@ -20,24 +20,28 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from assistant.answer.cite import sentence_spans, support
 from assistant.base.errors import AssistantError
+from assistant.evaluation.records import RECALL_KS, RISK_LABELS_FR, RISK_LEVELS, Record, is_scenario, prompt_of
+from assistant.text.citations import LEADING_MARKERS, MARKER
 from assistant.text.norm import fold
 
-RISK_LEVELS = ("prohibited", "high-risk", "limited", "minimal", "out-of-scope", "undetermined")
-RISK_LABELS_FR = {
-    "prohibited": "interdit",
-    "high-risk": "haut risque",
-    "limited": "transparence",
-    "minimal": "risque minimal",
-    "out-of-scope": "hors champ",
-    "undetermined": "indéterminé",
-}
+
+class Assistant(Protocol):
+    """What a run needs of the service: search, answers, assessments (the CLI passes the Service)."""
+
+    def search(self, query: str, k: int = 5) -> dict: ...
+
+    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict: ...
+
+    def assess(self, description: str, *, on_token: Callable[[str], None] | None = None) -> dict: ...
+
+
 # A sentence is supported by a passage when at least this share of its content words
 # occurs in it (and every figure does): the threshold the answer composition applies.
 SUPPORT_MIN = 0.5
-RECALL_KS = (1, 5, 10)
 MAX_CONSECUTIVE_ERRORS = 5
 SKIPPED_NO_ASSESS = (
     "l'analyse de cas d'usage (« assess ») n'est pas encore disponible dans cette version de l'assistant ; "
@@ -65,15 +69,6 @@ def missing_keywords(keywords: Iterable[Iterable[str]], answer: str) -> list[lis
 
 def keywords_hold(keywords: Iterable[Iterable[str]], answer: str) -> bool:
     return not missing_keywords(keywords, answer)
-
-
-def is_scenario(q: dict) -> bool:
-    return "description" in q and "risk_level" in q
-
-
-def prompt_of(q: dict) -> str:
-    """What is sent to the assistant for this line."""
-    return str(q["description"] if is_scenario(q) else q["question"])
 
 
 def load_questions(path: Path) -> list[dict]:
@@ -178,8 +173,6 @@ def response_text(resp: dict) -> str:
     return "\n".join(p for p in parts if p)
 
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
-_LEADING_MARKERS = re.compile(r"^(?:\s*\[\d{1,3}\])+")
 _CONTENT = re.compile(r"\w")
 # Designations of provisions (article/paragraph/point numbers, act numbers, pages) locate a
 # passage; they assert nothing, and a passage does not contain its own number: removed
@@ -206,12 +199,12 @@ def attached_sentences(answer: str) -> list[tuple[str, list[int]]]:
     lines = [_DESIGNATION.sub(" ", line) for line in answer.splitlines()]
     segments = [line[s:e] for line in lines for s, e in sentence_spans(line)]
     for seg in segments:
-        lead = _LEADING_MARKERS.match(seg)
+        lead = LEADING_MARKERS.match(seg)
         if lead and out:
-            out[-1][1].extend(int(m) for m in _MARKER.findall(lead.group(0)))
+            out[-1][1].extend(int(m) for m in MARKER.findall(lead.group(0)))
             seg = seg[lead.end() :]
-        markers = [int(m) for m in _MARKER.findall(seg)]
-        bare = _MARKER.sub("", seg).strip()
+        markers = [int(m) for m in MARKER.findall(seg)]
+        bare = MARKER.sub("", seg).strip()
         if not _CONTENT.search(bare):
             if out:
                 out[-1][1].extend(markers)
@@ -370,17 +363,14 @@ def run_retrieval_eval(
     out_dir: Path,
     *,
     k: int,
-    settings: object,
+    service: Assistant,
     progress: Callable[[str], None],
-    service: object | None = None,
     limit: int | None = None,
 ) -> RetrievalSummary:
-    from assistant.core.service import Service
-
     questions = [q for q in load_lines(questions_path) if not is_scenario(q)]
     if limit:
         questions = questions[:limit]
-    svc = service or Service(settings)  # type: ignore[arg-type]
+    svc = service
     out_dir.mkdir(parents=True, exist_ok=True)
     ranks: list[int | None] = []
     by_id: dict[str, int | None] = {}
@@ -481,17 +471,6 @@ def write_retrieval_report(
 
 
 @dataclass
-class Record:
-    """One line of the set and what became of it."""
-
-    q: dict
-    resp: dict | None = None
-    score: dict | None = None
-    status: str = "ok"  # ok | skipped | error | pending
-    note: str = ""
-
-
-@dataclass
 class AnswerSummary:
     figures: dict
     records: list[Record] = field(default_factory=list)
@@ -568,11 +547,10 @@ def run_answer_eval(
     questions_path: Path | Sequence[Path],
     out_dir: Path,
     *,
-    settings: object,
+    service: Assistant,
     limit: int | None = None,
     resume: bool = False,
     progress: Callable[[str], None] = lambda _m: None,
-    service: object | None = None,
     with_retrieval: bool = False,
     k: int = 10,
     show_bar: bool = True,
@@ -589,10 +567,6 @@ def run_answer_eval(
     lines = load_lines(questions_path)
     if limit:
         lines = lines[:limit]
-    if service is None:
-        from assistant.core.service import Service
-
-        service = Service(settings)  # type: ignore[arg-type]
     svc = service
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = out_dir / "results.jsonl"

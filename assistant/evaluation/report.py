@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from assistant.evaluation.evaluate import RECALL_KS, RISK_LABELS_FR, RISK_LEVELS, Record, is_scenario, prompt_of
+from assistant.evaluation.records import RECALL_KS, RISK_LABELS_FR, RISK_LEVELS, Record, is_scenario, prompt_of
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 CSS = """

@@ -17,8 +17,8 @@ from lxml import etree
 from lxml import html as lhtml
 
 from assistant.base.errors import ParseError
-from assistant.text.norm import clean_ws
 from assistant.base.units import Unit
+from assistant.text.norm import clean_ws
 
 _NOTE_MARK = "\u27e6{}\u27e7"
 _NOTE_RE = re.compile(r"\s*\u27e6([^\u27e7]*)\u27e7")

@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.base.errors import ParseError
-from assistant.text.norm import clean_ws
 from assistant.base.units import Unit
+from assistant.text.norm import clean_ws
 
 _GROUP = 1200
 

@@ -17,8 +17,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from assistant.base.errors import ParseError
-from assistant.text.norm import fold
 from assistant.base.units import Unit
+from assistant.text.norm import fold
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _PAGE_OF = re.compile(r"\b\d{1,4}/\d{1,4}\s*$")

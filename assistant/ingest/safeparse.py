@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import IO
 
 from assistant.base import errors
-from assistant.ingest.corpus import Document, load_units
 from assistant.base.errors import CorpusError, ParseError
 from assistant.base.units import Unit
+from assistant.ingest.corpus import Document, load_units
 
 __all__ = ["Limits", "ParseSandbox", "load_units_isolated"]
 

@@ -38,12 +38,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.base.errors import CorpusError, IndexStateError, ParseError
+from assistant.base.units import Chunk, Span, Unit
 from assistant.ingest.chunk import CHUNKER_VERSION, chunk_units
 from assistant.ingest.corpus import Document, document_hash, load_manifest
 from assistant.search.embed import Embedder
-from assistant.base.errors import CorpusError, IndexStateError, ParseError
 from assistant.search.lexical import BM25Index
-from assistant.base.units import Chunk, Span, Unit
+from assistant.text.citations import official_url
 
 if TYPE_CHECKING:
     from assistant.ingest.safeparse import Limits
@@ -68,6 +69,15 @@ class Index:
     @property
     def embedder_name(self) -> str:
         return str(self.manifest.get("embedder", ""))
+
+    @property
+    def document_urls(self) -> dict[str, str]:
+        """The official address of each indexed document that has one (manifest `url`)."""
+        return {d["doc_id"]: d["url"] for d in self.manifest.get("documents", []) if d.get("url")}
+
+    def url(self, doc_id: str, ref: str = "") -> str | None:
+        """Official link of a document or of one of its provisions (EUR-Lex anchor such as #art_5)."""
+        return official_url(self.document_urls.get(doc_id), ref)
 
     def chunk_by_key(self, doc_id: str, ref: str) -> Chunk | None:
         if not hasattr(self, "_by_key"):

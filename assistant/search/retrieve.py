@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.base.units import Chunk
 from assistant.search.embed import Embedder
 from assistant.search.index import Index
-from assistant.text.norm import fold
 from assistant.search.thesaurus import GENERIC_TOPICS, expand, topics
-from assistant.base.units import Chunk
+from assistant.text.norm import fold
 
 RRF_K = 10
 W_DENSE = 1.0

@@ -58,25 +58,69 @@ TOPICS: tuple[Topic, ...] = (
         (("ai-act", "art-3"), ("ai-act-2026-1744", "art-1-4")),
     ),
     # Concepts of the AI Act named in everyday words -> the provision that governs them.
-    Topic("notation-sociale", _re(r"notation sociale|note sociale|score social|scoring social|noter les (usagers|citoyens|beneficiaires|habitants)"), (("ai-act", "art-5-1-c"),)),
+    Topic(
+        "notation-sociale",
+        _re(
+            r"notation sociale|note sociale|score social|scoring social|noter les (usagers|citoyens|beneficiaires|habitants)"
+        ),
+        (("ai-act", "art-5-1-c"),),
+    ),
     Topic("emotions", _re(r"emotion"), (("ai-act", "art-5-1-f"), ("ai-act", "art-50-3"))),
-    Topic("categorisation-biometrique", _re(r"categoris\w* biometrique|orientation sexuelle|opinions? politiques?|convictions religieuses"), (("ai-act", "art-5-1-g"),)),
-    Topic("identification-biometrique", _re(r"identification biometrique|reconnaissance faciale|videoprotection|videosurveillance"), (("ai-act", "art-5-1-h"), ("ai-act", "annex-iii-1-a"))),
-    Topic("moissonnage", _re(r"moissonn|scraping|aspir\w* (des )?images|bases? de donnees de reconnaissance faciale"), (("ai-act", "art-5-1-e"),)),
-    Topic("police-predictive", _re(r"predi\w* (le )?risque (qu'une personne|de recidive|d'infraction)|police predictive|commette une infraction"), (("ai-act", "art-5-1-d"),)),
-    Topic("manipulation", _re(r"subliminal|manipul\w* (le|les) comportement|techniques? manipulatrice"), (("ai-act", "art-5-1-a"),)),
+    Topic(
+        "categorisation-biometrique",
+        _re(r"categoris\w* biometrique|orientation sexuelle|opinions? politiques?|convictions religieuses"),
+        (("ai-act", "art-5-1-g"),),
+    ),
+    Topic(
+        "identification-biometrique",
+        _re(r"identification biometrique|reconnaissance faciale|videoprotection|videosurveillance"),
+        (("ai-act", "art-5-1-h"), ("ai-act", "annex-iii-1-a")),
+    ),
+    Topic(
+        "moissonnage",
+        _re(r"moissonn|scraping|aspir\w* (des )?images|bases? de donnees de reconnaissance faciale"),
+        (("ai-act", "art-5-1-e"),),
+    ),
+    Topic(
+        "police-predictive",
+        _re(
+            r"predi\w* (le )?risque (qu'une personne|de recidive|d'infraction)|police predictive|commette une infraction"
+        ),
+        (("ai-act", "art-5-1-d"),),
+    ),
+    Topic(
+        "manipulation",
+        _re(r"subliminal|manipul\w* (le|les) comportement|techniques? manipulatrice"),
+        (("ai-act", "art-5-1-a"),),
+    ),
     Topic("vulnerabilites", _re(r"vulnerabilit|personnes? agees|handicap"), (("ai-act", "art-5-1-b"),)),
-    Topic("chatbot", _re(r"chatbot|agent conversationnel|assistant virtuel|robot conversationnel|interagi\w* avec (une|l') ia"), (("ai-act", "art-50-1"),)),
-    Topic("hypertrucage", _re(r"deepfake|hypertruqu|hypertrucage|video truquee|contenus? (generes?|synthetiques?)"), (("ai-act", "art-50-4"), ("ai-act", "art-50-2"))),
+    Topic(
+        "chatbot",
+        _re(r"chatbot|agent conversationnel|assistant virtuel|robot conversationnel|interagi\w* avec (une|l') ia"),
+        (("ai-act", "art-50-1"),),
+    ),
+    Topic(
+        "hypertrucage",
+        _re(r"deepfake|hypertruqu|hypertrucage|video truquee|contenus? (generes?|synthetiques?)"),
+        (("ai-act", "art-50-4"), ("ai-act", "art-50-2")),
+    ),
     Topic("recrutement", _re(r"recrut|candidat|\bcv\b|embauche|promotion|licenci"), (("ai-act", "annex-iii-4"),)),
-    Topic("prestations", _re(r"\brsa\b|\bapa\b|\bpch\b|aides? sociales?|allocation|prestations? sociales?|eligibilite"), (("ai-act", "annex-iii-5-a"),)),
+    Topic(
+        "prestations",
+        _re(r"\brsa\b|\bapa\b|\bpch\b|aides? sociales?|allocation|prestations? sociales?|eligibilite"),
+        (("ai-act", "annex-iii-5-a"),),
+    ),
     Topic("education", _re(r"college|eleves?|scolaire|examen|orientation scolaire"), (("ai-act", "annex-iii-3"),)),
     Topic(
         "obligations-deployeur",
-        _re(r"(deployeur|le departement|la collectivite)\b.*\bhaut risque|haut risque.*\b(deployeur|le departement|qu'il utilise)"),
+        _re(
+            r"(deployeur|le departement|la collectivite)\b.*\bhaut risque|haut risque.*\b(deployeur|le departement|qu'il utilise)"
+        ),
         (("ai-act", "art-26"),),
     ),
-    Topic("fria", _re(r"analyse d'impact (sur|relative aux) (les )?droits fondamentaux|\bfria\b"), (("ai-act", "art-27"),)),
+    Topic(
+        "fria", _re(r"analyse d'impact (sur|relative aux) (les )?droits fondamentaux|\bfria\b"), (("ai-act", "art-27"),)
+    ),
     Topic(
         "amendment",
         _re(

@@ -17,15 +17,17 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
-from assistant.answer.compose import AI_LABEL, quote_window
 from assistant.answer.cite import terms
+from assistant.answer.compose import AI_LABEL, quote_window
+from assistant.assess.fiche import LEVEL_TITLE, fiche_data, html_to_pdf
 from assistant.base.errors import AssistantError
-from assistant.assess.fiche import LEVEL_TITLE, fiche_data, french_date, html_to_pdf
-from assistant.training.quiz import TOPIC_BY_SLUG, Item
-from assistant.training.quizgen import source_name
-from assistant.text.norm import fold
 from assistant.base.units import Chunk
+from assistant.text.dates import format_date
+from assistant.text.norm import fold
+from assistant.training.quiz import TOPIC_BY_SLUG, Item
+from assistant.training.quizgen import Builder, source_name
 
 A, A26, CH = "ai-act", "ai-act-2026-1744", "charte"
 KEY_PASSAGES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -82,7 +84,7 @@ def pick_cases(topics: Sequence[str], n: int) -> list[dict]:
 
 
 def worked_cases(settings: object, topics: Sequence[str], *, n: int = 5, refresh: bool = False,
-                 service: object | None = None, progress: Callable[[str], None] = lambda _m: None) -> list[dict]:  # fmt: skip
+                 service: CaseAssessor, progress: Callable[[str], None] = lambda _m: None) -> list[dict]:  # fmt: skip
     """Assessed cases, reused from the cache when the corpus has not changed."""
     path = cases_path(settings)
     cache: dict[str, dict] = {}
@@ -93,7 +95,6 @@ def worked_cases(settings: object, topics: Sequence[str], *, n: int = 5, refresh
                 cache[row["id"]] = row
             except (ValueError, KeyError, TypeError):
                 continue
-    svc = service
     out = []
     changed = False
     for case in pick_cases(topics, n):
@@ -102,7 +103,7 @@ def worked_cases(settings: object, topics: Sequence[str], *, n: int = 5, refresh
             out.append(row)
             continue
         progress(f"Évaluation du cas « {case['title']} »…")
-        result, method = _assess(settings, case["description"], svc)
+        result, method = _assess(case["description"], service)
         row = {**case, "topics": list(case["topics"]), "result": result, "method": method,
                "level_title": LEVEL_TITLE.get(result.get("risk_level", ""), result.get("risk_level", ""))}  # fmt: skip
         cache[case["id"]] = row
@@ -116,13 +117,29 @@ def worked_cases(settings: object, topics: Sequence[str], *, n: int = 5, refresh
     return out
 
 
-def _assess(settings: object, description: str, service: object | None) -> tuple[dict, str]:
-    """The real assessment pipeline (model + index); keyword-only when the model cannot be used."""
-    from assistant.core.service import Service
+class CaseAssessor(Protocol):
+    """What the worked cases need of the service: the assessment, and its keyword-only fallback."""
 
-    svc = service or Service(settings)  # type: ignore[arg-type]
+    def assess(self, description: str) -> dict: ...
+
+    def assess_by_keywords(self, description: str) -> dict: ...
+
+
+class PackSource(CaseAssessor, Protocol):
+    """What a session pack needs of the service: the index's passages, quiz items and assessments."""
+
+    @property
+    def quiz_builder(self) -> Builder: ...
+
+    def quiz(
+        self, topics: Sequence[str], n: int = 10, level: str | None = None, seed: object = None
+    ) -> tuple[list[Item], list[str]]: ...
+
+
+def _assess(description: str, service: CaseAssessor) -> tuple[dict, str]:
+    """The real assessment pipeline (model + index); keyword-only when the model cannot be used."""
     try:
-        result = svc.assess(description)  # type: ignore[attr-defined]
+        result = service.assess(description)
         llm = str(result.get("model", {}).get("llm", ""))
         status = str((result.get("extraction") or {}).get("model", ""))
         if not status.startswith("valide"):
@@ -132,11 +149,7 @@ def _assess(settings: object, description: str, service: object | None) -> tuple
             f"évaluation complète (faits lus par le modèle {llm} et par mots-clés, niveau décidé par le code)",
         )
     except AssistantError:
-        from assistant.assess.assessor import Assessor
-
-        assessor = Assessor(svc.index, lambda: None)  # type: ignore[arg-type,attr-defined,return-value]
-        assessor.use_model = assessor.phrase = False
-        return assessor.assess(description), "évaluation par mots-clés seulement (modèle indisponible)"
+        return service.assess_by_keywords(description), "évaluation par mots-clés seulement (modèle indisponible)"
 
 
 # ---------------------------------------------------------------------------- passages and glossary
@@ -295,14 +308,11 @@ def pack_html(data: Mapping) -> str:
 
 
 def build_pack(settings: object, topics: Sequence[str], out_dir: Path, *, n: int = 10, n_cases: int = 4,
-               level: str | None = None, pdf: bool = True, service: object | None = None,
+               level: str | None = None, pdf: bool = True, service: PackSource,
                progress: Callable[[str], None] = lambda _m: None) -> dict:  # fmt: skip
     """Write `dossier-formation.html` (and `.pdf`) in `out_dir`; returns paths and notes."""
-    from assistant.cli.training import builder_for, quiz_items
-
-    notes: list[str] = []
-    builder = builder_for(settings)
-    items: list[Item] = quiz_items(settings, list(topics), n, level, seed="pack", notes=notes)
+    builder = service.quiz_builder
+    items, notes = service.quiz(list(topics), n, level, seed="pack")
     cases = worked_cases(settings, topics, n=n_cases, service=service, progress=progress)
     for c in cases:
         if "mots-clés" in c["method"]:
@@ -314,7 +324,7 @@ def build_pack(settings: object, topics: Sequence[str], out_dir: Path, *, n: int
         "title": "Dossier de formation : l'IA au Département",
         "label": AI_LABEL,
         "corpus_version": builder.corpus_version or "inconnue",
-        "date": french_date(),
+        "date": format_date(),
         "topics": list(topics),
         "passages": passages,
         "glossary": glossary(builder.chunks, texts),

@@ -18,9 +18,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
-from assistant.answer.compose import _MONTHS
-from assistant.assess.assessor import french_dates
 from assistant.answer.cite import numbers, terms
+from assistant.text.dates import FR_DATE_FOLDED, french_dates
 from assistant.text.norm import fold
 
 SUPPORT_MIN = 0.75  # share of an option's content words that must be in the evidence (as cite.support)
@@ -113,10 +112,7 @@ _UNITS = r"(?:mois|jours?|ans|annees|semaines|heures|months?|days?|years?)"
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")\b(?= " + _UNITS + ")")
 
 
-_FR_DATE = re.compile(r"\b(?:1er|\d{1,2}) (?:" + "|".join(fold(m) for m in _MONTHS.values()) + r") \d{4}\b")
-
-
-def _digits(text: str) -> str:
+def digits(text: str) -> str:
     """Folded text with « six mois » written « 6 mois » (figures compare whatever their spelling)."""
     return _WORD_NUMBER.sub(lambda m: str(_NUMBER_WORDS[m.group(1)]), fold(text))
 
@@ -128,14 +124,14 @@ def _day_one(date: str) -> str:
 def supported(option: str, evidence: str) -> bool:
     """Whether the evidence states the option: verbatim, or its figures and dates are in it
     and at least SUPPORT_MIN of its content words."""
-    opt, ev = _digits(option), _digits(evidence)
+    opt, ev = digits(option), digits(evidence)
     if opt and opt in ev:
         return True
     dates = {_day_one(d) for d in french_dates(option)}
     if dates:
         if not dates <= {_day_one(d) for d in french_dates(evidence)}:
             return False
-        opt = _FR_DATE.sub(" ", opt)  # the dates are checked: the rest of the option must hold too
+        opt = FR_DATE_FOLDED.sub(" ", opt)  # the dates are checked: the rest of the option must hold too
     if not numbers(opt) <= numbers(ev):
         return False
     words = terms(opt)
@@ -168,7 +164,7 @@ def validate(item: Item, passage: str | None = None) -> list[str]:
         return [*reasons, "réponse hors des options"]
     if any(not o.strip() for o in item.options):
         reasons.append("option vide")
-    normalised = [_digits(o).strip(" .;:") for o in item.options]
+    normalised = [digits(o).strip(" .;:") for o in item.options]
     if len(set(normalised)) != len(normalised):
         reasons.append("options en double")
     if not supported(item.correct, item.evidence):
@@ -176,7 +172,7 @@ def validate(item: Item, passage: str | None = None) -> list[str]:
     for i, option in enumerate(item.options):
         if i != item.answer and supported(option, item.evidence):
             reasons.append(f"le distracteur « {option} » est aussi étayé par le passage cité")
-    shown = _digits(item.question + " " + item.context)
+    shown = digits(item.question + " " + item.context)
     if normalised[item.answer] and normalised[item.answer] in shown:
         reasons.append("la question contient la réponse")
     if not item.explanation.strip():

@@ -22,16 +22,17 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from assistant.answer.cite import numbers, refine, sentence_spans, terms
 from assistant.answer.compose import collect
-from assistant.assess.assessor import french_dates
-from assistant.backends import Generator
-from assistant.answer.cite import numbers, official_url, refine, sentence_spans, terms
-from assistant.base.errors import BackendError
-from assistant.assess.fiche import short_label
 from assistant.answer.prompts import canary, load_prompt
-from assistant.training.quiz import TOPIC_BY_SLUG, Item, _digits, dedupe, item_key, supported, validate
-from assistant.text.norm import clean_ws, fold
+from assistant.assess.fiche import short_label
+from assistant.backends import Generator
+from assistant.base.errors import BackendError
 from assistant.base.units import Chunk
+from assistant.text.citations import official_url
+from assistant.text.dates import EN_DATE, FR_DATE, french_dates
+from assistant.text.norm import clean_ws, fold
+from assistant.training.quiz import TOPIC_BY_SLUG, Item, digits, dedupe, item_key, supported, validate
 
 A, A26, CH = "ai-act", "ai-act-2026-1744", "charte"
 SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -62,12 +63,6 @@ _ACTOR = re.compile(r"\b(?:Les|les|le|Le) (fournisseurs?|déployeurs?|importateu
 _FIGURE = re.compile(
     r"\d{1,3}(?:[  ]\d{3})+ EUR|\d+(?:,\d+)? ?%"
     r"|\b(?:\d+|deux|trois|six|dix|douze|quinze|vingt|trente) (?:mois|jours|ans)\b"
-)
-_FR_DATE = re.compile(
-    r"\b(?:1er|\d{1,2}) (?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre) \d{4}\b"
-)
-_EN_DATE = re.compile(
-    r"\b\d{1,2} (?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b"
 )
 _KEYWORD = re.compile(r"\b[a-zà-ÿ]{5,}(?:tion|ité|isme|ence|ance)s?\b")  # nouns, whose distractors stay nouns
 _URL = re.compile(r"(?:https?://|www\.)\S+")
@@ -301,7 +296,7 @@ class Builder:
         s, e = _own(chunk)
         text = chunk.text
         out: list[tuple[str, int, int, str]] = []
-        for rx in (_FR_DATE, _EN_DATE):
+        for rx in (FR_DATE, EN_DATE):
             for m in rx.finditer(text, s, e):
                 out.append(("date", m.start(), m.end(), _first(french_dates(m.group(0))[0])))
         for m in _FIGURE.finditer(text, s, e):
@@ -528,8 +523,8 @@ def check_question(question: str, item: Item) -> bool:
     q = question.strip()
     if not (15 <= len(q) <= 260) or not q.endswith("?") or canary() in q:
         return False
-    shown = _digits(q)
-    if any(_digits(o).strip(" .") in shown for o in item.options):
+    shown = digits(q)
+    if any(digits(o).strip(" .") in shown for o in item.options):
         return False
     if item.kind == "category" and _CATEGORY_WORDS.search(shown):
         return False  # the category is the answer: the stem must not name one
@@ -548,14 +543,14 @@ def check_explanation(text: str, item: Item) -> bool:
         return False
     if not supported(t, item.evidence + "\n" + item.correct + "\n" + " ".join(sorted(_FRAME))):
         return False
-    shown = _digits(t)
-    if item.kind == "cloze" and _digits(item.correct) not in shown:
+    shown = digits(t)
+    if item.kind == "cloze" and digits(item.correct) not in shown:
         return False
     if item.kind == "category":
         wrong = [k for k, v in CATEGORIES.items() if v != item.correct]
         if any(re.search(_CATEGORY_OF_WORDS[k], shown) for k in wrong):
             return False  # names another category than the answer
-    return not any(_digits(o).strip(" .") in shown for i, o in enumerate(item.options) if i != item.answer)
+    return not any(digits(o).strip(" .") in shown for i, o in enumerate(item.options) if i != item.answer)
 
 
 def phrase(gen: Generator, cand: Candidate) -> tuple[str | None, str | None]:

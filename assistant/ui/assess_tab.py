@@ -10,12 +10,12 @@ from typing import Any
 import gradio as gr
 
 from assistant.base.errors import AssistantError, log_failure
-from assistant.ui.app import (
-    _EMPTY,
-    _MARKER_JS,
+from assistant.ui.render import (
+    EMPTY_ANSWER_HTML,
+    MARKER_JS,
     MAX_QUESTION_CHARS,
     SourceLookup,
-    _esc,
+    esc,
     render_answer_html,
     render_message_html,
     render_partial_html,
@@ -28,7 +28,12 @@ ASSESS_EXAMPLES = [
     "Un agent conversationnel répondrait aux questions des usagers sur les aides sociales, sur le site du Département.",
     "Une caméra analyserait les expressions du visage des agents d'accueil pour détecter leur stress.",
 ]
-_AUTOMATION_CHOICES = ["", "aucune décision", "aide à la décision : un agent décide", "décision automatique, sans intervention humaine"]
+_AUTOMATION_CHOICES = [
+    "",
+    "aucune décision",
+    "aide à la décision : un agent décide",
+    "décision automatique, sans intervention humaine",
+]
 _ASSESS_INTRO = (
     '<div class="ia-root" lang="fr"><p>Décrivez le projet en quelques phrases : ce que fera l\'outil, pour quel service, '
     "sur quelles données et pour quelles personnes. L'évaluation est une aide : la décision revient au référent IA et au "
@@ -52,9 +57,13 @@ def assess_html(
 
     if not (text or "").strip():
         return render_message_html("Décrivez d'abord votre projet."), None
-    full = compose_description(text, purpose=purpose, data=data, people=people, automation=automation, service=service_name)
+    full = compose_description(
+        text, purpose=purpose, data=data, people=people, automation=automation, service=service_name
+    )
     if len(full) > MAX_QUESTION_CHARS:
-        return render_message_html(f"La description dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.", error=True), None
+        return render_message_html(
+            f"La description dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.", error=True
+        ), None
     try:
         out = service.assess(full)
     except AssistantError as exc:
@@ -62,14 +71,15 @@ def assess_html(
     except Exception as exc:  # the message may quote the description: frames only
         log_failure(log, "assess failed", exc)
         return render_message_html(
-            "Une erreur interne a empêché l'évaluation. Réessayez ; si elle persiste, prévenez l'administrateur.", error=True
+            "Une erreur interne a empêché l'évaluation. Réessayez ; si elle persiste, prévenez l'administrateur.",
+            error=True,
         ), None
     page = render_answer_html(
         {**out, "abstained": False},
         passage_for=sources.passage if sources else None,
         label_for=sources.label if sources else None,
     )
-    level = f'<p class="ia-heading">Niveau de risque : {_esc(out.get("risk_label") or out.get("risk_level"))}</p>'
+    level = f'<p class="ia-heading">Niveau de risque : {esc(out.get("risk_label") or out.get("risk_level"))}</p>'
     page = page.replace("<h3>Réponse</h3>", "<h3>Évaluation du projet</h3>" + level, 1)
     return page, fiche.to_html(out)
 
@@ -96,7 +106,7 @@ def assess_tab(service: Any, concurrency: int = 1) -> None:
         service_name = gr.Textbox(label="Service ou domaine", max_length=200)
     run = gr.Button("Évaluer le projet", variant="primary", elem_id="ia-assess")
     gr.Examples(examples=[[e] for e in ASSESS_EXAMPLES], inputs=[description], label="Exemples de projets")
-    result = gr.HTML(_EMPTY, elem_id="ia-assess-result", js_on_load=_MARKER_JS, container=False)
+    result = gr.HTML(EMPTY_ANSWER_HTML, elem_id="ia-assess-result", js_on_load=MARKER_JS, container=False)
     # The fiche is offered as a data: link built here (base64 of our own escaped HTML): no file
     # server, no external reference in the page.
     download = gr.HTML("", elem_id="ia-assess-fiche", container=False)

@@ -17,7 +17,7 @@ import gradio as gr
 from assistant.answer.compose import AI_LABEL
 from assistant.base.errors import AssistantError, log_failure
 from assistant.training.quiz import LEVELS, TOPICS, Item, validate
-from assistant.ui.app import _esc, render_message_html
+from assistant.ui.render import esc, render_message_html
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ _INTRO = (
     '<div class="ia-root" lang="fr"><p>Quiz de formation sur le règlement européen sur l\'IA et la charte IA du '
     "Département. Chaque question a été vérifiée par le code : la bonne réponse est étayée par le passage cité, les "
     "autres ne le sont pas. Les questions sont formulées par une IA ou par un gabarit : "
-    f"{_esc(AI_LABEL)}</p></div>"
+    f"{esc(AI_LABEL)}</p></div>"
 )
 
 Draw = Callable[[list[str], int, str | None], tuple[list[Item], list[str]]]
@@ -72,13 +72,13 @@ class LiveQuiz:
         total = len(state["items"])
         parts = [
             f'<div class="ia-root ia-quiz" lang="fr" style="{_BIG}">',
-            f'<p class="ia-status">Question {state["i"] + 1} sur {total} · {_esc(_topic_title(it.topic))} · '
-            f"niveau {_esc(it.level)}</p>",
-            f"<p><strong>{_esc(it.question)}</strong></p>",
+            f'<p class="ia-status">Question {state["i"] + 1} sur {total} · {esc(_topic_title(it.topic))} · '
+            f"niveau {esc(it.level)}</p>",
+            f"<p><strong>{esc(it.question)}</strong></p>",
         ]
         if it.context:
-            parts.append(f"<blockquote>{_esc(it.context)}</blockquote>")
-        parts.append("".join(f"<p>{LETTERS[i]}) {_esc(o)}</p>" for i, o in enumerate(it.options)) + "</div>")
+            parts.append(f"<blockquote>{esc(it.context)}</blockquote>")
+        parts.append("".join(f"<p>{LETTERS[i]}) {esc(o)}</p>" for i, o in enumerate(it.options)) + "</div>")
         return "".join(parts)
 
     def answer(self, state: dict, choice: str | None) -> tuple[dict, str]:
@@ -105,7 +105,7 @@ class LiveQuiz:
     def score_html(self, state: dict) -> str:
         total = len(state.get("items") or [])
         score = state.get("score", 0)
-        notes = "".join(f'<p class="ia-status">{_esc(n)}</p>' for n in state.get("notes") or [])
+        notes = "".join(f'<p class="ia-status">{esc(n)}</p>' for n in state.get("notes") or [])
         return (
             f'<div class="ia-root ia-quiz" lang="fr" style="{_BIG}"><h3>Quiz terminé</h3>'
             f'<p class="ia-score"><strong>Score : {score} / {total}</strong></p>{notes}</div>'
@@ -121,10 +121,10 @@ def feedback_html(it: Item, right: bool) -> str:
     lang = c.get("lang") if c.get("lang") in ("fr", "en") else "fr"
     return (
         f'<div class="ia-root ia-quiz" lang="fr" style="{_BIG}">'
-        f'<p class="{"ia-right" if right else "ia-wrong"}"><strong>{"✔" if right else "✘"} {_esc(verdict)}</strong></p>'
-        f"<p>{_esc(it.explanation)}</p>"
-        f'<p class="ia-status">Source : {_esc(c.get("label"))}{_esc(page)}</p>'
-        f'<blockquote lang="{lang}">« {_esc(c.get("quote"))} »</blockquote></div>'
+        f'<p class="{"ia-right" if right else "ia-wrong"}"><strong>{"✔" if right else "✘"} {esc(verdict)}</strong></p>'
+        f"<p>{esc(it.explanation)}</p>"
+        f'<p class="ia-status">Source : {esc(c.get("label"))}{esc(page)}</p>'
+        f'<blockquote lang="{lang}">« {esc(c.get("quote"))} »</blockquote></div>'
     )
 
 
@@ -150,11 +150,11 @@ def cases_html(settings: object) -> str:
     parts = ['<div class="ia-root" lang="fr">']
     for r in rows:
         parts.append(
-            f"<h3>{_esc(r.get('title'))}</h3><p>{_esc(r.get('description'))}</p>"
-            f"<p><strong>Niveau de risque : {_esc(r.get('level_title'))}</strong> "
-            f'<span class="ia-status">({_esc(r.get("method"))})</span></p>'
+            f"<h3>{esc(r.get('title'))}</h3><p>{esc(r.get('description'))}</p>"
+            f"<p><strong>Niveau de risque : {esc(r.get('level_title'))}</strong> "
+            f'<span class="ia-status">({esc(r.get("method"))})</span></p>'
         )
-    parts.append(f'<p class="ia-status">{_esc(AI_LABEL)} La décision appartient au référent IA et au DPO.</p></div>')
+    parts.append(f'<p class="ia-status">{esc(AI_LABEL)} La décision appartient au référent IA et au DPO.</p></div>')
     return "".join(parts)
 
 
@@ -163,17 +163,10 @@ def _topic_title(slug: str) -> str:
 
 
 def service_draw(service: Any) -> Draw:
-    """Items from the bank of `service.settings`, completed from `service.index` when needed."""
+    """Items from the service: its validated bank first, then built by code from its index."""
 
     def draw(topics: list[str], n: int, level: str | None) -> tuple[list[Item], list[str]]:
-        from assistant.cli.training import quiz_items
-        from assistant.training.quizgen import Builder
-
-        index = service.index
-        urls = {d["doc_id"]: d.get("url") for d in index.manifest.get("documents", []) if d.get("url")}
-        builder = Builder(index.chunks, urls=urls, corpus_version=index.corpus_version)
-        notes: list[str] = []
-        items = quiz_items(service.settings, topics, n, level, seed=None, notes=notes, builder=builder)
+        items, notes = service.quiz(topics, n, level)
         return items, notes
 
     return draw

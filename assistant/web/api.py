@@ -34,15 +34,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.ops.audit import AuditLog, parse_since
-from assistant.base.settings import Settings
 from assistant.base.errors import AssistantError, IndexStateError, InputError, ModelError, log_failure
-from assistant.search.index import index_status
+from assistant.base.settings import Settings
+from assistant.core.service import MAX_QUESTION_CHARS, Service
+from assistant.ops.audit import AuditLog, parse_since
 from assistant.ops.keys import ROLES, KeyStore, is_loopback, role_allows
 from assistant.ops.metrics import CONTENT_TYPE, Metrics
 from assistant.ops.ratelimit import RateLimiter
 from assistant.ops.redact import redact
-from assistant.core.service import MAX_QUESTION_CHARS, Service
+from assistant.search.index import index_status
 
 log = logging.getLogger("assistant.web.api")
 

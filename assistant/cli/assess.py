@@ -1,0 +1,77 @@
+"""`assistant assess`: the assessment of a planned use, printed or exported as a fiche."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from assistant.assess import fiche
+from assistant.assess.assessor import OPTIONAL_FIELDS, compose_description
+from assistant.base.errors import InputError
+from assistant.base.settings import Settings
+from assistant.core.service import Service
+
+
+def add_assess_parser(sub: argparse._SubParsersAction) -> None:
+    """`assistant assess [--json] [--fiche md|html|pdf --out FILE] "description"`."""
+    a = sub.add_parser("assess", help="évaluer un projet d'usage de l'IA (niveau de risque, obligations, charte)")
+    a.add_argument("description", help="le projet, décrit en français")
+    for key, label in OPTIONAL_FIELDS:
+        a.add_argument(f"--{key}", help=f"{label.lower()} (facultatif)")
+    a.add_argument("--fiche", choices=["md", "html", "pdf"], help="exporter une fiche d'une page")
+    a.add_argument("--out", help="fichier de la fiche (défaut : sortie standard pour md et html)")
+    a.add_argument("--stream", action="store_true", help="afficher le résumé au fil de l'eau")
+    a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    a.set_defaults(func=cmd_assess)
+
+
+def cmd_assess(args: argparse.Namespace, settings: Settings) -> int:
+    svc = Service(settings)
+    description = compose_description(args.description, **{k: getattr(args, k, None) for k, _ in OPTIONAL_FIELDS})
+    streamed = False
+
+    def on_token(piece: str) -> None:
+        nonlocal streamed
+        if not streamed:
+            print("… ", end="", file=sys.stderr)
+        streamed = True
+        print(piece, end="", file=sys.stderr, flush=True)
+
+    out = svc.assess(description, on_token=on_token if args.stream else None)
+    if streamed:
+        print(file=sys.stderr)
+    if args.fiche:
+        if args.fiche == "pdf":
+            if not args.out:
+                raise InputError("Indiquez le fichier PDF à écrire avec --out fiche.pdf.")
+            path = fiche.write_pdf(out, Path(args.out))
+            print(f"Fiche PDF écrite : {path}", file=sys.stderr)
+        else:
+            doc = fiche.to_markdown(out) if args.fiche == "md" else fiche.to_html(out)
+            if args.out:
+                Path(args.out).write_text(doc, encoding="utf-8")
+                print(f"Fiche écrite : {args.out}", file=sys.stderr)
+            elif not getattr(args, "json", False):
+                sys.stdout.write(doc)
+                return 0
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
+        return 0
+    print(out["answer"])
+    print()
+    for c in out["citations"]:
+        page = f", p. {c['page']}" if c["page"] else ""
+        amended = f" — modifié par {', '.join(c['amended_by'])}" if c["amended_by"] else ""
+        print(f"[{c['n']}] {c['label']}{page}{amended}")
+    t, e = out["timings"], out["energy"]
+    print(f"\n{out['label']}")
+    print(
+        f"Modèle : {out['model']['llm']} · corpus {out['model']['corpus_version']} · {t['total_ms'] / 1000:.1f} s · "
+        f"{e['wh']:.4f} Wh, {e['co2e_g']:.4f} gCO2e ({e['method'].split(' :')[0]})"
+    )
+    return 0
+
+
+__all__ = ["add_assess_parser", "cmd_assess"]
