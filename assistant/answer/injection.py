@@ -43,9 +43,8 @@ def addresses_model(sentence: str) -> bool:
     s = fold(sentence).replace("’", "'")
     ai, you, orders, imperative = (bool(r.search(s)) for r in (_AI, _YOU, _ORDER_WORDS, _IMPERATIVE))
     m = _VOCATIVE.search(s)
-    vocative = bool(m) and (
-        m.group(m.lastindex) == ":" or you or orders or imperative
-    )  # « Assistant : … » introduces an order
+    # « Assistant : … » introduces an order
+    vocative = m is not None and (m.group(m.lastindex or 0) == ":" or you or orders or imperative)
     return vocative or bool(_OPENING_ORDER.search(s)) or (ai and (you or orders)) or (imperative and (you or orders))
 
 

@@ -106,7 +106,8 @@ def _short_quote(quote: str) -> str:
 def fiche_data(result: Mapping, *, on: datetime.date | None = None) -> dict:
     """Everything the fiche shows, as plain strings (not escaped)."""
     answer = str(result.get("answer") or "")
-    model = result.get("model") if isinstance(result.get("model"), Mapping) else {}
+    raw_model = result.get("model")
+    model: Mapping = raw_model if isinstance(raw_model, Mapping) else {}
     level = str(result.get("risk_level") or "undetermined")
     sources = []
     for c in result.get("citations") or []:

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from assistant.base.settings import Settings
+
 Message = dict[str, str]
 
 
@@ -40,8 +42,8 @@ class Generator(Protocol):
     ) -> Iterator[str]: ...
 
 
-def make_generator(settings: object) -> Generator:
-    kind = str(getattr(settings, "llm", "llm-1.5b"))
+def make_generator(settings: Settings) -> Generator:
+    kind = settings.llm
     if kind == "fake":
         from assistant.backends.fake import ScriptedGenerator
 
@@ -50,8 +52,8 @@ def make_generator(settings: object) -> Generator:
         from assistant.backends.openai_http import OpenAIHTTPGenerator
 
         return OpenAIHTTPGenerator(
-            base_url=settings.llm_url,  # type: ignore[attr-defined]
-            model=settings.llm_model_name or "default",  # type: ignore[attr-defined]
+            base_url=settings.llm_url,
+            model=settings.llm_model_name or "default",
         )
     from pathlib import Path
 
@@ -65,11 +67,11 @@ def make_generator(settings: object) -> Generator:
 
             raise ModelError(f"Fichier GGUF introuvable : {path}. Corrigez ASSISTANT_LLM.")
     else:
-        path = model_path(kind, settings.models_path)  # type: ignore[attr-defined]
+        path = model_path(kind, settings.models_path)
         name = SPECS[kind].target.removesuffix(".gguf")
     return LlamaCppGenerator(
         path,
         name=name,
-        n_threads=settings.threads,  # type: ignore[attr-defined]
-        n_ctx=settings.n_ctx,  # type: ignore[attr-defined]
+        n_threads=settings.threads,
+        n_ctx=settings.n_ctx,
     )

@@ -16,6 +16,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 
+import numpy as np
+
 Fields = list[tuple[str, list[str]]]
 
 
@@ -40,7 +42,7 @@ def decode_enum_object(
     *,
     tokenize: Callable[[str], list[int]],
     feed: Callable[[list[int]], None],
-    logits: Callable[[], Sequence[float]],
+    logits: Callable[[], Sequence[float] | np.ndarray],
 ) -> tuple[str, int]:
     """The object as JSON text, and how many tokens were evaluated after the prompt."""
     chosen: dict[str, str] = {}

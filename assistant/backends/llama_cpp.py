@@ -10,8 +10,11 @@ JSON text is evaluated in batches and only the values are chosen, from the same 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
 
 from assistant.backends import Message, Usage
 from assistant.backends.choice import decode_enum_object, enum_fields
@@ -29,7 +32,8 @@ class LlamaCppGenerator:
         self.name = name
         self.usage = Usage()
         self._lock = threading.Lock()  # one llama context: one generation at a time
-        self._chat_formatter: object | None = None  # built on first use; False: not the GGUF's template
+        # The GGUF's chat template, built on first use (False: the model uses another one).
+        self._chat_formatter: Callable[..., Any] | bool | None = None
         self._llm = Llama(
             model_path=str(path),
             n_ctx=n_ctx,
@@ -73,7 +77,11 @@ class LlamaCppGenerator:
             self.usage = Usage()
             completion = 0
             try:
-                for part in self._llm.create_chat_completion(messages=list(messages), **kwargs):
+                # stream=True: an iterator of chunks (the library's return type is a union of both modes)
+                parts = cast(
+                    Iterator[Any], self._llm.create_chat_completion(messages=cast(Any, list(messages)), **kwargs)
+                )
+                for part in parts:
                     delta = part["choices"][0].get("delta", {}).get("content")
                     if delta:
                         completion += 1
@@ -90,7 +98,7 @@ class LlamaCppGenerator:
                 cached += 1
             self.usage = Usage(prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached)
 
-    def _formatter(self):  # type: ignore[no-untyped-def]
+    def _formatter(self) -> Callable[..., Any] | None:
         """The chat template `create_chat_completion` uses (the GGUF's own), or None if another one."""
         if self._chat_formatter is None:
             llm = self._llm
@@ -107,11 +115,9 @@ class LlamaCppGenerator:
                     bos_token=llm._model.token_get_text(bos) if bos != -1 else "",
                     stop_token_ids=[eos],
                 )
-        return self._chat_formatter or None
+        return self._chat_formatter if callable(self._chat_formatter) else None
 
-    def _enum_object(self, formatter, messages: Sequence[Message], fields: list) -> str:  # type: ignore[no-untyped-def]
-        import numpy as np
-
+    def _enum_object(self, formatter: Callable[..., Any], messages: Sequence[Message], fields: list) -> str:
         llm = self._llm
         result = formatter(messages=list(messages))
         prompt = llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)

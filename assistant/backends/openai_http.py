@@ -9,13 +9,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from assistant.backends import Message, Usage
 from assistant.base.errors import BackendError, ConfigError
 
+if TYPE_CHECKING:
+    import httpx
+
 
 class OpenAIHTTPGenerator:
-    def __init__(self, base_url: str, model: str, *, api_key: str = "", timeout: float = 120.0, client: object = None):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        *,
+        api_key: str = "",
+        timeout: float = 120.0,
+        client: httpx.Client | None = None,
+    ):
         if not base_url:
             raise ConfigError("ASSISTANT_LLM=openai demande ASSISTANT_LLM_URL (ex. http://serveur-gpu:8080/v1).")
         import httpx
@@ -52,7 +64,7 @@ class OpenAIHTTPGenerator:
         self.usage = Usage()
         completion = 0
         try:
-            with self._client.stream("POST", self._url, json=body) as resp:  # type: ignore[attr-defined]
+            with self._client.stream("POST", self._url, json=body) as resp:
                 if resp.status_code != 200:
                     resp.read()
                     raise BackendError(f"Serveur LLM {self._url} : HTTP {resp.status_code} ({resp.text[:200]}).")

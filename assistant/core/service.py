@@ -104,7 +104,7 @@ class Service:
         return builder_for(self.index)
 
     def quiz(
-        self, topics: Sequence[str], n: int = 10, level: str | None = None, seed: object = None
+        self, topics: Sequence[str], n: int = 10, level: str | None = None, seed: int | str | None = None
     ) -> tuple[list[Item], list[str]]:
         """Quiz items for a session (validated bank first, then built by code) and the notes that go with them."""
         notes: list[str] = []

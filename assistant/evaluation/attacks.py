@@ -37,8 +37,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from assistant.backends import Generator
 from assistant.base.errors import InputError
 from assistant.base.settings import PROJECT_ROOT, Settings
+from assistant.search.embed import Embedder
 from assistant.text.citations import OFFICIAL_URL_PREFIXES
 from assistant.text.norm import fold
 
@@ -86,7 +88,7 @@ def build_planted_index(
     settings: Settings,
     workdir: Path,
     *,
-    embedder: object | None = None,
+    embedder: Embedder | None = None,
     unit_filter: Callable[[object], bool] | None = None,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> Path:
@@ -128,8 +130,8 @@ def build_planted_index(
         manifest_path=manifest_path,
         corpus_dir=corpus,
         index_dir=index_dir,
-        embedder_factory=lambda: embedder,  # type: ignore[return-value]
-        embedder_name=embedder.name,  # type: ignore[attr-defined]
+        embedder_factory=lambda: embedder,
+        embedder_name=embedder.name,
         progress=progress,
         unit_filter=unit_filter,
     )
@@ -142,16 +144,16 @@ def build_planted_index(
 class TeeGenerator:
     """Wraps a generator and keeps the raw text of its last call (to see what the model tried)."""
 
-    def __init__(self, inner: object):
+    def __init__(self, inner: Generator):
         self.inner = inner
         self.last = ""
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)
 
-    def stream(self, messages: Sequence[dict], **kwargs: object) -> Iterator[str]:
+    def stream(self, messages: Sequence[dict], **kwargs: Any) -> Iterator[str]:
         self.last = ""
-        for piece in self.inner.stream(messages, **kwargs):  # type: ignore[attr-defined]
+        for piece in self.inner.stream(messages, **kwargs):
             self.last += piece
             yield piece
 
@@ -288,7 +290,7 @@ def run_attacks(
     target: Callable[[Settings, Any, Any], tuple[Any, Callable[[dict], str]]],
     cases_path: Path = DEFAULT_CASES,
     limit: int | None = None,
-    generator: object | None = None,
+    generator: Generator | None = None,
     unit_filter: Callable[[object], bool] | None = None,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> AttackSummary:

@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from assistant.evaluation.records import RECALL_KS, RISK_LABELS_FR, RISK_LEVELS, Record, is_scenario, prompt_of
 
@@ -114,14 +115,14 @@ def _pyplot():  # matplotlib is optional at import time
     return plt
 
 
-def svg_of(fig: object) -> str:
+def svg_of(fig: Any) -> str:  # a matplotlib Figure
     """The figure as an inline <svg> element: no XML prologue, DOCTYPE, metadata or namespace URL."""
     global _svg_counter
     _svg_counter += 1
     plt = _pyplot()
     buf = io.StringIO()
     with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": f"fig{_svg_counter}"}):
-        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})  # type: ignore[attr-defined]
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     svg = buf.getvalue()
     svg = svg[svg.index("<svg") :]
@@ -303,6 +304,8 @@ def _category_table(f: dict, kind: str) -> str:
     cats = {c: v for c, v in f["by_category"].items() if v["kind"] == kind}
     if not cats:
         return ""
+    head: tuple[str, ...]
+    rows: list[tuple[object, ...]]
     if kind == "question":
         head = (
             "catégorie",

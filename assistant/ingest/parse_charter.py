@@ -656,6 +656,7 @@ def parse_charter(path: Path, *, doc_id: str = "charte", lang: str = "fr") -> li
                 ref = f"annexe-{slugify(sub, 3)}" if sub else "annexe"
                 b.region = "annexe"
             else:
+                assert m is not None  # not the annex: the contribution pattern matched
                 # never numbered below the previous one + 1: the source prints "#2" on the third
                 b.contribution = max(int(m.group(1)), b.contribution + 1)
                 sub = " ".join(t.heading() for t in title_blocks)

@@ -34,6 +34,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeAlias
 
 from lxml import etree
 
@@ -47,7 +48,18 @@ AI_ACT_NUMBER = "2024/1689"
 # then means Annex XIV when the annex file itself is not available to tell its number.
 _AI_ACT_ANNEX_COUNT = 13
 
-_Element = etree._Element
+# An lxml element (lxml ships no type information: its imports are Any to mypy).
+_Element: TypeAlias = etree._Element
+
+
+def _number_of(parent: _Element, tag: str) -> Callable[[_Element], bool]:
+    """Skip the number element (`tag`) that is a direct child of `parent` when rendering it."""
+    return lambda e: e.tag == tag and e.getparent() is parent
+
+
+def _is(target: _Element) -> Callable[[_Element], bool]:
+    return lambda e: e is target
+
 
 # Elements rendered as separate lines; everything else is inline.
 _BLOCK_TAGS = frozenset(
@@ -653,7 +665,7 @@ class _Builder:
 
         for parag in paragraphs:
             pnum = _clean_number(_inline(parag.find("NO.PARAG"))) or str(paragraphs.index(parag) + 1)
-            ptext = self.render(parag, skip=lambda e, p=parag: e.tag == "NO.PARAG" and e.getparent() is p)
+            ptext = self.render(parag, skip=_number_of(parag, "NO.PARAG"))
             self.add(
                 f"{ref}-{pnum}",
                 f"{label}, paragraphe {pnum}",
@@ -724,7 +736,7 @@ class _Builder:
                 f"{ref}-{letter}",
                 f"{label} {letter})",
                 "amending-subpoint",
-                self.render(snp, skip=lambda e, n=sub_no: e is n),
+                self.render(snp, skip=_is(sub_no)),
                 sub,
                 title=title,
                 parent=ref,

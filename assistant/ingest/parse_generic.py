@@ -47,17 +47,18 @@ def parse_generic(path: Path, *, doc_id: str, lang: str, short: str, kind: str) 
         raw = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ParseError(f"{path.name} n'est pas un texte UTF-8 : convertissez-le (iconv -t UTF-8).") from None
-    units, group = [], []
+    groups: list[list[str]] = []
+    group: list[str] = []
     for para in _paragraphs(raw):
         group.append(para)
         if sum(len(p) for p in group) >= _GROUP:
-            units.append(group)
+            groups.append(group)
             group = []
     if group:
-        units.append(group)
-    if not units:
+        groups.append(group)
+    if not groups:
         raise ParseError(f"{path.name} ne contient aucun texte : fournissez le document complet.")
     return [
         Unit(doc_id, f"s-{i}", f"{short}, section {i}", "section", "\n".join(g), "", None, lang)
-        for i, g in enumerate(units, 1)
+        for i, g in enumerate(groups, 1)
     ]

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from assistant.base.errors import ParseError
 from assistant.base.units import Unit
@@ -63,12 +64,12 @@ def pdf_pages(path: Path) -> list[str]:
     return strip_furniture(raw)
 
 
-def _opens_without_password(reader: object) -> bool:
+def _opens_without_password(reader: Any) -> bool:  # a pypdf.PdfReader
     """Encrypted with an empty user password (owner restrictions only): readable as is."""
     from pypdf.errors import PyPdfError
 
     try:
-        return bool(reader.decrypt(""))  # type: ignore[attr-defined]
+        return bool(reader.decrypt(""))
     except (PyPdfError, NotImplementedError, ValueError, KeyError, TypeError):
         return False
 
@@ -98,9 +99,9 @@ def attach_pages(units: Sequence[Unit], pages: Sequence[str]) -> list[Unit]:
     starts: list[int] = []
     parts: list[str] = []
     pos = 0
-    for page in pages:
+    for page_text in pages:
         starts.append(pos)
-        c = compact(page)
+        c = compact(page_text)
         parts.append(c)
         pos += len(c)
     whole = "".join(parts)

@@ -39,6 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from assistant.base.errors import ConfigError
+from assistant.base.settings import Settings
 from assistant.ops.redact import redact
 
 GENESIS = "0" * 64
@@ -146,9 +147,9 @@ class PurgeReport:
     cutoff: str
 
 
-def _float(x: object) -> float | None:
+def _float(x: float | int | None) -> float | None:
     # Stored as REAL: hash the float SQLite gives back, never an int.
-    return None if x is None else round(float(x), 6)  # type: ignore[arg-type]
+    return None if x is None else round(float(x), 6)
 
 
 class AuditLog:
@@ -183,8 +184,8 @@ class AuditLog:
             ) from None
 
     @classmethod
-    def from_settings(cls, settings: object) -> AuditLog:
-        return cls(settings.audit_file, retention_days=int(settings.audit_retention_days))  # type: ignore[attr-defined]
+    def from_settings(cls, settings: Settings) -> AuditLog:
+        return cls(settings.audit_file, retention_days=int(settings.audit_retention_days))
 
     def close(self) -> None:
         with self._lock:

@@ -11,6 +11,7 @@ from typing import Protocol
 import numpy as np
 
 from assistant.base.errors import BackendError
+from assistant.base.settings import Settings
 from assistant.text.norm import fold
 
 
@@ -99,20 +100,20 @@ class FakeEmbedder:
         return self._vec(text)
 
 
-def make_embedder(settings: object) -> Embedder:
+def make_embedder(settings: Settings) -> Embedder:
     """Factory: 'fake' or the verified EmbeddingGemma from the models directory."""
-    kind = getattr(settings, "embedder", "embeddinggemma")
+    kind = settings.embedder
     if kind == "fake":
         return FakeEmbedder()
     from assistant.ops.models import SPECS, model_path
 
-    path = model_path("embedder", settings.models_path)  # type: ignore[attr-defined]
+    path = model_path("embedder", settings.models_path)
     if path.is_file():
         path = path.parent
     spec = SPECS["embedder"]
     return SentenceTransformerEmbedder(
         path,
         name=f"embeddinggemma-300m@{spec.sha256[:12]}",
-        threads=settings.threads,  # type: ignore[attr-defined]
-        batch_size=settings.embed_batch,  # type: ignore[attr-defined]
+        threads=settings.threads,
+        batch_size=settings.embed_batch,
     )

@@ -34,7 +34,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -58,7 +58,7 @@ _CHECKPOINT_BATCHES = 32  # embedding batches between two saves of the embedding
 class Index:
     path: Path
     chunks: list[Chunk]
-    dense: object  # faiss.Index
+    dense: Any  # a faiss.Index (faiss ships no type information)
     bm25: BM25Index
     manifest: dict
 
@@ -81,7 +81,7 @@ class Index:
 
     def chunk_by_key(self, doc_id: str, ref: str) -> Chunk | None:
         if not hasattr(self, "_by_key"):
-            self._by_key = {}
+            self._by_key: dict[tuple[str, str], Chunk] = {}
             for c in self.chunks:
                 self._by_key.setdefault((c.doc_id, c.ref), c)
         return self._by_key.get((doc_id, ref))
@@ -97,7 +97,7 @@ class Index:
 
     def dense_search(self, vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, len(self.chunks))
-        scores, ids = self.dense.search(vec.reshape(1, -1).astype(np.float32), k)  # type: ignore[attr-defined]
+        scores, ids = self.dense.search(vec.reshape(1, -1).astype(np.float32), k)
         return scores[0], ids[0]
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -147,7 +148,7 @@ def tokenize(text: str) -> list[str]:
 
 
 class BM25Index:
-    def __init__(self, retriever: object):
+    def __init__(self, retriever: Any):  # a bm25s.BM25 (bm25s ships no type information)
         self._r = retriever
 
     @classmethod
@@ -159,7 +160,7 @@ class BM25Index:
         return cls(r)
 
     def save(self, directory: Path) -> None:
-        self._r.save(str(directory), show_progress=False)  # type: ignore[attr-defined]
+        self._r.save(str(directory), show_progress=False)
 
     @classmethod
     def load(cls, directory: Path) -> BM25Index:
@@ -169,12 +170,12 @@ class BM25Index:
 
     def vocabulary(self) -> frozenset[str]:
         """Every (stemmed, folded) term of the indexed texts."""
-        return frozenset(self._r.vocab_dict)  # type: ignore[attr-defined]
+        return frozenset(self._r.vocab_dict)
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every document for the query (0 where no term matches)."""
-        vocab = self._r.vocab_dict  # type: ignore[attr-defined]
+        vocab = self._r.vocab_dict
         ids = [vocab[t] for t in tokenize(query) if t in vocab]
         if not ids:
-            return np.zeros(self._r.scores["num_docs"], dtype=np.float32)  # type: ignore[attr-defined]
-        return np.asarray(self._r.get_scores(ids), dtype=np.float32)  # type: ignore[attr-defined]
+            return np.zeros(self._r.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self._r.get_scores(ids), dtype=np.float32)

@@ -23,7 +23,7 @@ def quiz_items(
     topics: Sequence[str],
     n: int,
     level: str | None,
-    seed: object = None,
+    seed: int | str | None = None,
     notes: list[str] | None = None,
 ) -> list[Item]:
     """`n` items from the bank; when it lacks some, completed with items built by code on the spot

@@ -132,7 +132,7 @@ class PackSource(CaseAssessor, Protocol):
     def quiz_builder(self) -> Builder: ...
 
     def quiz(
-        self, topics: Sequence[str], n: int = 10, level: str | None = None, seed: object = None
+        self, topics: Sequence[str], n: int = 10, level: str | None = None, seed: int | str | None = None
     ) -> tuple[list[Item], list[str]]: ...
 
 
@@ -175,7 +175,7 @@ _DEF = re.compile(r"^(\d+)\)\s*«([^»]+)»\s*,?\s*(.*)$", re.S)
 def glossary(chunks: Sequence[Chunk], texts: Sequence[str]) -> list[dict]:
     """AI Act art. 3 definitions whose term occurs in the pack's texts (quoted with their source)."""
     corpus = " " + fold(" ".join(texts)) + " "
-    out = []
+    found: list[tuple[int, dict]] = []
     for c in chunks:
         if c.doc_id != A or not re.fullmatch(r"art-3-\d+", c.ref):
             continue
@@ -188,10 +188,10 @@ def glossary(chunks: Sequence[Chunk], texts: Sequence[str]) -> list[dict]:
         t = fold(term)
         hits = corpus.count(" " + t) + corpus.count("'" + t)
         if hits:
-            out.append({"term": term, "definition": text.strip(), "label": c.label, "page": c.page, "hits": hits,
-                        "amended_by": list(c.amended_by)})  # fmt: skip
-    out.sort(key=lambda d: -d["hits"])
-    return sorted(out[:MAX_DEFINITIONS], key=lambda d: fold(d["term"]))
+            found.append((hits, {"term": term, "definition": text.strip(), "label": c.label, "page": c.page,
+                                 "hits": hits, "amended_by": list(c.amended_by)}))  # fmt: skip
+    found.sort(key=lambda x: -x[0])
+    return sorted((d for _, d in found[:MAX_DEFINITIONS]), key=lambda d: fold(d["term"]))
 
 
 # ---------------------------------------------------------------------------- HTML

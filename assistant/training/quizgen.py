@@ -32,7 +32,7 @@ from assistant.base.units import Chunk
 from assistant.text.citations import official_url
 from assistant.text.dates import EN_DATE, FR_DATE, french_dates
 from assistant.text.norm import clean_ws, fold
-from assistant.training.quiz import TOPIC_BY_SLUG, Item, digits, dedupe, item_key, supported, validate
+from assistant.training.quiz import TOPIC_BY_SLUG, Item, dedupe, digits, item_key, supported, validate
 
 A, A26, CH = "ai-act", "ai-act-2026-1744", "charte"
 SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
@@ -301,9 +301,9 @@ class Builder:
                 out.append(("date", m.start(), m.end(), _first(french_dates(m.group(0))[0])))
         for m in _FIGURE.finditer(text, s, e):
             out.append((_figure_kind(m.group(0)), m.start(), m.end(), m.group(0)))
-        m = _ACTOR.search(text, s, e)
-        if m and chunk.doc_id != CH:
-            out.append(("actor", m.start(1), m.end(1), m.group(1)))
+        actor = _ACTOR.search(text, s, e)
+        if actor and chunk.doc_id != CH:
+            out.append(("actor", actor.start(1), actor.end(1), actor.group(1)))
         if chunk.doc_id == CH and not out:
             counts: dict[str, int] = {}
             words = _without_urls(text)
