@@ -29,20 +29,22 @@ from assistant.answer.verdict import category
 from assistant.assess import riskmap as rm
 from assistant.backends import Generator
 from assistant.base.errors import AssistantError, InputError
+from assistant.base.tuning import (
+    FACT_TOKENS,
+    GROUND_CHARS,
+    ITEM_CHARS,
+    MAX_CHARTER,
+    MAX_QUESTIONS,
+    NEIGHBOURS,
+    SUMMARY_TOKENS,
+    SUPPORT_MIN,
+)
 from assistant.base.units import Chunk
 from assistant.ops.energy import EnergyMeter
 from assistant.text.citations import MARKER
 from assistant.text.norm import fold
 
 MAX_DESCRIPTION_CHARS = 2000
-FACT_TOKENS = 320  # 18 enum fields: ~200 tokens of JSON
-SUMMARY_TOKENS = 120
-GROUND_CHARS = 480
-ITEM_CHARS = 420
-MAX_QUESTIONS = 6
-MAX_CHARTER = 6
-SUPPORT_MIN = 0.75  # as for the answers: share of a model sentence's content words in its cited passage
-NEIGHBOURS = 2  # provisions found by retrieval, shown when the level is undetermined
 A, A26, CH = "ai-act", "ai-act-2026-1744", "charte"
 MODEL_FIELDS = [name for name, f in rm.FACTS.items() if f.model] + list(rm.MODEL_ENUMS)
 OPTIONAL_FIELDS = (

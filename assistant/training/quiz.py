@@ -19,10 +19,10 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 from assistant.answer.cite import numbers, terms
+from assistant.base.tuning import SUPPORT_MIN
 from assistant.text.dates import FR_DATE_FOLDED, french_dates
 from assistant.text.norm import fold
 
-SUPPORT_MIN = 0.75  # share of an option's content words that must be in the evidence (as cite.support)
 LEVELS = ("débutant", "confirmé")
 KINDS = ("category", "cloze", "source")
 
