@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.answer.cite import best_window, refine, sentence_spans, support, terms
+from assistant.answer.cite import best_window, is_supported, refine, sentence_spans, terms
 from assistant.answer.injection import has_markup, withhold
 from assistant.answer.prompts import canary, load_prompt
 from assistant.answer.schedule import asks_date, date_lines, dates_in, schedule_evidence
@@ -43,7 +43,6 @@ from assistant.base.tuning import (
     QUOTE_CHARS,
     SCOPE_PASSAGES,
     SIBLING_CHARS,
-    SUPPORT_MIN,
     TOP_QUOTE_CHARS,
 )
 from assistant.base.units import Chunk
@@ -428,7 +427,7 @@ class Answerer:
                 if not bare or any(m < 1 or m > len(evidence) for m in markers):
                     markers = [m for m in markers if 1 <= m <= len(evidence)]
                 refs = markers or reply.sources or [1]
-                if has_markup(bare) or support(bare, [texts[r - 1] for r in refs]) < SUPPORT_MIN:
+                if has_markup(bare) or not is_supported(bare, [texts[r - 1] for r in refs]):
                     continue
                 if _circular(bare, question):
                     continue

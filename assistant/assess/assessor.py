@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from assistant.answer.cite import best_window, sentence_spans, support, terms
+from assistant.answer.cite import best_window, is_supported, sentence_spans, support, terms
 from assistant.answer.compose import AI_LABEL, Evidence, collect, parse_reply, renumber
 from assistant.answer.compose import SCHEMA as PHRASE_SCHEMA
 from assistant.answer.prompts import canary, load_prompt
@@ -37,7 +37,6 @@ from assistant.base.tuning import (
     MAX_QUESTIONS,
     NEIGHBOURS,
     SUMMARY_TOKENS,
-    SUPPORT_MIN,
 )
 from assistant.base.units import Chunk
 from assistant.ops.energy import EnergyMeter
@@ -582,8 +581,8 @@ class Assessor:
             scored = [(support(claim, [by_n[n].chunk.text]), -i, n) for i, n in enumerate(candidates)]
             if not scored:
                 continue
-            best, _, n = max(scored)
-            if best >= SUPPORT_MIN:
+            _, _, n = max(scored)  # the passage that supports it best, then the check the answers apply
+            if is_supported(claim, [by_n[n].chunk.text]):
                 kept.append(f"{bare} [{n}]")
         if kept:
             body["answer"] = " ".join(kept) + "\n" + body["answer"]

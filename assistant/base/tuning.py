@@ -81,9 +81,11 @@ ANSWER_MAX_TOKENS = 90
 
 # ------------------------------------------------------------------ support check (answer/cite.py)
 # Share of a model sentence's content words (and all its figures) that must be in its cited
-# passages (answers, assessment summaries, quiz options). 0.5 until 9ccebb3, raised to 0.75
-# there: « a paraphrase with invented details was passing at 50% » (one observed answer, no
-# sweep). The assessment (d8e2afe) and the quiz (974cbc9) took the same value.
+# passages: the one check (`cite.is_supported`) of answers, assessment summaries, quiz options
+# and the evaluation's citation precision. 0.5 until 9ccebb3, raised to 0.75 there: « a
+# paraphrase with invented details was passing at 50% » (one observed answer, no sweep). The
+# assessment (d8e2afe) and the quiz (974cbc9) took the same value; the evaluation kept 0.5
+# (6bcf65e) until it used this check.
 SUPPORT_MIN = 0.75
 
 # ------------------------------------------------------------------ assessment (assess/assessor.py)
@@ -101,7 +103,7 @@ NEIGHBOURS = 2  # not measured: initial choice (commit d8e2afe)
 # (eval/reports/2026-11-28-assess-summary.md).
 
 # ------------------------------------------------------------------ quiz (training/quizgen.py)
-# Options are checked with SUPPORT_MIN above. Everything below: not measured: initial choice
+# Options pass the support check above. Everything below: not measured: initial choice
 # (commit 974cbc9), except CLOZE_LINE_MIN_WORDS (commit 3bab756).
 QUIZ_CONTEXT_CHARS = 420  # a cloze extract around its blank, and the passage shown to the phrasing model
 QUIZ_PHRASE_WORDS = 24  # words of the provision's description of a system shown in a category item
