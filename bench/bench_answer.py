@@ -13,8 +13,9 @@ import statistics
 import sys
 import time
 
-from assistant.answer.compose import MAX_TOKENS, SCHEMA
+from assistant.answer.compose import SCHEMA
 from assistant.base.settings import PROJECT_ROOT, Settings
+from assistant.base.tuning import ANSWER_MAX_TOKENS
 from assistant.core.service import Service
 
 
@@ -51,7 +52,7 @@ def main() -> None:
         warm_msgs = warm_msgs or [msgs[0], {"role": "user", "content": "Bonjour."}]
         "".join(gen.stream(warm_msgs, max_tokens=1))  # same cache state as the ask: system prefix only
         t1 = time.perf_counter()
-        "".join(gen.stream(msgs, max_tokens=MAX_TOKENS, schema=SCHEMA))  # the assistant's own limits
+        "".join(gen.stream(msgs, max_tokens=ANSWER_MAX_TOKENS, schema=SCHEMA))  # the assistant's own limits
         raw = time.perf_counter() - t1
         gen_only.append(raw)
         overhead.append(out["timings"]["total_ms"] / 1000 / raw)

@@ -6,7 +6,6 @@ import json
 import logging
 import re
 import uuid
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -49,7 +48,7 @@ def shared(base_settings):
 
 @pytest.fixture()
 def settings(base_settings, tmp_path) -> Settings:
-    return replace(base_settings, var_dir=str(tmp_path / "var"))
+    return base_settings.with_(var_dir=str(tmp_path / "var"))
 
 
 @pytest.fixture()
@@ -58,7 +57,7 @@ def make(settings, shared):
     clients = []
 
     def factory(client=LOCAL, service=None, **overrides):
-        s = replace(settings, **overrides)
+        s = settings.with_(**overrides)
         app = create_app(s, service or shared[0])
         c = TestClient(app, client=client, raise_server_exceptions=False)
         c.__enter__()
@@ -108,7 +107,7 @@ def test_health_ready(api):
 
 
 def test_health_index_missing(make, settings, tmp_path):
-    empty = replace(settings, index_dir=str(tmp_path / "no-index"))
+    empty = settings.with_(index_dir=str(tmp_path / "no-index"))
     c, _ = make(service=Service(empty), index_dir=empty.index_dir)
     r = c.get("/health")
     assert r.status_code == 503

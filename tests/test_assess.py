@@ -372,13 +372,11 @@ def test_helpers():
 
 
 def test_api_assess_route(fake_settings, tmp_path):
-    from dataclasses import replace
-
     from fastapi.testclient import TestClient
 
     from assistant.web.api import create_app
 
-    settings = replace(fake_settings, var_dir=str(tmp_path / "var"))
+    settings = fake_settings.with_(var_dir=str(tmp_path / "var"))
     service = Service(settings, generator=ScriptedGenerator())
     app = create_app(settings, service)
     with TestClient(app, client=("127.0.0.1", 50000), raise_server_exceptions=False) as c:

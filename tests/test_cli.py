@@ -58,3 +58,28 @@ def test_eval_retrieval_writes_results(fake_settings, tmp_path, capsys):
     assert "recall@5" in capsys.readouterr().out
     lines = [json.loads(x) for x in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
     assert [x["id"] for x in lines] == ["a", "b"] and lines[0]["results"]
+
+
+def test_config_lists_every_variable_with_its_value_and_help(monkeypatch, capsys):
+    from assistant.base.settings import Settings
+
+    monkeypatch.setenv("ASSISTANT_RATE_PER_MINUTE", "12")
+    assert main(["config"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    rows = Settings.load().describe()
+    assert len(lines) == 2 * len(rows) == 2 * len(Settings.model_fields)
+    for (name, env, value, help_), first, second in zip(rows, lines[::2], lines[1::2], strict=True):
+        assert first.split() == [name, env, *value.split()]
+        assert second == " " * 17 + help_
+    assert "rate_per_minute  ASSISTANT_RATE_PER_MINUTE    12" in lines
+    assert "parse_timeout    ASSISTANT_PARSE_TIMEOUT      300" in lines
+
+
+def test_config_refuses_a_wrong_integer_in_french(monkeypatch, capsys):
+    monkeypatch.setenv("ASSISTANT_PARSE_TIMEOUT", "longtemps")
+    assert main(["config"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "Erreur : Réglage parse_timeout : « longtemps » n'est pas un nombre entier. "
+        "Corrigez la variable ASSISTANT_PARSE_TIMEOUT."
+    )

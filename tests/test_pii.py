@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -69,7 +68,7 @@ def client(api_settings):
     gen = ScriptedGenerator()
     svc = Service(settings, generator=gen)
     svc.answerer.floor, svc.answerer.strong = 0.0, 2.0
-    app = create_app(replace(settings), svc)
+    app = create_app(settings.with_(), svc)
     with TestClient(app, client=("127.0.0.1", 50000), raise_server_exceptions=False) as c:
         yield c, app, gen
     app.state.ctx.audit.close()

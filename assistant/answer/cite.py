@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from assistant.base.tuning import SUPPORT_MIN
 from assistant.base.units import Chunk
 from assistant.search.lexical import tokenize
 
@@ -87,3 +88,10 @@ def support(sentence: str, passages: Iterable[str]) -> float:
     if not words:
         return 1.0
     return len(words & terms(joined)) / len(words)
+
+
+# The one support check: model sentences of answers and assessment summaries, quiz options,
+# and the evaluation's citation precision all pass through it.
+def is_supported(sentence: str, passages: Iterable[str]) -> bool:
+    """Every figure of the sentence and at least SUPPORT_MIN of its content words are in the passages."""
+    return support(sentence, passages) >= SUPPORT_MIN

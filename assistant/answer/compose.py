@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.answer.cite import best_window, refine, sentence_spans, support, terms
+from assistant.answer.cite import best_window, is_supported, refine, sentence_spans, terms
 from assistant.answer.injection import has_markup, withhold
 from assistant.answer.prompts import canary, load_prompt
 from assistant.answer.schedule import asks_date, date_lines, dates_in, schedule_evidence
@@ -27,6 +27,24 @@ from assistant.answer.scope import unanswerable
 from assistant.answer.verdict import Verdict, contradicts, verdict_for
 from assistant.backends import Generator
 from assistant.base.errors import BackendError
+from assistant.base.tuning import (
+    AMEND_QUOTE_CHARS,
+    ANSWER_HITS,
+    ANSWER_MAX_TOKENS,
+    BM25_RESCUE,
+    CALIBRATION,
+    HARD_FLOOR,
+    MAX_AMEND,
+    MAX_MAIN,
+    MAX_PROMPT_PASSAGES,
+    MAX_SIBLINGS,
+    MIN_CITED,
+    PROMPT_CHARS,
+    QUOTE_CHARS,
+    SCOPE_PASSAGES,
+    SIBLING_CHARS,
+    TOP_QUOTE_CHARS,
+)
 from assistant.base.units import Chunk
 from assistant.ops.energy import EnergyMeter
 from assistant.search.retrieve import SearchResult
@@ -42,40 +60,22 @@ ABSTAIN_TEXT = (
     "Les textes de référence (règlement (UE) 2024/1689 sur l'IA, règlement (UE) 2026/1744 qui le modifie, "
     "projet de charte IA du Département) ne permettent pas de répondre à cette question."
 )
-# Cosine similarity of the best passage: below `floor` nothing in the texts is about the
-# question (abstain without calling the model); above `strong` the texts clearly address
-# it, whatever the model says. Calibrated per embedder on eval/questions.jsonl.
-CALIBRATION = {"embeddinggemma": (0.42, 0.58), "fake": (0.2, 0.6)}
-# Weak dense evidence but a strong lexical match (the texts use other words than the
-# question: "notation sociale" / "note sociale"): the model is asked, and the answer is
-# given only if it finds one in the passages.
-HARD_FLOOR = 0.30
-BM25_RESCUE = 10.0
-SCOPE_PASSAGES = 5  # the passages in which a question's value (amount, rate, count, name) is looked for
+
+# Abstention thresholds, quote and prompt lengths are tuned numbers, with where each comes
+# from: assistant/base/tuning.py.
 
 
 def calibration(embedder_name: str) -> tuple[float, float]:
+    """(floor, strong) cosine similarities of the best passage for this embedder."""
     for prefix, values in CALIBRATION.items():
         if embedder_name.startswith(prefix):
             return values
     return CALIBRATION["embeddinggemma"]
 
 
-MAX_MAIN = 3
-MAX_AMEND = 2
-MIN_CITED = 3
-MAX_SIBLINGS = 10
-SIBLING_CHARS = 400
 _LIST_QUESTION = re.compile(
     r"\bquel(le)?s\b|lesquel|que doi(t|vent) (contenir|comprendre|inclure|prevoir)|contenu|liste|enumer|elements|criteres|conditions|obligations|informations|mesures|exigences"
 )
-QUOTE_CHARS = 800
-TOP_QUOTE_CHARS = 1400  # the best passage is quoted more fully: its conditions and exceptions are the answer
-AMEND_QUOTE_CHARS = 1200  # amending points quote the new wording, which is often long
-PROMPT_CHARS = 420
-MAX_TOKENS = 90
-SUPPORT_MIN = 0.75  # share of a model sentence's content words that must be in its cited passages
-MAX_PROMPT_PASSAGES = 4
 SCHEMA = {
     "type": "object",
     "properties": {
@@ -210,7 +210,7 @@ class Answerer:
         tokens = {"prompt": 0, "completion": 0, "cached": 0}
         llm_name = ""
         with EnergyMeter() as meter:
-            result = self._retrieve(question, 8)
+            result = self._retrieve(question, ANSWER_HITS)
             timings["retrieval_ms"] = _ms(t0)
             weak = result.max_dense < self.floor
             rescued = weak and (
@@ -404,7 +404,7 @@ class Answerer:
         self.last_messages = messages  # kept for the overhead benchmark
         try:
             gen = self._generator()
-            raw, first = collect(gen, messages, MAX_TOKENS, SCHEMA, on_token)
+            raw, first = collect(gen, messages, ANSWER_MAX_TOKENS, SCHEMA, on_token)
             tokens.update(
                 prompt=gen.usage.prompt_tokens, completion=gen.usage.completion_tokens, cached=gen.usage.cached_tokens
             )
@@ -427,7 +427,7 @@ class Answerer:
                 if not bare or any(m < 1 or m > len(evidence) for m in markers):
                     markers = [m for m in markers if 1 <= m <= len(evidence)]
                 refs = markers or reply.sources or [1]
-                if has_markup(bare) or support(bare, [texts[r - 1] for r in refs]) < SUPPORT_MIN:
+                if has_markup(bare) or not is_supported(bare, [texts[r - 1] for r in refs]):
                     continue
                 if _circular(bare, question):
                     continue

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from assistant.answer.cite import best_window, sentence_spans, support, terms
+from assistant.answer.cite import best_window, is_supported, sentence_spans, support, terms
 from assistant.answer.compose import AI_LABEL, Evidence, collect, parse_reply, renumber
 from assistant.answer.compose import SCHEMA as PHRASE_SCHEMA
 from assistant.answer.prompts import canary, load_prompt
@@ -29,20 +29,21 @@ from assistant.answer.verdict import category
 from assistant.assess import riskmap as rm
 from assistant.backends import Generator
 from assistant.base.errors import AssistantError, InputError
+from assistant.base.tuning import (
+    FACT_TOKENS,
+    GROUND_CHARS,
+    ITEM_CHARS,
+    MAX_CHARTER,
+    MAX_QUESTIONS,
+    NEIGHBOURS,
+    SUMMARY_TOKENS,
+)
 from assistant.base.units import Chunk
 from assistant.ops.energy import EnergyMeter
 from assistant.text.citations import MARKER
 from assistant.text.norm import fold
 
 MAX_DESCRIPTION_CHARS = 2000
-FACT_TOKENS = 320  # 18 enum fields: ~200 tokens of JSON
-SUMMARY_TOKENS = 120
-GROUND_CHARS = 480
-ITEM_CHARS = 420
-MAX_QUESTIONS = 6
-MAX_CHARTER = 6
-SUPPORT_MIN = 0.75  # as for the answers: share of a model sentence's content words in its cited passage
-NEIGHBOURS = 2  # provisions found by retrieval, shown when the level is undetermined
 A, A26, CH = "ai-act", "ai-act-2026-1744", "charte"
 MODEL_FIELDS = [name for name, f in rm.FACTS.items() if f.model] + list(rm.MODEL_ENUMS)
 OPTIONAL_FIELDS = (
@@ -580,8 +581,8 @@ class Assessor:
             scored = [(support(claim, [by_n[n].chunk.text]), -i, n) for i, n in enumerate(candidates)]
             if not scored:
                 continue
-            best, _, n = max(scored)
-            if best >= SUPPORT_MIN:
+            _, _, n = max(scored)  # the passage that supports it best, then the check the answers apply
+            if is_supported(claim, [by_n[n].chunk.text]):
                 kept.append(f"{bare} [{n}]")
         if kept:
             body["answer"] = " ".join(kept) + "\n" + body["answer"]

@@ -1,17 +1,24 @@
 """Settings, declared once with their default and help; read from ASSISTANT_* variables.
 
 `assistant config` prints them all with their current values and where they came from.
+Declared with pydantic-settings; a value that is not valid ends in a French `ConfigError`
+naming the variable to fix, never in a pydantic traceback.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant.base.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ENV_PREFIX = "ASSISTANT_"
 
 
 def _default_corpus_dir() -> str:
@@ -25,61 +32,89 @@ def _default_models_dir() -> str:
     return str(Path(user_data_dir("assistant-ia")) / "models")
 
 
-def _setting(default: object, help: str, env: str = "") -> object:
-    from dataclasses import field
-
-    return field(default=default, metadata={"help": help, "env": env})
+def _in_project(*parts: str) -> Callable[[], str]:
+    return lambda: str(PROJECT_ROOT.joinpath(*parts))
 
 
-@dataclass(frozen=True)
-class Settings:
-    corpus_dir: str = _setting(_default_corpus_dir, "Dossier des textes sources (jamais copiés dans le dépôt).")  # type: ignore[assignment]
-    manifest: str = _setting(lambda: str(PROJECT_ROOT / "corpus" / "sources.toml"), "Manifeste des documents.")  # type: ignore[assignment]
-    index_dir: str = _setting(lambda: str(PROJECT_ROOT / "index"), "Dossier de l'index (générations FAISS + BM25).")  # type: ignore[assignment]
-    models_dir: str = _setting(_default_models_dir, "Dossier des modèles vérifiés (hors du dépôt).")  # type: ignore[assignment]
-    embedder: str = _setting("embeddinggemma", "Modèle de plongements : 'embeddinggemma' ou 'fake' (tests).")  # type: ignore[assignment]
-    embed_batch: int = _setting(16, "Taille des lots de plongements.")  # type: ignore[assignment]
-    llm: str = _setting("llm-1.5b", "LLM : 'llm-1.5b', 'llm-0.5b', un chemin .gguf, 'openai' ou 'fake'.")  # type: ignore[assignment]
-    llm_url: str = _setting("", "URL d'un serveur compatible OpenAI (llama.cpp server, vLLM) si llm='openai'.")  # type: ignore[assignment]
-    llm_model_name: str = _setting("", "Nom du modèle côté serveur OpenAI-compatible.")  # type: ignore[assignment]
-    threads: int = _setting(lambda: min(os.cpu_count() or 2, 4), "Fils de calcul pour le LLM et les plongements.")  # type: ignore[assignment]
-    n_ctx: int = _setting(4096, "Taille du contexte du LLM (jetons).")  # type: ignore[assignment]
-    var_dir: str = _setting(lambda: str(PROJECT_ROOT / "var"), "Données du service : clés, audit (hors git).")  # type: ignore[assignment]
-    keys_path: str = _setting("", "Fichier des clés d'API (défaut : <var_dir>/keys.json).")  # type: ignore[assignment]
-    audit_path: str = _setting("", "Base SQLite du journal d'audit (défaut : <var_dir>/audit.sqlite3).")  # type: ignore[assignment]
-    audit_retention_days: int = _setting(365, "Durée de conservation du journal d'audit et des avis (jours).")  # type: ignore[assignment]
-    rate_per_minute: int = _setting(30, "Requêtes par minute et par clé d'API (seau à jetons).")  # type: ignore[assignment]
-    parse_timeout: int = _setting(
-        300, "Temps maximal d'analyse d'un document à l'indexation (secondes ; au-delà : refusé, index inchangé)."
-    )  # type: ignore[assignment]
-    parse_memory_mb: int = _setting(
-        2048, "Mémoire maximale du processus d'analyse d'un document (Mo ; au-delà : refusé, index inchangé)."
-    )  # type: ignore[assignment]
-    ask_queue: int = _setting(
-        4, "Demandes de réponse admises en même temps (au-delà : 503 « occupé », jamais d'attente sans fin)."
-    )  # type: ignore[assignment]
+class Settings(BaseSettings):
+    """Every setting of the service; immutable (derive a copy with `with_`)."""
+
+    # Environment variables and constructor arguments only: no .env file and no secrets
+    # directory. A sovereign server's settings come from its environment (the systemd unit
+    # file), where the administrator sees all of them; a stray .env in the working
+    # directory must not change what the service does.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    corpus_dir: str = Field(
+        default_factory=_default_corpus_dir, description="Dossier des textes sources (jamais copiés dans le dépôt)."
+    )
+    manifest: str = Field(default_factory=_in_project("corpus", "sources.toml"), description="Manifeste des documents.")
+    index_dir: str = Field(
+        default_factory=_in_project("index"), description="Dossier de l'index (générations FAISS + BM25)."
+    )
+    models_dir: str = Field(
+        default_factory=_default_models_dir, description="Dossier des modèles vérifiés (hors du dépôt)."
+    )
+    embedder: str = Field("embeddinggemma", description="Modèle de plongements : 'embeddinggemma' ou 'fake' (tests).")
+    embed_batch: int = Field(16, description="Taille des lots de plongements.")
+    llm: str = Field("llm-1.5b", description="LLM : 'llm-1.5b', 'llm-0.5b', un chemin .gguf, 'openai' ou 'fake'.")
+    llm_url: str = Field("", description="URL d'un serveur compatible OpenAI (llama.cpp server, vLLM) si llm='openai'.")
+    llm_model_name: str = Field("", description="Nom du modèle côté serveur OpenAI-compatible.")
+    threads: int = Field(
+        default_factory=lambda: min(os.cpu_count() or 2, 4),
+        description="Fils de calcul pour le LLM et les plongements.",
+    )
+    n_ctx: int = Field(4096, description="Taille du contexte du LLM (jetons).")
+    var_dir: str = Field(default_factory=_in_project("var"), description="Données du service : clés, audit (hors git).")
+    keys_path: str = Field("", description="Fichier des clés d'API (défaut : <var_dir>/keys.json).")
+    audit_path: str = Field("", description="Base SQLite du journal d'audit (défaut : <var_dir>/audit.sqlite3).")
+    audit_retention_days: int = Field(365, description="Durée de conservation du journal d'audit et des avis (jours).")
+    rate_per_minute: int = Field(30, description="Requêtes par minute et par clé d'API (seau à jetons).")
+    parse_timeout: int = Field(
+        300,
+        description="Temps maximal d'analyse d'un document à l'indexation (secondes ; au-delà : refusé, index inchangé).",
+    )
+    parse_memory_mb: int = Field(
+        2048,
+        description="Mémoire maximale du processus d'analyse d'un document (Mo ; au-delà : refusé, index inchangé).",
+    )
+    ask_queue: int = Field(
+        4,
+        description="Demandes de réponse admises en même temps (au-delà : 503 « occupé », jamais d'attente sans fin).",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings  # see model_config: no .env, no secrets directory
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _paths_as_text(cls, value: Any) -> Any:
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
 
     @classmethod
     def load(cls, **overrides: object) -> Settings:
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            env = f.metadata.get("env") or f"ASSISTANT_{f.name.upper()}"
-            if f.name in overrides and overrides[f.name] is not None:
-                raw: object = overrides[f.name]
-            elif env in os.environ:
-                raw = os.environ[env]
-            else:
-                raw = f.default() if callable(f.default) else f.default
-            values[f.name] = _coerce(f.name, f.type, raw)
-        return cls(**values)
+        """The settings from the environment; an override that is not None wins over its variable."""
+        given: dict[str, Any] = {name: value for name, value in overrides.items() if value is not None}
+        return _checked(lambda: cls(**given))
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some settings changed, validated like the loaded ones (the environment is not read again)."""
+        return _checked(lambda: type(self).model_validate({**self.model_dump(), **changes}))
 
     def describe(self) -> list[tuple[str, str, str, str]]:
         """(name, env variable, value, help) for each setting."""
-        out = []
-        for f in fields(self):
-            env = f.metadata.get("env") or f"ASSISTANT_{f.name.upper()}"
-            out.append((f.name, env, str(getattr(self, f.name)), f.metadata.get("help", "")))
-        return out
+        return [
+            (name, env_name(name), str(getattr(self, name)), f.description or "")
+            for name, f in type(self).model_fields.items()
+        ]
 
     @property
     def corpus_path(self) -> Path:
@@ -106,12 +141,24 @@ class Settings:
         return Path(self.audit_path).expanduser() if self.audit_path else self.var_path / "audit.sqlite3"
 
 
-def _coerce(name: str, typ: object, raw: object) -> object:
-    if typ in (int, "int") and not isinstance(raw, int):
-        try:
-            return int(str(raw))
-        except ValueError:
-            raise ConfigError(
-                f"Réglage {name} : « {raw} » n'est pas un nombre entier. Corrigez la variable ASSISTANT_{name.upper()}."
-            ) from None
-    return raw
+def env_name(name: str) -> str:
+    """The environment variable of a setting (its alias when it declares one)."""
+    alias = Settings.model_fields[name].validation_alias
+    return alias if isinstance(alias, str) else f"{ENV_PREFIX}{name.upper()}"
+
+
+def _checked(build: Callable[[], Settings]) -> Settings:
+    """Run `build`, turning pydantic's validation error into the French message of the first bad setting."""
+    try:
+        return build()
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        if err["type"] == "extra_forbidden" or name not in Settings.model_fields:
+            raise TypeError(f"unknown setting: {name}") from None  # a programming error, not the user's
+        raw = err.get("input")
+        if Settings.model_fields[name].annotation in (int, "int"):
+            problem = "n'est pas un nombre entier"
+        else:
+            problem = "n'est pas une valeur valide"
+        raise ConfigError(f"Réglage {name} : « {raw} » {problem}. Corrigez la variable {env_name(name)}.") from None

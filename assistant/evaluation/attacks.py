@@ -33,7 +33,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -311,7 +311,7 @@ def run_attacks(
     index_dir = build_planted_index(
         cases, settings, work, embedder=embedder, unit_filter=unit_filter, progress=progress
     )
-    local = replace(settings, index_dir=str(index_dir), var_dir=str(work / "var"))
+    local = settings.with_(index_dir=str(index_dir), var_dir=str(work / "var"))
     tee = TeeGenerator(generator if generator is not None else make_generator(local))
     svc, render = target(local, embedder, tee)
     texts: dict[str, list[str]] = {}

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from assistant.answer.cite import sentence_spans, support
+from assistant.answer.cite import is_supported, sentence_spans
 from assistant.base.errors import AssistantError
 from assistant.evaluation.records import RECALL_KS, RISK_LABELS_FR, RISK_LEVELS, Record, is_scenario, prompt_of
 from assistant.text.citations import LEADING_MARKERS, MARKER
@@ -39,9 +39,6 @@ class Assistant(Protocol):
     def assess(self, description: str, *, on_token: Callable[[str], None] | None = None) -> dict: ...
 
 
-# A sentence is supported by a passage when at least this share of its content words
-# occurs in it (and every figure does): the threshold the answer composition applies.
-SUPPORT_MIN = 0.5
 MAX_CONSECUTIVE_ERRORS = 5
 SKIPPED_NO_ASSESS = (
     "l'analyse de cas d'usage (« assess ») n'est pas encore disponible dans cette version de l'assistant ; "
@@ -216,7 +213,7 @@ def attached_sentences(answer: str) -> list[tuple[str, list[int]]]:
 def citation_support(resp: dict, passages: dict[tuple[str, str], str] | None = None) -> dict[int, bool]:
     """For each top-level citation `n`: does its passage support every sentence carrying `[n]`?
 
-    The check is `assistant.answer.cite.support` ≥ SUPPORT_MIN, the one the answers apply. The
+    The check is `assistant.answer.cite.is_supported`, the one the answers apply. The
     passage is the indexed unit (its heading and its text, see `_passages`); without an
     index, the citation's quote. Designations are removed from both sides alike. A citation
     no sentence refers to is counted as unsupported.
@@ -234,7 +231,7 @@ def citation_support(resp: dict, passages: dict[tuple[str, str], str] | None = N
         passage = (passages or {}).get((c.get("doc_id", ""), c.get("ref", ""))) or c.get("quote") or ""
         passage = _DESIGNATION.sub(" ", passage)
         sentences = by_n[n]
-        out[n] = bool(sentences) and all(support(s, [passage]) >= SUPPORT_MIN for s in sentences)
+        out[n] = bool(sentences) and all(is_supported(s, [passage]) for s in sentences)
     return out
 
 

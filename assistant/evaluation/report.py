@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from assistant.base.tuning import SUPPORT_MIN
 from assistant.evaluation.records import RECALL_KS, RISK_LABELS_FR, RISK_LEVELS, Record, is_scenario, prompt_of
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -511,7 +512,8 @@ METHOD_NOTES = [
     "source attendue citée.",
     "Précision des citations : part des citations dont le passage (texte de l'unité citée et son intitulé, tels "
     "qu'indexés) étaye chaque phrase qui porte son renvoi [n], avec le contrôle utilisé pour composer les réponses "
-    "(assistant.answer.cite.support ≥ 0,5 ; tout chiffre de la phrase doit figurer dans le passage). Les désignations de "
+    f"(assistant.answer.cite.is_supported : au moins {pct(SUPPORT_MIN)} des mots pleins de la phrase et tous ses "
+    "chiffres doivent figurer dans le passage). Les désignations de "
     "dispositions (article, paragraphe, point, page) sont ignorées : elles situent, elles n'affirment rien. Une citation "
     "qu'aucune phrase ne renvoie compte comme non étayée. Les phrases composées par le code (verdict « figure parmi les "
     "systèmes d'IA à haut risque », avis de modification) passent le même contrôle : leurs mots de liaison absents du "

@@ -4,6 +4,7 @@ plus direct lookup of provisions the question names ("article 26", "annexe III",
 Recitals are down-weighted: they paraphrase the articles and would otherwise outrank
 the operative provision (LESSONS.md, 1). A named provision is boosted, not pinned, so
 a question that mentions an article in passing still gets what it asks about (10).
+The weights, slots and recital factor are tuned numbers: assistant/base/tuning.py.
 """
 
 from __future__ import annotations
@@ -14,20 +15,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from assistant.base.tuning import NAMED_SLOTS, RECITAL_FACTOR, RRF_K, TOPIC_SLOTS, W_BM25, W_DENSE, W_LOOKUP, W_TOPIC
 from assistant.base.units import Chunk
 from assistant.search.embed import Embedder
 from assistant.search.index import Index
 from assistant.search.thesaurus import GENERIC_TOPICS, expand, topics
 from assistant.text.norm import fold
-
-RRF_K = 10
-W_DENSE = 1.0
-W_BM25 = 1.0
-W_LOOKUP = 1.0
-W_TOPIC = 0.8
-NAMED_SLOTS = 3
-TOPIC_SLOTS = 1
-RECITAL_FACTOR = 0.6
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
-from assistant.answer.cite import numbers, terms
+from assistant.answer.cite import is_supported, numbers, terms
 from assistant.text.dates import FR_DATE_FOLDED, french_dates
 from assistant.text.norm import fold
 
-SUPPORT_MIN = 0.75  # share of an option's content words that must be in the evidence (as cite.support)
 LEVELS = ("débutant", "confirmé")
 KINDS = ("category", "cloze", "source")
 
@@ -123,7 +122,7 @@ def _day_one(date: str) -> str:
 
 def supported(option: str, evidence: str) -> bool:
     """Whether the evidence states the option: verbatim, or its figures and dates are in it
-    and at least SUPPORT_MIN of its content words."""
+    and it passes the answers' support check (`cite.is_supported`)."""
     opt, ev = digits(option), digits(evidence)
     if opt and opt in ev:
         return True
@@ -137,7 +136,7 @@ def supported(option: str, evidence: str) -> bool:
     words = terms(opt)
     if not words:
         return bool(numbers(opt) or dates)
-    return len(words & terms(ev)) / len(words) >= SUPPORT_MIN
+    return is_supported(opt, [ev])  # its figures are in the evidence: the share of content words decides
 
 
 # ---------------------------------------------------------------------------- validation

@@ -28,6 +28,20 @@ from assistant.answer.prompts import canary, load_prompt
 from assistant.assess.fiche import short_label
 from assistant.backends import Generator
 from assistant.base.errors import BackendError
+from assistant.base.tuning import (
+    CLOZE_LINE_MIN_WORDS,
+    CLOZE_MIN_CHARS,
+    QUIZ_CONTEXT_CHARS,
+    QUIZ_EXPLANATION_MAX_CHARS,
+    QUIZ_EXPLANATION_MIN_CHARS,
+    QUIZ_MAX_TOKENS,
+    QUIZ_PHRASE_WORDS,
+    QUIZ_STEM_MAX_CHARS,
+    QUIZ_STEM_MIN_CHARS,
+    QUIZ_STEM_SUPPORT_MIN,
+    SOURCE_SENTENCE_MAX_WORDS,
+    SOURCE_SENTENCE_MIN_WORDS,
+)
 from assistant.base.units import Chunk
 from assistant.text.citations import official_url
 from assistant.text.dates import EN_DATE, FR_DATE, french_dates
@@ -80,9 +94,6 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE,
 )
 _SYSTEM = re.compile(r"systèmes? d[’']IA(?:,[^,]{0,80},)? ((?:destinés|qui)\b[^;:.]+)")
-CONTEXT_CHARS = 420
-PHRASE_WORDS = 24
-MAX_TOKENS = 140
 SCHEMA = {
     "type": "object",
     "properties": {"question": {"type": "string"}, "explication": {"type": "string"}},  # no maxLength (slow grammar)
@@ -147,7 +158,7 @@ def _own(chunk: Chunk) -> tuple[int, int]:
     return (own.start, own.end) if own else (0, len(chunk.text))
 
 
-def _window(text: str, start: int, end: int, limit: int = CONTEXT_CHARS) -> tuple[int, int]:
+def _window(text: str, start: int, end: int, limit: int = QUIZ_CONTEXT_CHARS) -> tuple[int, int]:
     """The sentence holding text[start:end], cut at word boundaries to at most `limit` characters."""
     s, e = next(((a, b) for a, b in sentence_spans(text) if a <= start and end <= b), (start, end))
     if e - s > limit:
@@ -258,7 +269,7 @@ class Builder:
             ps = s + (m.end() if m else 0)
             phrase = chunk.text[ps:e]
         words = phrase.split()
-        cut = " ".join(words[:PHRASE_WORDS]).rstrip(",;:")
+        cut = " ".join(words[:QUIZ_PHRASE_WORDS]).rstrip(",;:")
         pe = ps + len(cut)
         if chunk.text[ps:pe] != cut or len(words) < 4:
             return None
@@ -311,7 +322,7 @@ class Builder:
                 counts[k.group(0).lower()] = counts.get(k.group(0).lower(), 0) + 1
             for k in _KEYWORD.finditer(words, s, e):
                 ws, we = _window(text, k.start(), k.end())
-                if len(text[ws:we].split()) < 14:
+                if len(text[ws:we].split()) < CLOZE_LINE_MIN_WORDS:
                     continue  # a short line leaves several words possible: no fair blank
                 if counts[k.group(0).lower()] == 1 and k.group(0)[0].islower():
                     out.append(("mot:" + _suffix(k.group(0)), k.start(), k.end(), k.group(0)))
@@ -339,7 +350,7 @@ class Builder:
             return None
         kind, bs, be, answer = blanks[which % len(blanks)]
         s, e = _window(chunk.text, bs, be)
-        if e - s < 40:
+        if e - s < CLOZE_MIN_CHARS:
             return None
         rng = random.Random(f"{seed}|{chunk.ref}|{bs}")
         evidence = self.evidence(chunk, s, e)
@@ -369,7 +380,8 @@ class Builder:
         lines = [  # whole sentences, not a lead-in ending with « : » (it names its article's subject)
             (a, b)
             for a, b in sentence_spans(chunk.text[s:e])
-            if 8 <= len(chunk.text[s + a : s + b].split()) <= 40 and not chunk.text[s + a : s + b].endswith(":")
+            if SOURCE_SENTENCE_MIN_WORDS <= len(chunk.text[s + a : s + b].split()) <= SOURCE_SENTENCE_MAX_WORDS
+            and not chunk.text[s + a : s + b].endswith(":")
         ]
         if not lines:
             return None
@@ -521,7 +533,7 @@ _CATEGORY_WORDS = re.compile(r"interdi|haut risque|haut-risque|transparen|minima
 def check_question(question: str, item: Item) -> bool:
     """A model-phrased stem: a French question about the passage that does not give any option away."""
     q = question.strip()
-    if not (15 <= len(q) <= 260) or not q.endswith("?") or canary() in q:
+    if not (QUIZ_STEM_MIN_CHARS <= len(q) <= QUIZ_STEM_MAX_CHARS) or not q.endswith("?") or canary() in q:
         return False
     shown = digits(q)
     if any(digits(o).strip(" .") in shown for o in item.options):
@@ -533,13 +545,13 @@ def check_question(question: str, item: Item) -> bool:
     if not numbers(q) <= numbers(item.evidence):
         return False
     words = terms(q) - _FRAME
-    return not words or len(words & terms(item.evidence)) / len(words) >= 0.6
+    return not words or len(words & terms(item.evidence)) / len(words) >= QUIZ_STEM_SUPPORT_MIN
 
 
 def check_explanation(text: str, item: Item) -> bool:
     """A model-phrased explanation: states the correct option, no distractor, supported by the passage."""
     t = text.strip()
-    if not (20 <= len(t) <= 400) or canary() in t or t.endswith("?"):
+    if not (QUIZ_EXPLANATION_MIN_CHARS <= len(t) <= QUIZ_EXPLANATION_MAX_CHARS) or canary() in t or t.endswith("?"):
         return False
     if not supported(t, item.evidence + "\n" + item.correct + "\n" + " ".join(sorted(_FRAME))):
         return False
@@ -562,13 +574,13 @@ def phrase(gen: Generator, cand: Candidate) -> tuple[str | None, str | None]:
             item.kind
         ],
         label=source_name(item.citation["label"]),
-        passage=clean_ws(item.citation["quote"])[:CONTEXT_CHARS],
+        passage=clean_ws(item.citation["quote"])[:QUIZ_CONTEXT_CHARS],
         context=item.context,
         answer=item.correct,
         hint=cand.hint,
     )
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-    raw, _ = collect(gen, messages, MAX_TOKENS, SCHEMA, None)
+    raw, _ = collect(gen, messages, QUIZ_MAX_TOKENS, SCHEMA, None)
     try:
         text = "".join(raw)
         data = json.loads(text[text.index("{") : text.rindex("}") + 1])

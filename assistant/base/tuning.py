@@ -1,0 +1,120 @@
+"""Every tuned number of retrieval, answers, assessment and quiz, in one place, with where it comes from.
+
+Each number names the evaluation run or measurement that set it: a report under
+eval/reports/, or the figure a commit message quotes (`git show <sha>`). Where nothing was
+measured it says « not measured: initial choice (commit <sha>) ». A figure quoted for a commit
+belongs to the whole commit, not to this number alone, unless the comment says otherwise.
+
+Changing a number here changes answers, assessments or quiz items: rerun the dev-set
+evaluation (`assistant eval run`), the French scenario set and the attack run, and quote the
+figures before and after in the commit message.
+
+Not here: the numbers that shape the index (chunk size in ingest/chunk.py, BM25 k1/b in
+search/lexical.py), because changing them needs a new chunker version and index generation;
+input limits of the contract (question and description lengths); the law tables.
+"""
+
+from __future__ import annotations
+
+# ------------------------------------------------------------------ retrieval (search/retrieve.py)
+# Weighted reciprocal-rank fusion of dense and BM25 ranks, then bounded boosts.
+
+# 1/(RRF_K + rank). Was 20 (f6fcbe9); 10 in 652c956: dev recall@5 0.84 -> 0.94 with the bounded boosts below.
+RRF_K = 10
+W_DENSE = 1.0  # not measured: initial choice (commit f6fcbe9), dense and BM25 weighed alike
+W_BM25 = 1.0  # not measured: initial choice (commit f6fcbe9)
+# A provision the question names ("article 26", "annexe III", "défi 6") is boosted, not pinned
+# (LESSONS.md 10), and only its NAMED_SLOTS best passages get the boost. Was 1.5 on every
+# passage of the provision (f6fcbe9); 1.0 on 3 slots in 652c956, dev recall@5 0.84 -> 0.94.
+W_LOOKUP = 1.0
+NAMED_SLOTS = 3
+# Topic boost (search/thesaurus.py): 0.8 in 652c956 (same run as above); one slot per target
+# provision in e938ec3 (was 2), dev recall@5 0.938 -> 0.941 with the English glossary words.
+W_TOPIC = 0.8
+TOPIC_SLOTS = 1
+# Recitals paraphrase the articles and outrank them (LESSONS.md 1, measured on a generic RAG).
+RECITAL_FACTOR = 0.6  # not measured: initial choice (commit f6fcbe9)
+
+# ------------------------------------------------------------------ abstention (answer/compose.py)
+
+ANSWER_HITS = 8  # passages retrieved per question; not measured: initial choice (commit a5fa032)
+# Cosine similarity of the best passage: below `floor` nothing in the texts is about the
+# question (abstain without calling the model); above `strong` the texts clearly address it,
+# whatever the model says. Set in a5fa032 « calibrated on eval/questions.jsonl », but no
+# calibration run or figure is recorded. The dev runs measured with these values:
+# eval/reports/2026-11-27-summary.md (correct abstention 0.600, wrong abstention 0.031) and
+# 2026-11-27c-summary.md (0.933 / 0.004, after scope.py). "fake" is the tests' embedder:
+# not measured: initial choice (commit a5fa032).
+CALIBRATION = {"embeddinggemma": (0.42, 0.58), "fake": (0.2, 0.6)}
+# Weak dense evidence but a strong lexical match (the texts use other words than the question:
+# "notation sociale" / "note sociale"): the model is asked, and answers only if it finds the
+# answer in the passages. 6119a87: EmbeddingGemma scored 0.2-0.3 between « notation sociale »
+# questions and art. 5(1)(c) and the end-to-end test abstained; dev recall@5 0.941 -> 0.949
+# with the concept index of the same commit. The two values were not swept.
+HARD_FLOOR = 0.30
+BM25_RESCUE = 10.0
+# Passages in which a question's value (amount, rate, count, name) is looked for (scope.py).
+# 1637966: dev extractive correctness 0.766 -> 0.852, abstention 0.50 -> 0.93 for scope.py as a whole.
+SCOPE_PASSAGES = 5
+
+# ------------------------------------------------------------------ evidence and prompt (answer/compose.py)
+
+MAX_MAIN = 3  # main passages quoted; not measured: initial choice (commit a5fa032)
+MAX_AMEND = 2  # amending points quoted; not measured: initial choice (commit a5fa032)
+MIN_CITED = 3  # passages always shown; not measured: set in commit 78c8a29 (« three cited passages »)
+QUOTE_CHARS = 800  # was 450 (a5fa032); not measured: set in commit 78c8a29 (« longer quotes »)
+# The best passage is quoted more fully: its conditions and exceptions are the answer.
+# 1637966: dev extractive correctness 0.766 -> 0.852 with scope.py and schedule.py.
+TOP_QUOTE_CHARS = 1400
+AMEND_QUOTE_CHARS = 1200  # amending points quote the new, often long, wording; not measured: set in commit 6a11e5c
+# The other points of an enumeration, for list questions. 6bcf65e: extractive-only dev
+# correctness 0.66 -> 0.76 for the feature; the two limits were not swept.
+MAX_SIBLINGS = 10
+SIBLING_CHARS = 400
+# The model's prompt: every context token costs ~14 ms before the first token on 2 cores
+# (LESSONS.md 12). 520 chars and 160 tokens (a5fa032) -> 420 chars, 4 passages, 110 tokens
+# (e938ec3) -> 90 tokens (9ccebb3); no figure isolates them. Prompt p50 710 tokens in
+# eval/reports/2026-11-27-summary.md.
+PROMPT_CHARS = 420
+MAX_PROMPT_PASSAGES = 4
+ANSWER_MAX_TOKENS = 90
+
+# ------------------------------------------------------------------ support check (answer/cite.py)
+# Share of a model sentence's content words (and all its figures) that must be in its cited
+# passages: the one check (`cite.is_supported`) of answers, assessment summaries, quiz options
+# and the evaluation's citation precision. 0.5 until 9ccebb3, raised to 0.75 there: « a
+# paraphrase with invented details was passing at 50% » (one observed answer, no sweep). The
+# assessment (d8e2afe) and the quiz (974cbc9) took the same value; the evaluation kept 0.5
+# (6bcf65e) until it used this check.
+SUPPORT_MIN = 0.75
+
+# ------------------------------------------------------------------ assessment (assess/assessor.py)
+
+# 18 enum fields: ~200 tokens of JSON (an estimate, not a count).
+FACT_TOKENS = 320  # not measured: initial choice (commit d8e2afe)
+SUMMARY_TOKENS = 120  # the 2-3 sentence summary; not measured: initial choice (commit d8e2afe)
+GROUND_CHARS = 480  # quote of a ground of the verdict; not measured: initial choice (commit d8e2afe)
+ITEM_CHARS = 420  # quote of an obligation or charter item; not measured: initial choice (commit d8e2afe)
+MAX_QUESTIONS = 6  # points to clarify shown; not measured: initial choice (commit d8e2afe)
+MAX_CHARTER = 6  # charter challenges shown; not measured: initial choice (commit d8e2afe)
+# Provisions found by retrieval, shown when the level is undetermined.
+NEIGHBOURS = 2  # not measured: initial choice (commit d8e2afe)
+# Served assessment time with these values: median 23.6 s, p90 25.7 s over 12 scenarios
+# (eval/reports/2026-11-28-assess-summary.md).
+
+# ------------------------------------------------------------------ quiz (training/quizgen.py)
+# Options pass the support check above. Everything below: not measured: initial choice
+# (commit 974cbc9), except CLOZE_LINE_MIN_WORDS (commit 3bab756).
+QUIZ_CONTEXT_CHARS = 420  # a cloze extract around its blank, and the passage shown to the phrasing model
+QUIZ_PHRASE_WORDS = 24  # words of the provision's description of a system shown in a category item
+QUIZ_MAX_TOKENS = 140  # the model's question and explanation
+QUIZ_STEM_MIN_CHARS = 15  # a model-phrased question: shortest
+QUIZ_STEM_MAX_CHARS = 260  # and longest
+QUIZ_STEM_SUPPORT_MIN = 0.6  # share of a model-phrased question's content words (frame words aside) in the passage
+QUIZ_EXPLANATION_MIN_CHARS = 20  # a model-phrased explanation: shortest
+QUIZ_EXPLANATION_MAX_CHARS = 400  # and longest
+CLOZE_MIN_CHARS = 40  # shortest extract around a blank
+CLOZE_LINE_MIN_WORDS = 14  # a word blank in a shorter line leaves several words possible
+# « Which provision says… » items quote a whole sentence, neither a stub nor a paragraph.
+SOURCE_SENTENCE_MIN_WORDS = 8
+SOURCE_SENTENCE_MAX_WORDS = 40
