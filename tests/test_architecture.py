@@ -61,7 +61,9 @@ def test_no_module_uses_a_private_name_of_another():
 
 
 def test_the_check_sees_a_private_import():
-    source = "from assistant.answer.compose import _page\nfrom assistant.assess import riskmap as rm\nx = rm._question\n"
+    source = (
+        "from assistant.answer.compose import _page\nfrom assistant.assess import riskmap as rm\nx = rm._question\n"
+    )
     assert private_uses(source, "assistant.base.probe") == [
         "assistant.base.probe: from assistant.answer.compose import _page",
         "assistant.base.probe: rm._question",

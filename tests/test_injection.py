@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from assistant.answer.injection import WITHHELD, addresses_model, has_markup, withhold
 
 LEGAL = [
@@ -39,7 +41,7 @@ class _Unlinked:
     """An index whose documents have no official address (all the composition asks of it here)."""
 
     embedder_name = ""
-    manifest: dict = {}
+    manifest: ClassVar[dict] = {}
 
     def url(self, doc_id, ref=""):
         return None
