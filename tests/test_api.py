@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 from dataclasses import replace
 
@@ -456,19 +455,45 @@ def test_every_request_is_audited_and_the_chain_verifies(api, shared):
     assert log.verify().ok
 
 
+def _samples(text: str) -> dict[tuple, float]:
+    """The exposition parsed by the library's own parser: {(sample name, sorted labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
 def test_metrics_after_requests(api, shared):
     c, _ = api
     c.post("/v1/ask", json={"question": QUESTION})
     c.get("/v1/documents/ai-act/units/inconnu")
-    text = c.get("/metrics").text
-    assert re.search(r'assistant_http_requests_total\{route="/v1/ask",method="POST",status="200"\} 1\b', text)
-    assert 'route="/v1/documents/{doc_id}/units/{ref}",method="GET",status="404"} 1' in text
+    r = c.get("/metrics")
+    assert r.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    text = r.text
+    got = _samples(text)
+
+    def value(name: str, **labels: str) -> float | None:
+        return got.get((name, tuple(sorted(labels.items()))))
+
+    assert value("assistant_http_requests_total", route="/v1/ask", method="POST", status="200") == 1
+    assert (
+        value("assistant_http_requests_total", route="/v1/documents/{doc_id}/units/{ref}", method="GET", status="404")
+        == 1
+    )
+    assert value("assistant_http_request_duration_seconds_count", route="/v1/ask") == 1
     for stage in ("retrieval", "ttft", "total"):
-        assert f'assistant_answer_stage_seconds_count{{stage="{stage}"}} 1' in text
-        assert f'assistant_answer_stage_seconds_bucket{{stage="{stage}",le="+Inf"}} 1' in text
-    assert re.search(r'assistant_tokens_total\{kind="prompt"\} \d+', text)
-    assert "# TYPE assistant_energy_wh_total counter" in text and "assistant_energy_wh_total " in text
-    assert 'assistant_answers_total{abstained="false"} 1' in text
+        assert value("assistant_answer_stage_seconds_count", stage=stage) == 1
+        assert value("assistant_answer_stage_seconds_bucket", stage=stage, le="+Inf") == 1
+    assert value("assistant_tokens_total", kind="prompt") > 0
+    assert "# TYPE assistant_energy_wh_total counter" in text and value("assistant_energy_wh_total") is not None
+    assert value("assistant_answers_total", abstained="false") == 1
+    assert value("assistant_http_requests_in_progress") == 1  # the scrape itself
+    assert "_created" not in text  # the names of the hand-written exposition, no extra series
+    om = c.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert om.headers["content-type"].startswith("application/openmetrics-text") and om.text.endswith("# EOF\n")
 
 
 # ---------------------------------------------------------------- schemathesis (property-based, in-process)
@@ -505,7 +530,7 @@ def test_schemathesis_no_server_error(make):
             except Unsatisfiable:
                 assert mode is GenerationMode.NEGATIVE  # no parameter to break (e.g. GET /health)
     assert "POST /v1/ask" in seen and "GET /v1/documents/{doc_id}/units/{ref}" in seen
-    calls = sum(app.state.ctx.metrics.requests._values.values())
+    calls = app.state.ctx.metrics.total("assistant_http_requests_total")
     assert calls > 100, calls
     assert app.state.ctx.audit.verify().ok
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -988,8 +988,9 @@ def create_app(
         response_class=PlainTextResponse,
         responses={200: {"content": {CONTENT_TYPE: {}}}, 401: _ERRORS[401]},
     )
-    def metrics(who: Annotated[Principal, scrape]) -> PlainTextResponse:
-        return PlainTextResponse(ctx.metrics.render(), media_type=CONTENT_TYPE)
+    def metrics(request: Request, who: Annotated[Principal, scrape]) -> Response:
+        body, content_type = ctx.metrics.exposition(request.headers.get("accept"))
+        return Response(body, media_type=content_type)
 
     return app
 
