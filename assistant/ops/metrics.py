@@ -3,6 +3,7 @@
 assistant_http_requests_total{route,method,status}        counter
 assistant_http_request_duration_seconds{route}            histogram
 assistant_http_requests_in_progress                       gauge
+assistant_requests_total{channel,operation,status}        counter (every audited request: api, ui, cli)
 assistant_answer_stage_seconds{stage=retrieval|ttft|total} histogram (from the answer timings)
 assistant_answers_total{abstained}                        counter
 assistant_tokens_total{kind=prompt|completion}            counter
@@ -54,6 +55,12 @@ class Metrics:
         self.in_progress = Gauge(
             "assistant_http_requests_in_progress", "Requêtes HTTP en cours de traitement.", registry=reg
         )
+        self.calls = Counter(
+            "assistant_requests_total",
+            "Requêtes journalisées (API, interface, ligne de commande), par canal, opération et statut.",
+            ("channel", "operation", "status"),
+            registry=reg,
+        )
         self.stages = Histogram(
             "assistant_answer_stage_seconds",
             "Durée des étapes d'une réponse (secondes) : recherche, premier mot, totale.",
@@ -75,6 +82,10 @@ class Metrics:
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route=route, method=method, status=str(status)).inc()
         self.duration.labels(route=route).observe(seconds)
+
+    def observe_call(self, channel: str, operation: str, status: int) -> None:
+        """One audited request (whatever the entry point), by its outcome."""
+        self.calls.labels(channel=channel, operation=operation, status=str(status)).inc()
 
     def observe_answer(self, out: dict) -> None:
         timings = out.get("timings") or {}
