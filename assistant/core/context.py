@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Self
 
 from assistant.base.settings import Settings
 from assistant.core.audited import Gateway
@@ -34,7 +35,7 @@ class Context:
         *,
         keys: KeyStore | None = None,
         audit: AuditLog | None = None,
-    ) -> Context:
+    ) -> Self:
         return cls(
             settings=settings,
             service=service or Service(settings),
