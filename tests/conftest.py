@@ -17,6 +17,12 @@ def corpus_dir() -> Path:
     return Path(os.environ.get("ASSISTANT_CORPUS_DIR", PROJECT_ROOT.parent / "shared" / "corpus"))
 
 
+@pytest.fixture(autouse=True)
+def private_var_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keys and audit trail of every test in a temp dir: CLI requests are audited, never into the checkout's var/."""
+    monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path_factory.mktemp("var")))
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     path = corpus_dir()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import uuid
 
 import pytest
@@ -455,19 +454,48 @@ def test_every_request_is_audited_and_the_chain_verifies(api, shared):
     assert log.verify().ok
 
 
+def _samples(text: str) -> dict[tuple, float]:
+    """The exposition parsed by the library's own parser: {(sample name, sorted labels): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
 def test_metrics_after_requests(api, shared):
     c, _ = api
     c.post("/v1/ask", json={"question": QUESTION})
     c.get("/v1/documents/ai-act/units/inconnu")
-    text = c.get("/metrics").text
-    assert re.search(r'assistant_http_requests_total\{route="/v1/ask",method="POST",status="200"\} 1\b', text)
-    assert 'route="/v1/documents/{doc_id}/units/{ref}",method="GET",status="404"} 1' in text
+    r = c.get("/metrics")
+    assert r.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
+    text = r.text
+    got = _samples(text)
+
+    def value(name: str, **labels: str) -> float | None:
+        return got.get((name, tuple(sorted(labels.items()))))
+
+    assert value("assistant_http_requests_total", route="/v1/ask", method="POST", status="200") == 1
+    assert (
+        value("assistant_http_requests_total", route="/v1/documents/{doc_id}/units/{ref}", method="GET", status="404")
+        == 1
+    )
+    assert value("assistant_http_request_duration_seconds_count", route="/v1/ask") == 1
     for stage in ("retrieval", "ttft", "total"):
-        assert f'assistant_answer_stage_seconds_count{{stage="{stage}"}} 1' in text
-        assert f'assistant_answer_stage_seconds_bucket{{stage="{stage}",le="+Inf"}} 1' in text
-    assert re.search(r'assistant_tokens_total\{kind="prompt"\} \d+', text)
-    assert "# TYPE assistant_energy_wh_total counter" in text and "assistant_energy_wh_total " in text
-    assert 'assistant_answers_total{abstained="false"} 1' in text
+        assert value("assistant_answer_stage_seconds_count", stage=stage) == 1
+        assert value("assistant_answer_stage_seconds_bucket", stage=stage, le="+Inf") == 1
+    assert value("assistant_tokens_total", kind="prompt") > 0
+    assert "# TYPE assistant_energy_wh_total counter" in text and value("assistant_energy_wh_total") is not None
+    assert value("assistant_answers_total", abstained="false") == 1
+    assert value("assistant_http_requests_in_progress") == 1  # the scrape itself
+    # every audited request, by channel and operation (the unknown unit is a 404 of the gateway)
+    assert value("assistant_requests_total", channel="api", operation="ask", status="200") == 1
+    assert value("assistant_requests_total", channel="api", operation="unit", status="404") == 1
+    assert "_created" not in text  # the names of the hand-written exposition, no extra series
+    om = c.get("/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+    assert om.headers["content-type"].startswith("application/openmetrics-text") and om.text.endswith("# EOF\n")
 
 
 # ---------------------------------------------------------------- schemathesis (property-based, in-process)
@@ -504,41 +532,53 @@ def test_schemathesis_no_server_error(make):
             except Unsatisfiable:
                 assert mode is GenerationMode.NEGATIVE  # no parameter to break (e.g. GET /health)
     assert "POST /v1/ask" in seen and "GET /v1/documents/{doc_id}/units/{ref}" in seen
-    calls = sum(app.state.ctx.metrics.requests._values.values())
+    calls = app.state.ctx.metrics.total("assistant_http_requests_total")
     assert calls > 100, calls
     assert app.state.ctx.audit.verify().ok
 
 
-def test_ui_bridge_audits_answers_and_feedback(make, shared):
-    from assistant.web.api import AdminView, AuditedService, ui_login
+def test_ui_sessions_audit_answers_feedback_and_admin_reads(make, shared):
+    from assistant.core.access import UiSessions, ui_login
+    from assistant.core.admin import AdminView
 
     _c, app = make()
-    ctx = app.state.ctx
-    ui = AuditedService(ctx)
+    ctx, log = app.state.ctx, _audit(app)
+    ui = UiSessions(ctx)(None)  # no login: auth off
     out = ui.ask(PII_QUESTION)
-    assert uuid.UUID(out["answer_id"]) and ui.index is shared[0].index  # other attributes pass through
-    row = _audit(app).rows(1)[0]
-    assert row["endpoint"] == "UI /ui ask" and row["answer_id"] == out["answer_id"] and "[EMAIL]" in row["question"]
+    assert uuid.UUID(out["answer_id"]) and not hasattr(ui, "index")  # requests only: nothing goes around the audit
+    row = log.rows(1)[0]
+    assert (row["endpoint"], row["user"], row["status"]) == ("UI /ui ask", "local", 200)
+    assert row["answer_id"] == out["answer_id"] and "[EMAIL]" in row["question"]
     ui.feedback(out["answer_id"], True, "écrire à a.b@cg13.fr")
-    assert _audit(app).feedback()[0]["comment"] == "écrire à [EMAIL]"
+    assert log.feedback()[0]["comment"] == "écrire à [EMAIL]"
+    assert (log.rows(1)[0]["endpoint"], log.rows(1)[0]["status"]) == ("UI /ui feedback", 201)
     with pytest.raises(Exception, match="Réponse inconnue"):
         ui.feedback("inconnue", True, "")
+    assert (log.rows(1)[0]["endpoint"], log.rows(1)[0]["status"]) == ("UI /ui feedback", 404)
     admin = AdminView(ctx)
     assert admin.status()["index"]["ready"] is True
-    assert admin.audit_rows(10, "ui /ui")[0]["answer_id"] == out["answer_id"]
+    assert admin.audit_rows(10, "ui /ui ask")[0]["answer_id"] == out["answer_id"]
     assert admin.feedback_rows(5)[0]["useful"] is True
-    assert ui_login(ctx) is None and not admin.authorize(None)  # local mode: no login, no admin
+    assert [r["endpoint"] for r in log.rows(3)] == [
+        "UI /ui admin feedback",
+        "UI /ui admin audit",
+        "UI /ui admin status",
+    ]
+    assert ui_login(ctx.keys) is None and not admin.authorize(None)  # local mode: no login, no admin
     key, raw = _keys(app).create("admin")
     agent, _raw_agent = _keys(app).create("agent")
-    login = ui_login(ctx)
+    login = ui_login(ctx.keys)
     assert login(key.id, raw) and not login(agent.id, raw) and not login(key.id, "cd13_faux")
 
     class Req:
         username = key.id
 
     assert admin.authorize(Req())
+    admin.for_request(Req()).status()
+    assert log.rows(1)[0]["user"] == log.pseudonym(key.id) != "local"
     Req.username = agent.id
     assert not admin.authorize(Req())
+    assert log.verify().ok
 
 
 def test_ask_queue_is_bounded_with_a_clear_503(make):

@@ -83,3 +83,39 @@ def test_config_refuses_a_wrong_integer_in_french(monkeypatch, capsys):
         "Erreur : Réglage parse_timeout : « longtemps » n'est pas un nombre entier. "
         "Corrigez la variable ASSISTANT_PARSE_TIMEOUT."
     )
+
+
+def test_interactive_requests_are_audited_as_cli(fake_settings, capsys):
+    from assistant.base.settings import Settings
+    from assistant.ops.audit import AuditLog
+
+    assert main(["search", "--json", "-k", "2", "Mme Dupont : notation sociale ?"]) == 0
+    capsys.readouterr()
+    assert main(["assess", "--json", "Un logiciel trierait les CV des candidats à nos offres d'emploi."]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    log = AuditLog.from_settings(Settings.load())
+    try:
+        rows = list(reversed(log.rows(10)))
+        assert [(r["endpoint"], r["user"], r["status"]) for r in rows] == [
+            ("CLI search", "cli", 200),
+            ("CLI assess", "cli", 200),
+        ]
+        assert rows[0]["question"] == "Mme [NOM] : notation sociale ?" and len(rows[0]["refs"]) == 2
+        assert rows[1]["answer_id"] == answer["answer_id"] and log.verify().ok
+    finally:
+        log.close()
+
+
+def test_a_failed_cli_request_is_audited_with_its_status(tmp_path, monkeypatch, capsys):
+    from assistant.base.settings import Settings
+    from assistant.ops.audit import AuditLog
+
+    monkeypatch.setenv("ASSISTANT_INDEX_DIR", str(tmp_path / "nothing"))
+    monkeypatch.setenv("ASSISTANT_EMBEDDER", "fake")
+    assert main(["search", "question"]) == 2
+    log = AuditLog.from_settings(Settings.load())
+    try:
+        (row,) = log.rows(5)
+        assert (row["endpoint"], row["user"], row["status"]) == ("CLI search", "cli", 503)
+    finally:
+        log.close()

@@ -351,11 +351,21 @@ def test_admin_actions_check_authorization():
     from assistant.ui.render import render_status_html
 
     admin = FakeAdmin(allow=False)
-    out = _admin_call(admin, None, "lecture de l'état", lambda: render_status_html(admin.status()))
+    out = _admin_call(admin, None, "lecture de l'état", lambda a: render_status_html(a.status()))
     assert "réservée au rôle administrateur" in out and admin.calls == []
     admin.allow = True
-    out = _admin_call(admin, None, "lecture de l'état", lambda: render_status_html(admin.status()))
+    out = _admin_call(admin, None, "lecture de l'état", lambda a: render_status_html(a.status()))
     assert "corpus-123" in out and admin.calls == ["status"]
+
+    class Bound(FakeAdmin):  # an admin object that binds each request's user: the call gets the bound one
+        def for_request(self, request):
+            bound = FakeAdmin()
+            bound.calls = self.calls
+            bound.status = lambda: {"ready": True, "corpus_version": f"pour {request}"}
+            return bound
+
+    out = _admin_call(Bound(), "req-7", "lecture de l'état", lambda a: render_status_html(a.status()))
+    assert "pour req-7" in out
 
 
 _LOCAL = ("http://testserver", "http://www.w3.org/")  # the local server; SVG namespace in inline data URIs

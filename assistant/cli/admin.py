@@ -136,23 +136,26 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def service_app(settings: Settings, host: str, *, with_ui: bool = True) -> Any:
-    """The API app for `assistant serve`: refuses a non-loopback host without keys, applies retention."""
+    """The API app for `assistant serve`: refuses a non-loopback host without keys, applies retention.
+
+    The UI is mounted in the same process; each of its requests goes through the API's audited
+    gateway under the signed-in key's pseudonym ("local" when no key existed at start-up)."""
     from assistant.web.api import create_app
 
     keys = KeyStore(settings.keys_file)
     assert_can_listen(host, keys)
     app = create_app(settings, keys=keys, audit=_audit(settings))
     if with_ui:
+        from assistant.core.access import UiSessions, ui_login
+        from assistant.core.admin import AdminView
         from assistant.ui.app import mount_ui
-        from assistant.web.api import AdminView, AuditedService, ui_login
 
         ctx = app.state.ctx
-        audited = AuditedService(ctx)
-        auth = ui_login(ctx) if keys.exists() else None
+        auth = ui_login(keys)
         mount_ui(
             app,
-            audited,
-            feedback=audited.feedback,
+            ctx.service,  # rendering lookups only (passages of the citations); requests go through sessions
+            sessions=UiSessions(ctx),
             admin=AdminView(ctx),
             **(
                 {

@@ -11,7 +11,7 @@ from assistant.assess import fiche
 from assistant.assess.assessor import OPTIONAL_FIELDS, compose_description
 from assistant.base.errors import InputError
 from assistant.base.settings import Settings
-from assistant.core.service import Service
+from assistant.core.audited import cli_session
 
 
 def add_assess_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +28,6 @@ def add_assess_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_assess(args: argparse.Namespace, settings: Settings) -> int:
-    svc = Service(settings)
     description = compose_description(args.description, **{k: getattr(args, k, None) for k, _ in OPTIONAL_FIELDS})
     streamed = False
 
@@ -39,7 +38,8 @@ def cmd_assess(args: argparse.Namespace, settings: Settings) -> int:
         streamed = True
         print(piece, end="", file=sys.stderr, flush=True)
 
-    out = svc.assess(description, on_token=on_token if args.stream else None)
+    with cli_session(settings) as session:  # audited as user "cli"
+        out = session.assess(description, on_token=on_token if args.stream else None)
     if streamed:
         print(file=sys.stderr)
     if args.fiche:

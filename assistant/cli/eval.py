@@ -7,7 +7,11 @@
     assistant eval benchmark --out DIR [--part qa|scenarios|all] [--limit N] [--resume] [--with-retrieval]
     assistant eval attacks --out DIR [--cases eval/attacks.jsonl] [--limit N]
 
-Wired into the main parser by `add_eval_parser(subparsers)` (see `assistant/cli.py`).
+Wired into the main parser by `add_eval_parser(subparsers)` (see `assistant/cli/main.py`).
+
+Evaluation runs call the Service directly, not the audited gateway (core/audited.py): they are
+measurements of the system, not requests of a user, and would flood the audit trail with
+thousands of synthetic rows.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Command line: a thin shell over the service functions (`assistant --help`)."""
+"""Command line: a thin shell over the service functions (`assistant --help`).
+
+The interactive requests (ask, assess, search, quiz) go through the audited gateway as user
+"cli" (core/audited.py `cli_session`); evaluation runs and index builds are not requests.
+"""
 
 from __future__ import annotations
 
@@ -125,10 +129,10 @@ def _embedder_name(settings: Settings) -> str:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.core.service import Service
+    from assistant.core.audited import cli_session
 
-    svc = Service(settings)
-    out = svc.search(args.query, k=args.k, docs=args.doc, lang=args.lang)
+    with cli_session(settings) as session:
+        out = session.search(args.query, k=args.k, docs=args.doc, lang=args.lang)
     if args.json:
         _print_json(out)
     else:
@@ -142,9 +146,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from assistant.core.service import Service
+    from assistant.core.audited import cli_session
 
-    svc = Service(settings)
     streamed = False
 
     def on_token(text: str) -> None:
@@ -154,7 +157,8 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         streamed = True
         print(text, end="", file=sys.stderr, flush=True)
 
-    out = svc.ask(args.question, on_token=on_token if args.stream else None)
+    with cli_session(settings) as session:
+        out = session.ask(args.question, on_token=on_token if args.stream else None)
     if streamed:
         print(file=sys.stderr)
     if args.json:

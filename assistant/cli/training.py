@@ -10,6 +10,7 @@ from pathlib import Path
 
 from assistant.base.errors import InputError
 from assistant.base.settings import Settings
+from assistant.core.audited import cli_session
 from assistant.core.service import Service
 from assistant.training.quiz import LEVELS, TOPIC_BY_SLUG, Item, topic_slug, topics_help
 from assistant.training.quizbank import Bank, bank_path
@@ -67,7 +68,8 @@ def print_quiz(items: list[Item], notes: list[str]) -> None:
 
 def cmd_quiz(args: argparse.Namespace, settings: Settings) -> int:
     topics = parse_topics(args.topic)
-    items, notes = Service(settings).quiz(topics, args.n, args.level, args.seed)
+    with cli_session(settings) as session:  # audited as user "cli"; bank and pack building are not requests
+        items, notes = session.quiz(topics, args.n, args.level, args.seed)
     if args.json:
         sys.stdout.write(json.dumps(quiz_json(items, notes), ensure_ascii=False, indent=1) + "\n")
     else:

@@ -20,7 +20,9 @@ remaining row then has `prev_hash == anchor` and `id == through_id + 1`, which `
 accepts as a legitimate start of chain; any other start is reported.
 
 Users are pseudonymous: the first 16 hex of HMAC-SHA256(key id) with a per-installation
-secret kept beside the database (`audit.secret`, mode 600); "local" when auth is off.
+secret kept beside the database (`audit.secret`, mode 600); "local" when auth is off, "cli"
+for the command line. Rows are written by the one audited path (core/audited.py), whatever
+the entry point: API, UI or CLI.
 """
 
 from __future__ import annotations

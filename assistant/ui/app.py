@@ -1,12 +1,17 @@
 """French web UI (Gradio), mounted in the API process at `/ui`.
 
-    build_ui(service, feedback=..., admin=...)   the gradio.Blocks (tabs below)
+    build_ui(service, sessions=..., admin=...)   the gradio.Blocks (tabs below)
     mount_ui(app, service, path="/ui", ...)      mounts it on a FastAPI app, closed-network options
     render_answer_html(response)                 the safe HTML of one answer (pure, unit-tested)
     stream_answer(service, question)             the streaming handler behind the « Poser » button
 
 Tabs: « Poser une question », then the tabs of later features (`add_feature_tabs`), then
 « Administration » (only through the `admin` object the lead connects).
+
+Requests: every handler takes gradio's `request` and calls `sessions(request)`, the service as
+the signed-in user of that request sees it; in the served app that is the audited gateway
+(core/access.py `UiSessions`: one audit row per request under the key's pseudonym). `service`
+itself only feeds the rendering (full passages of the citations) and the tabs' set-up.
 
 Safety: everything that comes from the model or from documents is escaped with
 `html.escape`; only `[n]` markers and line breaks become markup; no Markdown is interpreted
@@ -61,13 +66,21 @@ EXAMPLES = [
     "Que dit la charte du Département sur une IA frugale et durable ?",
 ]
 
-FeedbackFn = Callable[[str | None, bool, str], None]
+FeedbackFn = Callable[[str | None, bool, str], object]
+# sessions(request) -> the service as the user of a UI request sees it (ask, assess, quiz, feedback)
+Sessions = Callable[[Any], Any]
+
+
+def plain_sessions(service: Any) -> Sessions:
+    """Every request uses `service` itself (a UI run on its own, tests): nothing is audited."""
+    return lambda request: service
 
 
 class Admin(Protocol):
     """What the « Administration » tab needs; the lead connects the real object.
 
-    Optionally `authorize(request: gradio.Request) -> bool`: checked before every admin action.
+    Optionally `authorize(request: gradio.Request) -> bool`: checked before every admin action,
+    and `for_request(request) -> Admin`: the object bound to that request's user (audited reads).
     """
 
     def status(self) -> dict: ...
@@ -188,11 +201,13 @@ def _limit(value: object, default: int = 50) -> int:
     return max(1, min(ADMIN_MAX_ROWS, n))
 
 
-def _admin_call(admin: Any, request: gr.Request | None, what: str, call: Callable[[], str]) -> str:
+def _admin_call(admin: Any, request: gr.Request | None, what: str, call: Callable[[Any], str]) -> str:
+    """`call(admin)` with the admin object bound to the request's user, once the request is authorized."""
     if not _authorized(admin, request):
         return render_message_html(_DENIED, error=True)
     try:
-        return call()
+        bind = getattr(admin, "for_request", None)
+        return call(bind(request) if callable(bind) else admin)
     except AssistantError as exc:
         return render_message_html(str(exc), error=True)
     except Exception as exc:
@@ -221,23 +236,33 @@ _NO_ADMIN = (
 )
 
 
-def add_feature_tabs(service: Any) -> None:
+def add_feature_tabs(service: Any, sessions: Sessions | None = None) -> None:
     """Tabs of later features, between « Poser une question » and « Administration »
     (called inside `gr.Tabs()` by `build_ui`); each reuses `render_answer_html` so the AI
     label and citations look the same everywhere."""
+    sessions = sessions or plain_sessions(service)
     if hasattr(service, "assess"):
         from assistant.ui.assess_tab import assess_tab
 
         with gr.Tab("Mon projet est-il autorisé ?", id="assess"):
-            assess_tab(service)
+            assess_tab(service, sessions=sessions)
     if hasattr(service, "settings"):
         from assistant.ui.training_tab import training_tab
 
         with gr.Tab("Formation", id="training"):
-            training_tab(service)
+            training_tab(service, sessions=sessions)
 
 
-def _question_tab(service: Any, sources: SourceLookup, feedback: FeedbackFn | None, concurrency: int) -> None:
+def feedback_for(feedback: FeedbackFn | None, sessions: Sessions, request: Any) -> FeedbackFn | None:
+    """The rating callback of a request: the one given to `build_ui`, else the request's session's."""
+    if feedback is not None:
+        return feedback
+    return getattr(sessions(request), "feedback", None)
+
+
+def _question_tab(
+    sessions: Sessions, sources: SourceLookup, feedback: FeedbackFn | None, can_rate: bool, concurrency: int
+) -> None:
     gr.HTML(_QUESTION_INTRO)
     question = gr.Textbox(
         label="Votre question",
@@ -270,9 +295,9 @@ def _question_tab(service: Any, sources: SourceLookup, feedback: FeedbackFn | No
             not_useful = gr.Button("Pas utile", elem_id="ia-not-useful")
     rating_status = gr.HTML("", elem_id="ia-rating-status")
 
-    def on_ask(q: str) -> Iterator[tuple]:
-        for update in stream_answer(service, q, sources=sources):
-            show_rating = update.done and update.response is not None and feedback is not None
+    def on_ask(q: str, request: gr.Request) -> Iterator[tuple]:
+        for update in stream_answer(sessions(request), q, sources=sources):
+            show_rating = update.done and update.response is not None and can_rate
             new_state = {"answer_id": answer_id(update.response)} if update.response is not None else None
             yield update.html, new_state, gr.update(visible=show_rating), "", ("" if update.done else gr.update())
 
@@ -287,12 +312,12 @@ def _question_tab(service: Any, sources: SourceLookup, feedback: FeedbackFn | No
         api_visibility="private",
     )
 
-    def on_useful(st: dict | None, text: str) -> tuple[str, Any]:
-        msg = submit_feedback(feedback, True, st, text)
+    def on_useful(st: dict | None, text: str, request: gr.Request) -> tuple[str, Any]:
+        msg = submit_feedback(feedback_for(feedback, sessions, request), True, st, text)
         return msg, gr.update(value="")
 
-    def on_not_useful(st: dict | None, text: str) -> tuple[str, Any]:
-        msg = submit_feedback(feedback, False, st, text)
+    def on_not_useful(st: dict | None, text: str, request: gr.Request) -> tuple[str, Any]:
+        msg = submit_feedback(feedback_for(feedback, sessions, request), False, st, text)
         return msg, gr.update(value="")
 
     useful.click(on_useful, [state, comment], [rating_status, comment], api_visibility="private")
@@ -331,14 +356,14 @@ def _admin_tab(admin: Any, tab: gr.Tab) -> None:
     audit_html = gr.HTML("")
 
     def status(request: gr.Request) -> str:
-        return _admin_call(admin, request, "lecture de l'état", lambda: render_status_html(admin.status()))
+        return _admin_call(admin, request, "lecture de l'état", lambda a: render_status_html(a.status()))
 
     def reindex(request: gr.Request) -> str:
-        return _admin_call(admin, request, "réindexation", lambda: render_message_html(str(admin.reindex())))
+        return _admin_call(admin, request, "réindexation", lambda a: render_message_html(str(a.reindex())))
 
     def feedback_rows(limit: float, request: gr.Request) -> str:
         return _admin_call(
-            admin, request, "lecture des avis", lambda: render_rows_html(admin.feedback_rows(_limit(limit)), "Avis")
+            admin, request, "lecture des avis", lambda a: render_rows_html(a.feedback_rows(_limit(limit)), "Avis")
         )
 
     def audit_rows(q: str, limit: float, request: gr.Request) -> str:
@@ -346,7 +371,7 @@ def _admin_tab(admin: Any, tab: gr.Tab) -> None:
             admin,
             request,
             "recherche dans le journal",
-            lambda: render_rows_html(admin.audit_rows(_limit(limit), (q or "").strip()[:200]), "Journal d'audit"),
+            lambda a: render_rows_html(a.audit_rows(_limit(limit), (q or "").strip()[:200]), "Journal d'audit"),
         )
 
     private = {"api_visibility": "private"}
@@ -358,22 +383,32 @@ def _admin_tab(admin: Any, tab: gr.Tab) -> None:
 
 
 def build_ui(
-    service: Any, *, feedback: FeedbackFn | None = None, admin: Admin | None = None, concurrency: int = 1
+    service: Any,
+    *,
+    sessions: Sessions | None = None,
+    feedback: FeedbackFn | None = None,
+    admin: Admin | None = None,
+    concurrency: int = 1,
 ) -> gr.Blocks:
     """The French UI for `service` (an `assistant.core.service.Service` or anything with `.ask`).
 
-    `feedback(answer_id, useful, comment)` stores a rating (the rating panel is hidden without it);
-    `admin` feeds the « Administration » tab (see `Admin`). `concurrency`: answers computed at once
+    `sessions(request)`: the service as the user of each request sees it, with a `feedback`
+    method (the served app passes the audited gateway, core/access.py `UiSessions`); without it,
+    requests use `service` itself, unaudited. `feedback(answer_id, useful, comment)` stores a
+    rating instead of the session's (the rating panel is hidden when neither exists); `admin`
+    feeds the « Administration » tab (see `Admin`). `concurrency`: answers computed at once
     (1 for the single local LLM; more behind an OpenAI-compatible pool).
     To run it alone: `build_ui(service).launch(**gradio_options())`.
     """
     sources = SourceLookup(service)
+    can_rate = feedback is not None or sessions is not None
+    sessions = sessions or plain_sessions(service)
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
         gr.HTML(_HEADER)
         with gr.Tabs():
             with gr.Tab("Poser une question", id="question"):
-                _question_tab(service, sources, feedback, concurrency)
-            add_feature_tabs(service)
+                _question_tab(sessions, sources, feedback, can_rate, concurrency)
+            add_feature_tabs(service, sessions)
             with gr.Tab("Administration", id="admin") as admin_tab:
                 _admin_tab(admin, admin_tab)
     blocks.queue(max_size=64)
@@ -475,14 +510,15 @@ def mount_ui(
     service: Any,
     *,
     path: str = "/ui",
+    sessions: Sessions | None = None,
     feedback: FeedbackFn | None = None,
     admin: Admin | None = None,
     concurrency: int = 1,
     **gradio_kwargs: Any,
 ) -> FastAPI:
-    """Mount the French UI on `app` at `path`. `gradio_kwargs` go to `gradio.mount_gradio_app`
-    (e.g. `auth_dependency=` to tie the UI to the API's keys and roles)."""
-    blocks = build_ui(service, feedback=feedback, admin=admin, concurrency=concurrency)
+    """Mount the French UI on `app` at `path` (arguments: see `build_ui`). `gradio_kwargs` go to
+    `gradio.mount_gradio_app` (e.g. `auth=` to tie the UI to the API's keys)."""
+    blocks = build_ui(service, sessions=sessions, feedback=feedback, admin=admin, concurrency=concurrency)
     gr.mount_gradio_app(app, blocks, path=path, **{**gradio_options(), **gradio_kwargs})
     mount_path = path.rstrip("/")
     for route in app.routes:

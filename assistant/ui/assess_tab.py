@@ -1,10 +1,14 @@
-"""UI tab « Mon projet est-il autorisé ? »: describe a planned use, get the assessment and its fiche."""
+"""UI tab « Mon projet est-il autorisé ? »: describe a planned use, get the assessment and its fiche.
+
+The assessment is one request of the signed-in user (`sessions(request).assess`, audited in the
+served app); the fiche is rendered here from its result, without another call.
+"""
 
 from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -51,7 +55,7 @@ def assess_html(
     automation: str = "",
     service_name: str = "",
 ) -> tuple[str, str | None]:
-    """(safe HTML of the assessment, the printable HTML fiche or None)."""
+    """(safe HTML of the assessment, the printable HTML fiche or None); `service`: the request's session."""
     from assistant.assess import fiche
     from assistant.assess.assessor import compose_description
 
@@ -92,8 +96,10 @@ def fiche_link(fiche_html: str) -> str:
     )
 
 
-def assess_tab(service: Any, concurrency: int = 1) -> None:
+def assess_tab(service: Any, concurrency: int = 1, sessions: Callable[[Any], Any] | None = None) -> None:
+    """`service` feeds the rendering; `sessions(request)` runs the assessment (default: `service` itself)."""
     sources = SourceLookup(service)
+    session_of = sessions or (lambda request: service)
     gr.HTML(_ASSESS_INTRO)
     description = gr.Textbox(
         label="Votre projet", lines=3, max_lines=10, max_length=MAX_QUESTION_CHARS, elem_id="ia-assess-description"
@@ -111,9 +117,9 @@ def assess_tab(service: Any, concurrency: int = 1) -> None:
     # server, no external reference in the page.
     download = gr.HTML("", elem_id="ia-assess-fiche", container=False)
 
-    def on_assess(t: str, p: str, d: str, pe: str, a: str, s: str) -> Iterator[tuple]:
+    def on_assess(t: str, p: str, d: str, pe: str, a: str, s: str, request: gr.Request) -> Iterator[tuple]:
         yield render_partial_html("", "Analyse du projet et des textes…"), ""
-        page, fiche_html = assess_html(service, sources, t, p, d, pe, a, s)
+        page, fiche_html = assess_html(session_of(request), sources, t, p, d, pe, a, s)
         yield page, fiche_link(fiche_html) if fiche_html else ""
 
     run.click(

@@ -4,6 +4,8 @@ The trainer picks topics, a level and a number of questions; items come from the
 validated items (completed by code-built items when it lacks some). Each answer shows right
 or wrong, the explanation and the source (label and exact quote); the score comes at the end.
 `LiveQuiz` holds the logic (pure, tested at handler level); `training_tab` wires it to Gradio.
+Drawing the items is the one request to the service (`sessions(request).quiz`, audited in the
+served app); answering and moving on happen in the session state.
 """
 
 from __future__ import annotations
@@ -172,8 +174,19 @@ def service_draw(service: Any) -> Draw:
     return draw
 
 
-def training_tab(service: Any, draw: Draw | None = None) -> None:
-    quiz = LiveQuiz(draw or service_draw(service))
+def training_tab(service: Any, draw: Draw | None = None, sessions: Callable[[Any], Any] | None = None) -> None:
+    """`service` feeds the cases panel; items come from `draw`, else from `sessions(request).quiz`."""
+    session_of = sessions or (lambda request: service)
+
+    def quiz_for(request: Any) -> LiveQuiz:
+        """The quiz whose items are drawn by the user of `request` (an audited request in the served app)."""
+        return LiveQuiz(draw or service_draw(session_of(request)))
+
+    def not_here(topics: list[str], n: int, level: str | None) -> tuple[list[Item], list[str]]:
+        raise RuntimeError("items are drawn per request: quiz_for(request)")
+
+    quiz = LiveQuiz(not_here)  # answering and moving on: the session state only, no request
+
     gr.HTML(_INTRO)
     with gr.Row():
         topics = gr.CheckboxGroup(
@@ -201,9 +214,9 @@ def training_tab(service: Any, draw: Draw | None = None) -> None:
             gr.update(visible=False),
         )
 
-    def on_start(t: list[str], lv: str, k: float) -> tuple:
+    def on_start(t: list[str], lv: str, k: float, request: gr.Request) -> tuple:
         try:
-            st, page = quiz.start(t, lv, int(k))
+            st, page = quiz_for(request).start(t, lv, int(k))
         except Exception as exc:  # the message may quote the description: frames only
             log_failure(log, "quiz start failed", exc)
             st, page = (

@@ -1,10 +1,12 @@
-"""REST API (FastAPI). Thin: every route calls the same service functions as the CLI.
+"""REST API (FastAPI). Thin: every route calls the audited gateway (core/audited.py), as the UI and CLI do.
 
 Request path, outermost first:
     ServiceMiddleware  body limit (413 before parsing), metrics, unexpected errors → 500 JSON
-    exception handlers every error is JSON {"code", "message"} with a stable code
+    exception handlers every error is JSON {"code", "message"} with a stable code (base/errors.py)
     principal()        API key → role check (403) → per-key rate limit (429 + Retry-After)
-    route              service call, then an audit row, written before the response leaves
+    route              Gateway call: the service, then the request's audit row (success or error),
+                       written before the response leaves; requests refused before the gateway
+                       (auth, validation, queue full) get their row from `respond` here
 
 Error codes (stable): invalid_request 422/405, too_large 413, unauthorized 401, forbidden 403,
 rate_limited 429, not_found 404, index_missing 503, model_missing 503, unavailable 503
@@ -27,22 +29,23 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from assistant.base.errors import AssistantError, IndexStateError, InputError, ModelError, log_failure
+from assistant.base.errors import AssistantError, RefusedError, error_status, log_failure
 from assistant.base.settings import Settings
+from assistant.core.admin import model_report, status_report
+from assistant.core.audited import Caller
+from assistant.core.context import Context
 from assistant.core.service import MAX_QUESTION_CHARS, Service
 from assistant.ops.audit import AuditLog, parse_since
-from assistant.ops.keys import ROLES, KeyStore, is_loopback, role_allows
-from assistant.ops.metrics import CONTENT_TYPE, Metrics
+from assistant.ops.keys import KeyStore, is_loopback, role_allows
+from assistant.ops.metrics import CONTENT_TYPE
 from assistant.ops.ratelimit import RateLimiter
-from assistant.ops.redact import redact
-from assistant.search.index import index_status
 
 log = logging.getLogger("assistant.web.api")
 
@@ -102,10 +105,12 @@ def install_key_mask() -> None:
 # ---------------------------------------------------------------------- errors
 
 
-class ApiError(Exception):
+class ApiError(RefusedError):
+    """A request the API refuses itself (auth, validation, queue full), with response headers."""
+
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+        super().__init__(status, code, message)
+        self.headers = headers or {}
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict:
@@ -113,18 +118,11 @@ def error_body(code: str, message: str, **extra: Any) -> dict:
 
 
 def classify(exc: BaseException) -> tuple[int, str, str]:
-    """(status, code, French message) of an exception raised by the service."""
-    if isinstance(exc, ApiError):
-        return exc.status, exc.code, exc.message
-    if isinstance(exc, InputError):
-        return 422, "invalid_request", str(exc)
-    if isinstance(exc, IndexStateError):
-        return 503, "index_missing", str(exc)
-    if isinstance(exc, ModelError):
-        return 503, "model_missing", str(exc)
+    """(status, code, French message) of an exception raised by the service (status and code: base/errors.py)."""
+    status, code = error_status(exc)
     if isinstance(exc, AssistantError):
-        return 503, "unavailable", str(exc)
-    return 500, "internal", MESSAGES["internal"].format(ref=log_internal(exc))
+        return status, code, str(exc)
+    return status, code, MESSAGES["internal"].format(ref=log_internal(exc))
 
 
 def log_internal(exc: BaseException, where: str = "") -> str:
@@ -247,13 +245,7 @@ class Principal:
 
 
 @dataclass
-class ApiContext:
-    settings: Settings
-    service: Service
-    keys: KeyStore
-    audit: AuditLog
-    metrics: Metrics
-    limiter: RateLimiter
+class ApiContext(Context):
     pending: int = 0  # answers being computed or waiting for the (single) LLM
 
     def enter_queue(self) -> None:
@@ -269,35 +261,31 @@ class ApiContext:
             )
         self.pending += 1
 
-    def auth_enabled(self) -> bool:
-        return self.keys.exists()
-
-    async def audit_row(self, request: Request, status: int, **fields: Any) -> None:
-        """Write the request's audit row (once per request), before its response is sent."""
+    async def audit_row(self, request: Request, status: int) -> None:
+        """The row of a request refused before the gateway (once per request), before its response is sent."""
         principal: Principal | None = getattr(request.state, "principal", None)
         if principal is None or getattr(request.state, "audited", False):
             return
         request.state.audited = True
         info = dict(getattr(request.state, "audit", {}) or {})
-        info.update(fields)
-        out = info.pop("out", None)
         t0 = getattr(request.state, "t0", None)
         latency = (time.perf_counter() - t0) * 1000 if t0 else None
-        endpoint = _endpoint(request)
-        if out is not None:
-            await run_in_threadpool(
-                self.audit.record_answer,
-                user=principal.user,
-                endpoint=endpoint,
-                status=status,
-                question=info.get("question", ""),
-                out=out,
-                latency_ms=latency,
-            )
-        else:
-            await run_in_threadpool(
-                self.audit.record, user=principal.user, endpoint=endpoint, status=status, latency_ms=latency, **info
-            )
+        await run_in_threadpool(
+            self.audit.record,
+            user=principal.user,
+            endpoint=_endpoint(request),
+            status=status,
+            latency_ms=latency,
+            **info,
+        )
+
+
+def caller(request: Request) -> Caller:
+    """The request as the gateway sees it; from here on the gateway writes its audit row (never twice)."""
+    who: Principal = request.state.principal
+    request.state.audited = True
+    t0 = getattr(request.state, "t0", None)
+    return Caller(who.user, _endpoint(request), "api", t0 if t0 is not None else time.perf_counter())
 
 
 def _endpoint(request: Request) -> str:
@@ -468,7 +456,7 @@ class ServiceMiddleware:
         state["audited"] = True
         route = scope.get("route")
         endpoint = f"{scope.get('method', '')} {getattr(route, 'path', scope.get('path', ''))}"[:200]
-        info = {k: v for k, v in (state.get("audit") or {}).items() if k != "out"}
+        info = dict(state.get("audit") or {})
         try:
             await run_in_threadpool(ctx.audit.record, user=who.user, endpoint=endpoint, status=500, **info)
         except Exception as exc:  # the 500 must still go out
@@ -477,9 +465,18 @@ class ServiceMiddleware:
 
 # ---------------------------------------------------------------------- SSE
 
+# Written here rather than with sse-starlette (tried, 3.7.1): it removed no code (+15/-13 lines
+# once the behaviour matched), its DEBUG log prints every chunk (questions and answers: personal
+# data), each event needs its own `sep` to keep "\n" framing, and importing it patches uvicorn's
+# Server.handle_exit with a process-wide shutdown flag. Pings here come only after SSE_PING_S idle.
 
-class _ClientGoneError(Exception):
-    """Raised from on_token when the client went away: stops the generation early."""
+
+class ClientGoneError(RefusedError):
+    """Raised from on_token when the client went away: stops the generation early (audited as 499,
+    nginx's "client closed request")."""
+
+    def __init__(self) -> None:
+        super().__init__(499, "client_gone", "Le client a fermé la connexion avant la fin de la réponse.")
 
 
 # Before OpenAPI 3.2, the `schema` of text/event-stream describes each event.
@@ -507,11 +504,14 @@ def wants_stream(request: Request, body_stream: bool) -> bool:
 # ---------------------------------------------------------------------- answer routes (ask, and assess later)
 
 
+AnswerRun = Callable[..., dict]  # run(caller, text, on_token=None): Gateway.ask or Gateway.assess
+
+
 def add_answer_route(
     app: FastAPI,
     ctx_getter: Callable[[], ApiContext],
     path: str,
-    run: Callable[..., dict],
+    run: AnswerRun,
     *,
     field: str = "question",
     summary: str,
@@ -520,8 +520,8 @@ def add_answer_route(
 ) -> None:
     """Register a POST route answering one text with the ask contract: JSON, or SSE when streaming.
 
-    `run(text, on_token=callback)` is a blocking service call (Service.ask; Service.assess once the
-    assessment exists). The route adds `answer_id`, writes the audit row and the metrics.
+    `run(caller, text, on_token=callback)` is a blocking gateway call (Gateway.ask, Gateway.assess):
+    it adds `answer_id`, writes the audit row and the metrics.
     """
     body_model: type[BaseModel] = AskRequest
     if field != "question":
@@ -553,12 +553,9 @@ def add_answer_route(
         ctx.enter_queue()
         if not wants_stream(request, bool(body.stream)):  # type: ignore[attr-defined]
             try:
-                out = await run_in_threadpool(run, text)
+                out = await run_in_threadpool(run, caller(request), text)
             finally:
                 ctx.pending -= 1
-            out = {"answer_id": str(uuid.uuid4()), **out}
-            await ctx.audit_row(request, 200, out=out)
-            ctx.metrics.observe_answer(out)
             return JSONResponse(out)
 
         async def leave_queue_after(stream: AsyncIterator[str]) -> AsyncIterator[str]:
@@ -569,7 +566,7 @@ def add_answer_route(
                 ctx.pending -= 1
 
         return StreamingResponse(
-            leave_queue_after(_stream(request, ctx, run, text)),
+            leave_queue_after(_stream(run, caller(request), text)),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -606,7 +603,8 @@ def add_answer_route(
     )(handler)
 
 
-async def _stream(request: Request, ctx: ApiContext, run: Callable[..., dict], text: str) -> AsyncIterator[str]:
+async def _stream(run: AnswerRun, who: Caller, text: str) -> AsyncIterator[str]:
+    """token events while the answer is written, then final (after its audit row) or error."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
     cancelled = threading.Event()
@@ -617,12 +615,12 @@ async def _stream(request: Request, ctx: ApiContext, run: Callable[..., dict], t
 
     def on_token(piece: str) -> None:
         if cancelled.is_set():
-            raise _ClientGoneError
+            raise ClientGoneError
         post(("token", piece))
 
     def work() -> None:
         try:
-            post(("final", run(text, on_token=on_token)))
+            post(("final", run(who, text, on_token=on_token)))  # the row is written before it returns
         except BaseException as exc:
             post(("error", exc))
 
@@ -637,20 +635,10 @@ async def _stream(request: Request, ctx: ApiContext, run: Callable[..., dict], t
             if kind == "token":
                 yield sse("token", {"text": payload})
             elif kind == "final":
-                out = {"answer_id": str(uuid.uuid4()), **payload}
-                try:
-                    await ctx.audit_row(request, 200, out=out)
-                except Exception as exc:  # no row, no answer
-                    ref = log_internal(exc, "(écriture de l'audit)")
-                    yield sse("error", error_body("internal", MESSAGES["internal"].format(ref=ref)))
-                    return
-                ctx.metrics.observe_answer(out)
-                yield sse("final", out)
+                yield sse("final", payload)
                 return
-            else:
-                status, code, message = classify(payload)
-                with contextlib.suppress(Exception):
-                    await ctx.audit_row(request, status)
+            else:  # the gateway wrote the row (or could not: no row, no answer)
+                _status, code, message = classify(payload)
                 yield sse("error", error_body(code, message))
                 return
     finally:
@@ -669,15 +657,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or Settings.load()
     install_key_mask()
-    svc = service or Service(settings)
-    ctx = ApiContext(
-        settings=settings,
-        service=svc,
-        keys=keys or KeyStore(settings.keys_file),
-        audit=audit or AuditLog.from_settings(settings),
-        metrics=Metrics(),
-        limiter=RateLimiter(settings.rate_per_minute),
-    )
+    ctx = ApiContext.build(settings, service, keys=keys, audit=audit)
+    svc, gateway = ctx.service, ctx.gateway
 
     def get_ctx() -> ApiContext:
         return ctx
@@ -750,14 +731,10 @@ def create_app(
             log_internal(exc, "(écriture de l'audit)")
         return JSONResponse(status_code=status, content=error_body(code, message, **extra), headers=headers)
 
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return await respond(request, exc.status, exc.code, exc.message, exc.headers)
-
     @app.exception_handler(AssistantError)
     async def _assistant_error(request: Request, exc: AssistantError) -> JSONResponse:
         status, code, message = classify(exc)
-        return await respond(request, status, code, message)
+        return await respond(request, status, code, message, getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -789,7 +766,7 @@ def create_app(
         app,
         get_ctx,
         "/v1/ask",
-        lambda text, on_token=None: svc.ask(text, on_token=on_token),
+        gateway.ask,
         summary="Poser une question (réponse sourcée)",
         description=(
             "Réponse en français fondée sur les passages retrouvés, avec citations vérifiées (`citations`), "
@@ -799,20 +776,17 @@ def create_app(
             "(la réponse complète) ou `error` ({code, message})."
         ),
     )
-    # Hook for POST /v1/assess (assessment issue): once Service.assess(description, on_token=...) exists,
-    # it is served with the same streaming, limits, answer_id, audit and metrics as /v1/ask.
-    assess = getattr(svc, "assess", None)
-    if callable(assess):
-        add_answer_route(
-            app,
-            get_ctx,
-            "/v1/assess",
-            lambda text, on_token=None: assess(text, on_token=on_token),
-            field="description",
-            summary="Mon projet est-il autorisé ? (évaluation d'un usage envisagé)",
-            description="Catégorie de risque selon le règlement sur l'IA, obligations, charte, points à clarifier ; "
-            "la décision revient à un humain.",
-        )
+    # POST /v1/assess: the same streaming, limits, answer_id, audit and metrics as /v1/ask.
+    add_answer_route(
+        app,
+        get_ctx,
+        "/v1/assess",
+        gateway.assess,
+        field="description",
+        summary="Mon projet est-il autorisé ? (évaluation d'un usage envisagé)",
+        description="Catégorie de risque selon le règlement sur l'IA, obligations, charte, points à clarifier ; "
+        "la décision revient à un humain.",
+    )
 
     # ------------------------------------------------------------------ texts
 
@@ -842,9 +816,7 @@ def create_app(
         request.state.audit = {"question": req.query}
         if not req.query.strip():
             raise ApiError(422, "invalid_request", "La question est vide : écrivez une question ou des mots-clés.")
-        out = svc.search(req.query, k=req.k, docs=req.doc, lang=req.lang)
-        _sync_audit(ctx, request, 200, question=req.query, refs=[f"{r['doc_id']}:{r['ref']}" for r in out["results"]])
-        return out
+        return gateway.search(caller(request), req.query, k=req.k, docs=req.doc, lang=req.lang)
 
     @app.get(
         "/v1/documents",
@@ -855,8 +827,7 @@ def create_app(
         responses=_ERRORS,
     )
     def documents(request: Request, who: Annotated[Principal, agent]) -> dict:
-        docs = svc.documents()
-        _sync_audit(ctx, request, 200)
+        docs = gateway.documents(caller(request))
         return {"corpus_version": svc.index.corpus_version, "documents": docs}
 
     @app.get(
@@ -872,17 +843,7 @@ def create_app(
         responses={404: {"model": ErrorBody, "description": "Passage inconnu."}, **_ERRORS},
     )
     def unit(request: Request, doc_id: str, ref: str, who: Annotated[Principal, agent]) -> dict:
-        request.state.audit = {"refs": [redact(f"{doc_id}:{ref}")[:200]]}
-        found = svc.unit(doc_id, ref) if len(doc_id) <= 100 and len(ref) <= 100 else None
-        if found is None:
-            raise ApiError(
-                404,
-                "not_found",
-                f"Aucun passage « {ref[:100]} » dans le document « {doc_id[:100]} » : vérifiez la référence "
-                "(liste des documents : /v1/documents).",
-            )
-        _sync_audit(ctx, request, 200)
-        return found
+        return gateway.unit(caller(request), doc_id, ref)
 
     # ------------------------------------------------------------------ feedback
 
@@ -896,11 +857,7 @@ def create_app(
         responses={404: {"model": ErrorBody, "description": "Réponse inconnue."}, **_ERRORS},
     )
     def feedback(request: Request, req: FeedbackRequest, who: Annotated[Principal, agent]) -> dict:
-        request.state.audit = {"answer_id": req.id}
-        if not ctx.audit.has_answer(req.id):
-            raise ApiError(404, "not_found", "Réponse inconnue : indiquez l'answer_id renvoyé avec la réponse.")
-        row = ctx.audit.add_feedback(user=who.user, answer_id=req.id, useful=req.useful, comment=req.comment)
-        _sync_audit(ctx, request, 201)
+        row = gateway.feedback(caller(request), req.id, req.useful, req.comment)
         return {"id": row["id"], "answer_id": req.id, "useful": req.useful, "message": "Merci pour votre avis."}
 
     # ------------------------------------------------------------------ admin
@@ -922,8 +879,7 @@ def create_app(
             since_ts = parse_since(since) if since else None
         except ValueError as exc:
             raise ApiError(422, "invalid_request", f"Paramètre since : {exc}.") from None
-        rows = ctx.audit.rows(limit=limit, since=since_ts)
-        _sync_audit(ctx, request, 200)
+        rows = gateway.run(caller(request), "admin_audit", lambda: ctx.audit.rows(limit=limit, since=since_ts))
         return {"rows": rows, "count": len(rows)}
 
     @app.get(
@@ -937,8 +893,7 @@ def create_app(
         who: Annotated[Principal, admin],
         limit: Annotated[int, Query(ge=1, le=1000, description="Nombre d'avis.")] = 100,
     ) -> dict:
-        rows = ctx.audit.feedback(limit=limit)
-        _sync_audit(ctx, request, 200)
+        rows = gateway.run(caller(request), "admin_feedback", lambda: ctx.audit.feedback(limit=limit))
         return {"feedback": rows, "count": len(rows)}
 
     @app.get(
@@ -948,9 +903,7 @@ def create_app(
         responses=_ERRORS,
     )
     def admin_status(request: Request, who: Annotated[Principal, admin]) -> dict:
-        out = status_report(ctx)
-        _sync_audit(ctx, request, 200)
-        return out
+        return gateway.run(caller(request), "admin_status", lambda: status_report(ctx))
 
     # ------------------------------------------------------------------ operations
 
@@ -988,180 +941,22 @@ def create_app(
         response_class=PlainTextResponse,
         responses={200: {"content": {CONTENT_TYPE: {}}}, 401: _ERRORS[401]},
     )
-    def metrics(who: Annotated[Principal, scrape]) -> PlainTextResponse:
-        return PlainTextResponse(ctx.metrics.render(), media_type=CONTENT_TYPE)
+    def metrics(request: Request, who: Annotated[Principal, scrape]) -> Response:
+        body, content_type = ctx.metrics.exposition(request.headers.get("accept"))
+        return Response(body, media_type=content_type)
 
     return app
-
-
-def _sync_audit(ctx: ApiContext, request: Request, status: int, **fields: Any) -> None:
-    """Audit row from a sync route (already in a worker thread)."""
-    who: Principal | None = getattr(request.state, "principal", None)
-    if who is None or getattr(request.state, "audited", False):
-        return
-    request.state.audited = True
-    t0 = getattr(request.state, "t0", None)
-    info = dict(getattr(request.state, "audit", {}) or {}) | fields
-    ctx.audit.record(
-        user=who.user,
-        endpoint=_endpoint(request),
-        status=status,
-        latency_ms=(time.perf_counter() - t0) * 1000 if t0 else None,
-        **info,
-    )
-
-
-def status_report(ctx: ApiContext) -> dict:
-    """Index, models, keys and audit store, for administrators (no secret in it)."""
-    st = index_status(ctx.settings.index_path)
-    keys = ctx.keys.records()
-    return {
-        "index": {k: v for k, v in st.items() if k != "documents"},
-        "models": model_report(ctx.settings),
-        "auth": ctx.auth_enabled(),
-        "rate_per_minute": ctx.limiter.capacity,
-        "keys": {"total": len(keys), "active": {r: sum(1 for k in keys if k.active and k.role == r) for r in ROLES}},
-        "audit": {"path": str(ctx.audit.path), "rows": ctx.audit.count(), "retention_days": ctx.audit.retention_days},
-    }
-
-
-def model_report(settings: Settings) -> list[dict]:
-    """Models the settings need, each with ok/detail (fake backends need none)."""
-    from pathlib import Path
-
-    from assistant.ops import models
-
-    out: list[dict] = []
-    names = []
-    if settings.embedder != "fake":
-        names.append("embedder")
-    llm = settings.llm
-    if llm in models.SPECS:
-        names.append(llm)
-    elif llm.endswith(".gguf"):
-        path = Path(llm).expanduser()
-        out.append(
-            {
-                "name": path.name,
-                "ok": path.is_file(),
-                "detail": "présent" if path.is_file() else f"introuvable : {path}",
-            }
-        )
-    elif llm == "openai":
-        out.append(
-            {
-                "name": "openai",
-                "ok": bool(settings.llm_url),
-                "detail": settings.llm_url or "ASSISTANT_LLM_URL non réglé",
-            }
-        )
-    elif llm != "fake":
-        out.append({"name": llm, "ok": False, "detail": "modèle inconnu (réglage ASSISTANT_LLM)"})
-    for st in models.status(settings.models_path, names=names) if names else []:
-        out.append({"name": st.name, "ok": st.verified, "detail": st.detail})
-    return out
-
-
-# ---------------------------------------------------------------------- bridge for the UI (same process)
-
-
-class AuditedService:
-    """The service as the UI should see it: answers get an answer_id, an audit row and metrics, as in the API.
-
-    Other attributes are the wrapped service's. `user` is the audit pseudonym of the UI user
-    ("local" when auth is off).
-    """
-
-    def __init__(self, ctx: ApiContext, *, user: str = "local", endpoint: str = "UI /ui"):
-        self._ctx = ctx
-        self._user = user
-        self._endpoint = endpoint
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._ctx.service, name)
-
-    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
-        return self._answer(self._ctx.service.ask, "ask", question, on_token)
-
-    def _answer(self, run: Callable[..., dict], what: str, text: str, on_token: Callable[[str], None] | None) -> dict:
-        t0 = time.perf_counter()
-        endpoint = f"{self._endpoint} {what}"
-        try:
-            out = run(text, on_token=on_token)
-        except Exception as exc:
-            status = classify(exc)[0] if isinstance(exc, AssistantError) else 500
-            self._ctx.audit.record(user=self._user, endpoint=endpoint, status=status, question=text, latency_ms=_ms(t0))
-            raise
-        out = {"answer_id": str(uuid.uuid4()), **out}
-        self._ctx.audit.record_answer(
-            user=self._user, endpoint=endpoint, status=200, question=text, out=out, latency_ms=_ms(t0)
-        )
-        self._ctx.metrics.observe_answer(out)
-        return out
-
-    def feedback(self, answer_id: str | None, useful: bool, comment: str = "") -> None:
-        """The UI's feedback callback: stored in the audit database (comment redacted)."""
-        if not answer_id or not self._ctx.audit.has_answer(answer_id):
-            raise InputError("Réponse inconnue : l'avis porte sur une réponse enregistrée.")
-        self._ctx.audit.add_feedback(user=self._user, answer_id=answer_id, useful=useful, comment=comment[:MAX_COMMENT])
-
-
-def ui_login(ctx: ApiContext) -> Callable[[str, str], bool] | None:
-    """For gradio's `auth=`: user name = key id, password = the API key; None while no key exists (local mode)."""
-    if not ctx.keys.exists():
-        return None
-
-    def check(username: str, password: str) -> bool:
-        key = ctx.keys.authenticate(password)
-        return key is not None and hmac.compare_digest(key.id, (username or "").strip())
-
-    return check
-
-
-class AdminView:
-    """What the UI's « Administration » tab reads (status, feedback, audit); re-indexing is not here."""
-
-    def __init__(self, ctx: ApiContext):
-        self._ctx = ctx
-
-    def authorize(self, request: Any) -> bool:
-        """Admin role required: the logged-in gradio user name is the key id (see `ui_login`)."""
-        if not self._ctx.keys.exists():
-            return False  # local mode: the anonymous user is an agent, as in the API
-        key_id = str(getattr(request, "username", "") or "")
-        return any(k.id == key_id and k.active and role_allows(k.role, "admin") for k in self._ctx.keys.records())
-
-    def status(self) -> dict:
-        return status_report(self._ctx)
-
-    def feedback_rows(self, limit: int) -> list[dict]:
-        return self._ctx.audit.feedback(limit=limit)
-
-    def audit_rows(self, limit: int, query: str = "") -> list[dict]:
-        """Newest rows first; `query` keeps rows whose user, endpoint, question or sources contain it."""
-        q = (query or "").strip().lower()
-        if not q:
-            return self._ctx.audit.rows(limit=limit)
-        rows = self._ctx.audit.rows(limit=max(limit * 20, 1000))
-        fields = ("user", "endpoint", "question", "refs", "answer_id")
-        return [r for r in rows if q in " ".join(str(r.get(k) or "") for k in fields).lower()][:limit]
-
-
-def _ms(t0: float) -> float:
-    return (time.perf_counter() - t0) * 1000
 
 
 __all__ = [
     "MAX_BODY",
     "MAX_QUESTION",
-    "AdminView",
     "ApiContext",
     "ApiError",
-    "AuditedService",
+    "ClientGoneError",
     "Principal",
     "add_answer_route",
+    "caller",
+    "classify",
     "create_app",
-    "model_report",
-    "status_report",
-    "ui_login",
 ]

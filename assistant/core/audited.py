@@ -1,0 +1,249 @@
+"""The one audited path: every request of a user, from the API, the UI or the CLI, goes through `Gateway`.
+
+    entry point (web route, UI handler, CLI command)
+        → Gateway.<operation>(caller, …)   exactly one audit row: on success, or with the status
+          │                               the error maps to (base/errors.py); then the metrics
+          → Service.<operation>(…)        the work itself
+
+`Caller` says who asks and through which door (audit pseudonym, endpoint label, channel);
+`Session` is the gateway bound to one caller's identity, with the Service's signatures (what
+the UI and the CLI hold). Requests an entry point refuses before calling the gateway (API
+authentication, validation, queue full) are audited by that entry point. Evaluation runs
+(`assistant eval …`) and the preparation of training material call the Service directly:
+they are measurements and batch work, not requests of a user, and write no audit row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from assistant.base.errors import RefusedError, error_status, log_failure
+from assistant.base.settings import Settings
+from assistant.core.service import Service
+from assistant.ops.audit import AuditLog
+from assistant.ops.metrics import Metrics
+from assistant.training.quiz import Item
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_REF_CHARS = 100  # a unit's doc_id and ref are bounded before any lookup
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who makes a request and through which door: what its audit row and metrics say."""
+
+    user: str  # audit pseudonym: the key's, "local" (auth off, loopback) or "cli"
+    endpoint: str  # audit label: "POST /v1/ask", "UI /ui assess", "CLI search"
+    channel: str = "api"  # metrics label: api, ui, cli
+    started: float = field(default_factory=time.perf_counter)  # the latency runs from here
+
+    def latency_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
+
+
+class Gateway:
+    """The Service behind an audit row and metrics for each request."""
+
+    def __init__(self, service: Service, audit: AuditLog, metrics: Metrics | None = None):
+        self.service = service
+        self.audit = audit
+        self.metrics = metrics
+
+    # ------------------------------------------------------------------ answers
+
+    def ask(self, caller: Caller, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
+        return self._answer(caller, "ask", question, lambda: self.service.ask(question, on_token=on_token))
+
+    def assess(self, caller: Caller, description: str, *, on_token: Callable[[str], None] | None = None) -> dict:
+        return self._answer(caller, "assess", description, lambda: self.service.assess(description, on_token=on_token))
+
+    def _answer(self, caller: Caller, operation: str, text: str, call: Callable[[], dict]) -> dict:
+        out = self._run(caller, operation, call, {"question": text})
+        out = {"answer_id": str(uuid.uuid4()), **out}
+        try:  # no row, no answer: a failed write ends the request as an internal error
+            self.audit.record_answer(
+                user=caller.user,
+                endpoint=caller.endpoint,
+                status=200,
+                question=text,
+                out=out,
+                latency_ms=caller.latency_ms(),
+            )
+        except Exception:
+            self._count(caller, operation, 500)
+            raise
+        self._count(caller, operation, 200)
+        if self.metrics is not None:
+            self.metrics.observe_answer(out)
+        return out
+
+    # ------------------------------------------------------------------ texts, training, feedback
+
+    def search(
+        self, caller: Caller, query: str, *, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None
+    ) -> dict:
+        out = self._run(
+            caller, "search", lambda: self.service.search(query, k=k, docs=docs, lang=lang), {"question": query}
+        )
+        self._done(caller, "search", 200, question=query, refs=[f"{r['doc_id']}:{r['ref']}" for r in out["results"]])
+        return out
+
+    def documents(self, caller: Caller) -> list[dict]:
+        out = self._run(caller, "documents", self.service.documents, {})
+        self._done(caller, "documents", 200)
+        return out
+
+    def unit(self, caller: Caller, doc_id: str, ref: str) -> dict:
+        """The exact passage of a ref; RefusedError 404 when there is none."""
+
+        def call() -> dict:
+            found = self.service.unit(doc_id, ref) if max(len(doc_id), len(ref)) <= MAX_REF_CHARS else None
+            if found is None:
+                raise RefusedError(
+                    404,
+                    "not_found",
+                    f"Aucun passage « {ref[:MAX_REF_CHARS]} » dans le document « {doc_id[:MAX_REF_CHARS]} » : "
+                    "vérifiez la référence (liste des documents : /v1/documents).",
+                )
+            return found
+
+        fields = {"refs": [f"{doc_id}:{ref}"]}
+        out = self._run(caller, "unit", call, fields)
+        self._done(caller, "unit", 200, **fields)
+        return out
+
+    def quiz(
+        self, caller: Caller, topics: Sequence[str], n: int = 10, level: str | None = None, seed: object = None
+    ) -> tuple[list[Item], list[str]]:
+        """Quiz items and their notes (Service.quiz); the row names the topics and the cited passages."""
+        asked = f"quiz, {n} question(s) : {', '.join(topics)}" + (f" (niveau {level})" if level else "")
+        items, notes = self._run(caller, "quiz", lambda: self.service.quiz(topics, n, level, seed), {"question": asked})
+        refs = [f"{it.citation.get('doc_id')}:{it.citation.get('ref')}" for it in items]
+        self._done(caller, "quiz", 200, question=asked, refs=refs)
+        return items, notes
+
+    def feedback(self, caller: Caller, answer_id: str | None, useful: bool, comment: str = "") -> dict:
+        """Store a rating of an answer this audit trail holds (comment redacted); 404 for an unknown answer."""
+
+        def call() -> dict:
+            if not answer_id or not self.audit.has_answer(answer_id):
+                raise RefusedError(404, "not_found", "Réponse inconnue : indiquez l'answer_id renvoyé avec la réponse.")
+            return self.audit.add_feedback(user=caller.user, answer_id=answer_id, useful=useful, comment=comment)
+
+        fields = {"answer_id": answer_id}
+        row = self._run(caller, "feedback", call, fields)
+        self._done(caller, "feedback", 201, **fields)
+        return row
+
+    def run(self, caller: Caller, operation: str, call: Callable[[], T], **fields: Any) -> T:
+        """Any other request (administration reads): one row with `fields` (see AuditLog.record)."""
+        out = self._run(caller, operation, call, fields)
+        self._done(caller, operation, 200, **fields)
+        return out
+
+    def refuse(self, caller: Caller, operation: str, error: Exception, **fields: Any) -> None:
+        """A request refused at the door (a revoked key): its row, then the error."""
+        self._run(caller, operation, lambda: _raise(error), fields)
+
+    def session(self, user: str, *, channel: str, prefix: str, refusal: Exception | None = None) -> Session:
+        return Session(self, user, channel=channel, prefix=prefix, refusal=refusal)
+
+    # ------------------------------------------------------------------ rows and metrics
+
+    def _run(self, caller: Caller, operation: str, call: Callable[[], T], fields: dict) -> T:
+        """Run the request; on failure write its row with the error's status, then re-raise."""
+        try:
+            return call()
+        except Exception as exc:
+            status, _code = error_status(exc)
+            try:
+                self.audit.record(
+                    user=caller.user, endpoint=caller.endpoint, status=status, latency_ms=caller.latency_ms(), **fields
+                )
+            except Exception as write_error:  # the request's own error is what the caller must see
+                log_failure(log, "Écriture de l'audit impossible", write_error)
+            self._count(caller, operation, status)
+            raise
+
+    def _done(self, caller: Caller, operation: str, status: int, **fields: Any) -> None:
+        try:
+            self.audit.record(
+                user=caller.user, endpoint=caller.endpoint, status=status, latency_ms=caller.latency_ms(), **fields
+            )
+        except Exception:
+            self._count(caller, operation, 500)
+            raise
+        self._count(caller, operation, status)
+
+    def _count(self, caller: Caller, operation: str, status: int) -> None:
+        if self.metrics is not None:
+            self.metrics.observe_call(caller.channel, operation, status)
+
+
+def _raise(error: Exception) -> Any:
+    raise error
+
+
+class Session:
+    """The gateway bound to one user and entry point, with the Service's signatures.
+
+    Only requests are here (each one audited): no attribute of the Service passes through.
+    `refusal`: every request is refused with this error (and audited), e.g. a revoked key.
+    """
+
+    def __init__(self, gateway: Gateway, user: str, *, channel: str, prefix: str, refusal: Exception | None = None):
+        self.gateway = gateway
+        self.user = user
+        self.channel = channel
+        self.prefix = prefix
+        self.refusal = refusal
+
+    def caller(self, operation: str) -> Caller:
+        return Caller(self.user, f"{self.prefix} {operation}", self.channel)
+
+    def _door(self, operation: str, **fields: Any) -> Caller:
+        caller = self.caller(operation)
+        if self.refusal is not None:
+            self.gateway.refuse(caller, operation, self.refusal, **fields)
+        return caller
+
+    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
+        return self.gateway.ask(self._door("ask", question=question), question, on_token=on_token)
+
+    def assess(self, description: str, *, on_token: Callable[[str], None] | None = None) -> dict:
+        return self.gateway.assess(self._door("assess", question=description), description, on_token=on_token)
+
+    def search(self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None) -> dict:
+        return self.gateway.search(self._door("search", question=query), query, k=k, docs=docs, lang=lang)
+
+    def quiz(
+        self, topics: Sequence[str], n: int = 10, level: str | None = None, seed: object = None
+    ) -> tuple[list[Item], list[str]]:
+        return self.gateway.quiz(self._door("quiz"), topics, n, level, seed)
+
+    def feedback(self, answer_id: str | None, useful: bool, comment: str = "") -> dict:
+        return self.gateway.feedback(self._door("feedback", answer_id=answer_id), answer_id, useful, comment)
+
+
+CLI_USER = "cli"
+
+
+@contextlib.contextmanager
+def cli_session(settings: Settings, service: Service | None = None) -> Iterator[Session]:
+    """The CLI's interactive requests (ask, assess, search, quiz), audited as user "cli"."""
+    audit = AuditLog.from_settings(settings)
+    try:
+        yield Gateway(service or Service(settings), audit).session(CLI_USER, channel="cli", prefix="CLI")
+    finally:
+        audit.close()
+
+
+__all__ = ["CLI_USER", "Caller", "Gateway", "Session", "cli_session"]
