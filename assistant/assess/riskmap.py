@@ -1,8 +1,10 @@
-"""An explicit, tested map of the AI Act's risk categories, checked against facts by code.
+"""The AI Act's risk categories checked against the facts of a planned use, by code.
 
 The verdict of an assessment never rests on free generation (LESSONS.md, 2 and 7): the
 facts of a planned use (extracted from its description by keywords and by the model, see
-`assess.py`) are checked against this map:
+`assessor.py`) are checked against the map. The map itself is law data reviewed by jurists
+(`assistant/law/facts.toml`, `riskmap.toml`, `cues-fr.toml`, `cues-en.toml`; docs/LAW-DATA.md);
+this module holds the logic that reads it. It covers:
 
 - the prohibited practices of art. 5(1) a)–h), plus points (ba)/(bb) inserted by
   Regulation (EU) 2026/1744 (non-consensual intimate images, child sexual abuse material),
@@ -22,8 +24,10 @@ prohibited > high-risk > limited > minimal; out-of-scope for the art. 2 exclusio
 undetermined when an entry of a higher level than the one established is only possible, or
 when the description does not say what the system does.
 
-The keyword extractor (`keyword_facts`) is deterministic French patterns on accent-folded
-text (`textnorm.fold`), written from the wording of the AI Act, not from any question set.
+The keyword extractor (`keyword_facts`) is deterministic patterns on accent-folded text
+(`text.norm.fold`), written from the wording of the AI Act, not from any question set: the
+rules of the data files in their order, the first match of each, plus the composite cues below
+that need two words at once (an emotion and a face), whose words are named fragments of the data.
 """
 
 from __future__ import annotations

@@ -178,6 +178,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from assistant.cli.admin import service_app
+    from assistant.law import law
+
+    law()  # the law data files are checked before anything listens (a French error names the faulty field)
 
     app = service_app(settings, args.host, with_ui=not args.no_ui)  # refuses a non-loopback host without keys
     ui = "" if args.no_ui else f", interface : http://{args.host}:{args.port}/ui"
@@ -190,8 +193,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.law import law
+
     for name, env, value, help_ in settings.describe():
         print(f"{name:<16} {env:<28} {value}\n{'':<16} {help_}")
+    print("\nDonnées juridiques vérifiées (docs/LAW-DATA.md) :")
+    for meta in law().meta.values():
+        print(f"  {meta.file:<34} relu le {meta.reviewed_on:%d/%m/%Y} par {meta.reviewed_by}")
     return 0
 
 

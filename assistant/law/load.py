@@ -55,6 +55,7 @@ FILES = (
 LEVEL_IDS = ("prohibited", "high-risk", "limited", "minimal", "out-of-scope", "undetermined")
 SPECIALS = ("profiling", "high_risk_rule", "minimal_rule")
 _ROMAN = re.compile(r"[IVXL]+")
+_NOUNS = {"rule": "règle", "topic": "thème", "expansion": "expansion", "chapter": "chapitre"}
 
 
 def _shown(path: Path) -> str:
@@ -85,7 +86,10 @@ def _entries(file: str, data: dict, key: str, allowed: set[str], name: str = "id
     out: list[Table] = []
     seen: set[str] = set()
     for i, item in enumerate(items, 1):
-        label = item.get(name) if isinstance(item, dict) and isinstance(item.get(name), str) else f"{key} n° {i}"
+        label = item.get(name) if isinstance(item, dict) and isinstance(item.get(name), str) else ""
+        if not label:  # "règle 40 (contenu_hypertrucage)": the n-th table of the array, and its fact
+            fact = item.get("fact") if isinstance(item, dict) else None
+            label = f"{_NOUNS.get(key, key)} {i}" + (f" ({fact})" if isinstance(fact, str) else "")
         t = Table(file, label, item, allowed)
         if t.has(name):
             ident = t.text(name)
