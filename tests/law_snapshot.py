@@ -8,7 +8,8 @@ facts and decision, the schedule's subjects and evidence and the thesaurus' topi
 expansion. `tests/test_law_golden.py` compares them with `tests/data/law-golden.json`.
 
 Regenerate after an intended change of the law data (then review the diff of the golden file):
-    python -m tests.law_snapshot <index_dir>
+    ASSISTANT_UPDATE_LAW_GOLDEN=1 python -m pytest tests/test_law_golden.py
+or, with an index built by the fake embedder: python -m tests.law_snapshot <index_dir>
 """
 
 from __future__ import annotations

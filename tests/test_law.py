@@ -5,6 +5,7 @@ the file, the entry and the field."""
 from __future__ import annotations
 
 import datetime
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from assistant.assess import assessor, riskmap
 from assistant.assess.levels import LEVELS
 from assistant.base.errors import ConfigError
+from assistant.base.settings import PROJECT_ROOT
 from assistant.law import CONDITIONS, DOCS, FILES, Law, law, load
 from assistant.law.load import HERE
 
@@ -245,3 +247,17 @@ def test_the_package_files_are_named_as_in_the_repository():
         "Données juridiques assistant/law/riskmap.toml, entrée « art-5-1-f », champ « source » : référence absente. "
         "Corrigez le fichier puis relancez `make test`."
     )
+
+
+def test_the_model_prompt_lists_the_fields_and_values_of_the_data():
+    """The versioned prompt names every field the model fills and the values of its lists: a fact or
+    a value added to facts.toml must be added there too (docs/LAW-DATA.md)."""
+    prompt = (PROJECT_ROOT / "prompts" / "assess.system.md").read_text(encoding="utf-8")
+    lines = dict(re.findall(r"^- (\w+) : (.*)$", prompt, re.M))
+    assert list(lines) == assessor.MODEL_FIELDS
+    for name in assessor.MODEL_FIELDS:
+        values = riskmap.MODEL_ENUMS.get(name) or riskmap.FACTS[name].values
+        if values == riskmap.TRI:
+            continue
+        listed = [v.strip() for v in re.sub(r"\([^)]*\)", "", lines[name]).rstrip(".").split(",")]
+        assert listed == [v for v in values if v != riskmap.UNKNOWN], name
