@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from assistant.base.units import Chunk
+from assistant.law import law
 from assistant.text.dates import ANY_DATE
 from assistant.text.norm import fold
 
@@ -21,35 +22,12 @@ DATE_QUESTION = re.compile(
     r"\b(depuis quand|a partir de quand|jusqu'a quand|des quand|quelle date|date d'(application|entree)"
     r"|quand\b.*\b(appli\w*|entre\w* en|interdit\w*|vigueur|obligatoire\w*))"
 )
-# Chapters of Regulation (EU) 2024/1689: first article of each (the structure of the text).
-_CHAPTER_START = [
-    (1, "I"),
-    (5, "II"),
-    (6, "III"),
-    (50, "IV"),
-    (51, "V"),
-    (57, "VI"),
-    (64, "VII"),
-    (71, "VIII"),
-    (72, "IX"),
-    (95, "X"),
-    (97, "XI"),
-    (99, "XII"),
-    (102, "XIII"),
-]
-_SECTION_START = [(6, 1), (8, 2), (16, 3), (28, 4), (40, 5)]  # chapter III
-# Topics named in questions → the chapter (or article) that holds them.
-_TOPIC_SUBJECT = [
-    (r"pratiques? (d'ia )?(interdite|prohibee)|interdictions?\b", {"II"}),
-    (r"maitrise de l'ia|litteratie", {"I"}),
-    (r"gouvernance|comite europeen|bureau de l'ia", {"VII"}),
-    (r"sanctions?\b|amendes?\b", {"XII"}),
-    (r"usage general|gpai", {"V"}),
-    (r"organismes? notifies?|autorites? notifiantes?", {"III.4"}),
-    (r"confidentialite", {"art78"}),
-    (r"transparence|article 50\b", {"IV"}),
-    (r"bacs? a sable", {"VI"}),
-]
+# Chapters of Regulation (EU) 2024/1689 (first article of each, sections of chapter III) and the
+# topics named in questions → the chapter (or article) that holds them: law data (schedule.toml).
+_SCHEDULE = law().schedule
+_CHAPTER_START = _SCHEDULE.chapters
+_SECTION_START = _SCHEDULE.sections
+_TOPIC_SUBJECT = _SCHEDULE.topics
 _ROMAN = r"[IVX]+"
 
 
@@ -59,9 +37,10 @@ def asks_date(question: str) -> bool:
 
 def chapter_of(article: int) -> str:
     chapter = next(c for a, c in reversed(_CHAPTER_START) if article >= a)
-    if chapter == "III":
-        section = next(s for a, s in reversed(_SECTION_START) if article >= a)
-        return f"III.{section}"
+    sections = _SECTION_START.get(chapter)
+    if sections:
+        section = next(s for a, s in reversed(sections) if article >= a)
+        return f"{chapter}.{section}"
     return chapter
 
 

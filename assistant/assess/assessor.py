@@ -26,6 +26,7 @@ from assistant.answer.compose import AI_LABEL, Evidence, collect, parse_reply, r
 from assistant.answer.compose import SCHEMA as PHRASE_SCHEMA
 from assistant.answer.prompts import canary, load_prompt
 from assistant.answer.verdict import category
+from assistant.assess import levels
 from assistant.assess import riskmap as rm
 from assistant.backends import Generator
 from assistant.base.errors import AssistantError, InputError
@@ -39,12 +40,14 @@ from assistant.base.tuning import (
     SUMMARY_TOKENS,
 )
 from assistant.base.units import Chunk
+from assistant.law import law
 from assistant.ops.energy import EnergyMeter
 from assistant.text.citations import MARKER
 from assistant.text.norm import fold
 
 MAX_DESCRIPTION_CHARS = 2000
-A, A26, CH = "ai-act", "ai-act-2026-1744", "charte"
+_LAW = law()
+_SPECIAL = _LAW.special
 MODEL_FIELDS = [name for name, f in rm.FACTS.items() if f.model] + list(rm.MODEL_ENUMS)
 OPTIONAL_FIELDS = (
     ("purpose", "Finalité"),
@@ -53,19 +56,7 @@ OPTIONAL_FIELDS = (
     ("automation", "Degré d'automatisation des décisions"),
     ("service", "Service ou domaine"),
 )
-LEVEL_SENTENCE = {
-    "prohibited": "pratique interdite — ce projet relève d'une pratique d'IA interdite par l'article 5 du règlement (UE) "
-    "2024/1689 : il ne peut pas être mis en œuvre en l'état.",
-    "high-risk": "haut risque — le système n'est pas interdit, mais son utilisation est soumise aux obligations des "
-    "systèmes d'IA à haut risque.",
-    "limited": "obligations de transparence (risque limité) — le système est autorisé, à condition d'informer les "
-    "personnes concernées.",
-    "minimal": "risque minimal — pas d'obligation particulière du règlement au-delà de la maîtrise de l'IA par les agents.",
-    "out-of-scope": "hors du champ du règlement — le règlement sur l'IA ne s'applique pas à cet usage ; les autres règles "
-    "(RGPD notamment) restent applicables.",
-    "undetermined": "indéterminé — impossible de déterminer le niveau de risque en l'état : il dépend des points à "
-    "clarifier ci-dessous",
-}
+LEVEL_SENTENCE = levels.SENTENCE
 HUMAN_DECISION = (
     "Cette évaluation est une aide produite automatiquement : elle ne vaut ni autorisation ni refus. La décision "
     "appartient au référent IA et au délégué à la protection des données (DPO) du Département, avec le service porteur "
@@ -654,10 +645,7 @@ def _grounds(book: _Book, decision: rm.Decision, neighbours: list[Chunk]) -> lis
     for g in decision.grounds:
         e = g.entry
         if g.kind == "profiling":
-            add(
-                "Profilage de personnes physiques : le système reste à haut risque (article 6, paragraphe 3, dernier alinéa)",
-                rm.PROFILING_REF,
-            )
+            add(_SPECIAL["profiling"].lead, rm.PROFILING_REF)
             continue
         if e.id == "art-6-3":
             add("Tâche procédurale étroite ou préparatoire : dérogation de l'article 6, paragraphe 3", e.refs[0], 360)
@@ -681,189 +669,27 @@ def _grounds(book: _Book, decision: rm.Decision, neighbours: list[Chunk]) -> lis
     for g in decision.possible:
         add(f"À examiner : {g.entry.label}", g.entry.main)
     if decision.level == "undetermined":
-        add("Règle : les systèmes d'IA de l'annexe III sont à haut risque (article 6, paragraphe 2)", rm.HIGH_RISK_RULE)
+        add(_SPECIAL["high_risk_rule"].lead, rm.HIGH_RISK_RULE)
         for c in neighbours:
             add(f"Disposition voisine à vérifier : {c.label}", rm.Ref(c.doc_id, c.ref), 300)
     if decision.level == "minimal" and not decision.grounds:
-        add(
-            "Aucun cas interdit, à haut risque ou de transparence ne correspond aux faits décrits ; pour ces autres "
-            "systèmes, le règlement encourage des codes de conduite volontaires (article 95)",
-            rm.MINIMAL_RULE,
-            360,
-        )
+        add(_SPECIAL["minimal_rule"].lead, rm.MINIMAL_RULE, 360)
     return lines
 
 
-# ---------------------------------------------------------------------------- obligations
+# ---------------------------------------------------------------------------- obligations and charter
 
 
-def _r(doc: str, ref: str, focus: str = "") -> rm.Ref:
-    return rm.Ref(doc, ref, focus)
-
-
-def _obligations(book: _Book, facts: Mapping[str, object], decision: rm.Decision) -> list[_Item]:
+def _conditions(facts: Mapping[str, object], decision: rm.Decision) -> dict[str, bool]:
+    """The conditions an obligation or a charter challenge may name (`assistant.law.CONDITIONS`)."""
     level = decision.level
-    items: list[_Item] = []
-
-    def add(lead: str, *refs: rm.Ref, limit: int = ITEM_CHARS) -> None:
-        quotes, markers = [], []
-        for ref in refs:
-            ev = book.cite(ref, limit)
-            if ev is not None:
-                quotes.append(f"{_shown(ev)} [{ev.n}]")
-                markers.append(ev.n)
-        if quotes:
-            items.append(_Item(f"{lead} : " + " ; ".join(quotes), markers))
-
     established = decision.grounds + [g for g in decision.extra if g.kind == rm.MATCH]
-    ids = {g.entry.id for g in established}
     points = {g.entry.id for g in decision.grounds if g.entry.id.startswith("annex-iii")}
-    annex_iii = bool(points - {"annex-iii-2"})  # art. 27, 49(3) and 86: Annex III except point 2 (not Annex I)
-    on_persons = facts.get("decision_sur_personnes") == rm.YES or any(
-        p.startswith(("annex-iii-1", "annex-iii-3", "annex-iii-4", "annex-iii-5")) for p in points
-    )
-    if level == "prohibited":
-        add(
-            "Ne pas déployer ni utiliser le système : l'interdiction de l'article 5 s'applique depuis le 2 février 2025",
-            _r(A, "art-113-3-a", "chapitres I et II applicables à partir du 2 février 2025"),
-        )
-        if "art-5-1-ba" in ids:
-            add(
-                "Points ba) et bb) insérés en 2026 : applicables à partir du 2 décembre 2026",
-                _r(A26, "art-1-40-a", "points (ba) and (bb) shall apply from 2 December 2026"),
-            )
-        add(
-            "Sanction encourue en cas de pratique interdite",
-            _r(A, "art-99-3", "non-respect de l'interdiction des pratiques 35 000 000 EUR 7 %"),
-        )
-    if level == "high-risk":
-        add(
-            "Utiliser le système conformément à sa notice d'utilisation",
-            _r(A, "art-26-1", "conformément aux notices d'utilisation"),
-        )
-        add(
-            "Confier le contrôle humain à des agents compétents, formés et dotés de l'autorité nécessaire",
-            _r(A, "art-26-2"),
-        )
-        add(
-            "Veiller à la pertinence et à la représentativité des données d'entrée",
-            _r(A, "art-26-4", "données d'entrée pertinentes suffisamment représentatives"),
-        )
-        add(
-            "Surveiller le fonctionnement du système et alerter le fournisseur en cas de risque",
-            _r(A, "art-26-5", "surveillent le fonctionnement notice d'utilisation informent les fournisseurs"),
-        )
-        add(
-            "Conserver les journaux générés par le système au moins six mois",
-            _r(A, "art-26-6", "journaux générés automatiquement au moins six mois"),
-        )
-        if "emploi_rh" in (facts.get("domaine") or []) or facts.get("contexte_travail_ou_ecole") == rm.YES:  # type: ignore[operator]
-            add(
-                "Informer les représentants du personnel et les agents concernés avant la mise en service",
-                _r(A, "art-26-7", "informent les représentants des travailleurs"),
-            )
-        if on_persons:
-            add(
-                "Informer les personnes concernées qu'elles sont soumises à l'utilisation du système",
-                _r(A, "art-26-11", "informent lesdites personnes physiques"),
-            )
-        if annex_iii:
-            add(
-                "Réaliser une analyse d'impact sur les droits fondamentaux avant la première utilisation (le Département est un organisme de droit public)",
-                _r(
-                    A,
-                    "art-27-1",
-                    "Avant le déploiement organismes de droit public analyse de l'impact sur les droits fondamentaux",
-                ),
-            )
-            add(
-                "S'enregistrer et enregistrer l'utilisation du système dans la base de données de l'UE avant la mise en service",
-                _r(
-                    A, "art-49-3", "déployeurs autorités publiques enregistrent son utilisation base de données de l'UE"
-                ),
-                _r(A, "art-71-3", "déployeur autorité publique section C annexe VIII"),
-            )
-            if on_persons:
-                add(
-                    "Donner, sur demande, aux personnes concernées une explication claire du rôle du système dans la décision",
-                    _r(A, "art-86-1", "droit d'obtenir du déployeur des explications claires et pertinentes"),
-                )
-        if points:
-            add(
-                "Date d'application aux systèmes de l'annexe III, modifiée par le règlement (UE) 2026/1744 : 2 décembre 2027 (au lieu du 2 août 2026)",
-                _r(A26, "art-1-40-b", "2 December 2027 high-risk Article 6(2) Annex III"),
-            )
-        if "art-6-1" in ids:
-            add(
-                "Date d'application aux systèmes de l'article 6, paragraphe 1 (annexe I), modifiée par le règlement (UE) 2026/1744 : 2 août 2028",
-                _r(A26, "art-1-40-b", "2 August 2028 Article 6(1) Annex I"),
-            )
-    transparency = [g.entry for g in established if g.entry.level == "limited"]
-    if transparency and level in ("limited", "high-risk"):
-        leads = {
-            "art-50-1": "Informer les personnes qu'elles échangent avec un système d'IA (à exiger du fournisseur ou du prestataire)",
-            "art-50-2": "Marquer les contenus générés dans un format lisible par machine (obligation du fournisseur)",
-            "art-50-3-emotions": "Informer les personnes exposées du fonctionnement du système et traiter leurs données conformément au RGPD",
-            "art-50-3-categorisation": "Informer les personnes exposées du fonctionnement du système et traiter leurs données conformément au RGPD",
-            "art-50-4-hypertrucage": "Indiquer que les contenus ont été générés ou manipulés par une IA",
-            "art-50-4-texte": "Indiquer que le texte publié a été généré par une IA, sauf relecture humaine avec responsabilité éditoriale",
-        }
-        for e in transparency:
-            add(leads.get(e.id, e.label), e.main)
-        add(
-            "Donner ces informations de façon claire et reconnaissable, au plus tard lors de la première interaction ou exposition",
-            _r(A, "art-50-5", "de manière claire et reconnaissable au plus tard au moment de la première interaction"),
-        )
-        add("Date d'application de l'article 50 : 2 août 2026", _r(A, "art-113-2"))
-        if any(e.id == "art-50-2" for e in transparency):
-            add(
-                "Systèmes génératifs déjà sur le marché avant le 2 août 2026 : marquage exigé au plus tard le 2 décembre 2026",
-                _r(
-                    A26,
-                    "art-1-39-b",
-                    "placed on the market before 2 August 2026 comply with Article 50(2) by 2 December 2026",
-                ),
-            )
-    if level == "undetermined":
-        add(
-            "Si le système relève de l'annexe III : obligations des déployeurs de systèmes à haut risque, dont le contrôle humain",
-            _r(A, "art-26-2"),
-        )
-        add(
-            "et une analyse d'impact sur les droits fondamentaux avant la première utilisation",
-            _r(
-                A,
-                "art-27-1",
-                "Avant le déploiement organismes de droit public analyse de l'impact sur les droits fondamentaux",
-            ),
-        )
-    if level != "out-of-scope":
-        add(
-            "Maîtrise de l'IA : former et sensibiliser les agents qui utiliseront le système (article 4, remplacé par le règlement (UE) 2026/1744)",
-            _r(A, "art-4", "maîtrise de l'IA personnel"),
-            _r(
-                A26, "art-1-5", "deployers shall take measures to support the development of AI literacy of their staff"
-            ),
-        )
-    return items
-
-
-# ---------------------------------------------------------------------------- charter
-
-
-def _charter(book: _Book, facts: Mapping[str, object], decision: rm.Decision) -> list[_Item]:
-    level = decision.level
-    if level == "out-of-scope" and facts.get("systeme_ia") == rm.NO:
-        return []
     yes = {name for name, v in facts.items() if v == rm.YES}
     domains = set(facts.get("domaine") or [])  # type: ignore[arg-type]
-    biometric = (
+    biometric = bool(
         facts.get("biometrie") in ("verification", "identification", "categorisation")
-        or {
-            "donnees_biometriques",
-            "reconnaissance_emotions",
-        }
-        & yes
+        or {"donnees_biometriques", "reconnaissance_emotions"} & yes
     )
     personal = bool(
         biometric
@@ -871,76 +697,64 @@ def _charter(book: _Book, facts: Mapping[str, object], decision: rm.Decision) ->
         or domains & {"prestations_sociales", "emploi_rh", "education", "urgences", "maintien_ordre", "migration"}
     )
     automated = facts.get("decision_automatisee") == "totale"
+    on_persons = "decision_sur_personnes" in yes
+    media = bool({"genere_contenu", "interagit_avec_personnes"} & yes)
+    return {
+        "travail-ou-ecole": "emploi_rh" in domains or "contexte_travail_ou_ecole" in yes,
+        "personnes-concernees": on_persons
+        or any(p.startswith(("annex-iii-1", "annex-iii-3", "annex-iii-4", "annex-iii-5")) for p in points),
+        "annexe-iii": bool(points),
+        # art. 27, 49(3) and 86: Annex III except point 2 (critical infrastructure)
+        "annexe-iii-hors-point-2": bool(points - {"annex-iii-2"}),
+        "transparence": any(g.entry.level == "limited" for g in established),
+        "supervision-humaine": on_persons or level in ("high-risk", "prohibited", "undetermined") or automated,
+        "decision-entierement-automatisee": automated and (on_persons or level == "high-risk"),
+        "biometrie": biometric,
+        "haut-risque-ou-indetermine-sans-biometrie": level in ("high-risk", "undetermined") and not biometric,
+        "donnees-personnelles": personal,
+        "contenus-dialogue-ou-donnees-personnelles": media or personal,
+        "information-des-usagers": level == "limited" or media or "publication_externe" in yes or on_persons,
+        "contenus-dialogue-ou-biometrie": media or biometric,
+        "pas-interdit": level != "prohibited",
+    }
+
+
+def _obligations(book: _Book, facts: Mapping[str, object], decision: rm.Decision) -> list[_Item]:
+    """The deployer obligations of the law data whose level, conditions and ground hold, in order."""
+    holds = _conditions(facts, decision)
+    established = {g.entry.id for g in decision.grounds + [g for g in decision.extra if g.kind == rm.MATCH]}
     items: list[_Item] = []
+    for ob in _LAW.obligations:
+        if decision.level not in ob.levels or not all(holds[c] for c in ob.when):
+            continue
+        if ob.ground and ob.ground not in established:
+            continue
+        quotes, markers = [], []
+        for ref in ob.refs:
+            ev = book.cite(ref, ITEM_CHARS)
+            if ev is not None:
+                quotes.append(f"{_shown(ev)} [{ev.n}]")
+                markers.append(ev.n)
+        if quotes:
+            items.append(_Item(f"{ob.lead} : " + " ; ".join(quotes), markers))
+    return items
 
-    def add(lead: str, ref: str, focus: str, limit: int = 240) -> None:
-        got = book.line(lead, _r(CH, ref, focus), limit)
-        if got:
-            items.append(_Item(*got))
 
-    if "decision_sur_personnes" in yes or level in ("high-risk", "prohibited", "undetermined") or automated:
-        add(
-            "Défi 6, primauté de la supervision humaine : l'IA éclaire la décision, un agent décide et en répond",
-            "defi-6-primaute-de-la-supervision-humaine",
-            "décisions finales doivent être prises par des êtres humains validée par un humain",
-        )
-    if automated and ("decision_sur_personnes" in yes or level == "high-risk"):
-        add(
-            "Défi 4, critères d'expérimentation : pas de décision individuelle entièrement automatisée",
-            "defi-4",
-            "Exclusion de toute utilisation d'algorithmes pour des prises de décisions individuelles entièrement automatisées",
-            200,
-        )
-    if biometric:
-        add(
-            "Défi 4, critères d'expérimentation : absence d'identification biométrique et de données sensibles",
-            "defi-4",
-            "Absence d'identification biométrique et de collecte de données sensibles",
-            260,
-        )
-    elif level in ("high-risk", "undetermined"):
-        add(
-            "Défi 4, critères d'expérimentation : comparer avec une solution sans IA",
-            "defi-4",
-            "Évaluation du bénéfice par rapport à une solution alternative sans Intelligence Artificielle",
-            200,
-        )
-    if personal:
-        add(
-            "Défi 3, protection des données personnelles : RGPD et évaluation des risques pour la vie privée",
-            "defi-3-protection-des-donnees-personnelles",
-            "Evaluer les risques notamment ceux liés à la vie privée pour tout service numérique recourant à de l'IA",
-        )
-    if {"genere_contenu", "interagit_avec_personnes"} & yes or personal:
-        add(
-            "Défi 3, maîtrise des données : hébergement privilégié sur les infrastructures départementales",
-            "defi-3-maitrise-des-donnees",
-            "Privilégier l'hébergement sur les infrastructures départementales",
-        )
-    if (
-        level == "limited"
-        or {"genere_contenu", "interagit_avec_personnes", "publication_externe"} & yes
-        or "decision_sur_personnes" in yes
-    ):
-        add(
-            "Défi 2, transparence : signaler le recours à l'IA aux agents et aux usagers",
-            "defi-2",
-            "Signaler le recours à IA pour informer agents et usagers de son utilisation pictogramme logo",
-        )
-    if len(items) < MAX_CHARTER and ({"genere_contenu", "interagit_avec_personnes"} & yes or biometric):
-        add(
-            "Défi 7, sobriété : limiter les usages non essentiels, privilégier des technologies économes",
-            "defi-7",
-            "Limiter les usages non essentiels Promouvoir des technologies économes en énergie",
-        )
-    if len(items) < MAX_CHARTER and level != "prohibited":
-        add(
-            "Défi 6, proportionnalité : l'IA doit apporter une plus-value réelle",
-            "defi-6-proportionnalite",
-            "Le recours à l'IA doit être proportionné plus-value",
-            200,
-        )
-    return items[:MAX_CHARTER]
+def _charter(book: _Book, facts: Mapping[str, object], decision: rm.Decision) -> list[_Item]:
+    """The charter challenges of the law data whose conditions hold, in order (none for a tool that is
+    not an AI system)."""
+    if decision.level == "out-of-scope" and facts.get("systeme_ia") == rm.NO:
+        return []
+    holds = _conditions(facts, decision)
+    items: list[_Item] = []
+    for challenge in _LAW.charter:
+        if len(items) >= MAX_CHARTER:
+            break  # not even quoted: a quote enters the assessment's citations
+        if all(holds[c] for c in challenge.when):
+            got = book.line(challenge.lead, challenge.ref, challenge.quote_chars)
+            if got:
+                items.append(_Item(*got))
+    return items
 
 
 # ---------------------------------------------------------------------------- helpers

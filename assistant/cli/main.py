@@ -182,6 +182,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from assistant.cli.admin import service_app
+    from assistant.law import law
+
+    law()  # the law data files are checked before anything listens (a French error names the faulty field)
 
     app = service_app(settings, args.host, with_ui=not args.no_ui)  # refuses a non-loopback host without keys
     ui = "" if args.no_ui else f", interface : http://{args.host}:{args.port}/ui"
@@ -196,6 +199,30 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for name, env, value, help_ in settings.describe():
         print(f"{name:<16} {env:<28} {value}\n{'':<16} {help_}")
+    return 0
+
+
+def cmd_law(args: argparse.Namespace, settings: Settings) -> int:
+    """The law data files, checked (loading validates them), with who reviewed them and when."""
+    from assistant.law import law
+
+    metas = list(law().meta.values())
+    if args.json:
+        _print_json(
+            [
+                {
+                    "file": m.file,
+                    "reviewed_on": m.reviewed_on.isoformat(),
+                    "reviewed_by": m.reviewed_by,
+                    "basis": m.basis,
+                }
+                for m in metas
+            ]
+        )
+        return 0
+    print("Données juridiques vérifiées (format : docs/LAW-DATA.md) :")
+    for m in metas:
+        print(f"  {m.file:<34} relu le {m.reviewed_on:%d/%m/%Y} par {m.reviewed_by}")
     return 0
 
 
@@ -255,6 +282,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("config", help="afficher les réglages")
     c.set_defaults(func=cmd_config)
+
+    w = sub.add_parser(
+        "law", help="données juridiques (carte des risques, obligations, charte…) : vérifier, relectures"
+    )
+    w.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    w.set_defaults(func=cmd_law)
 
     from assistant.cli.admin import add_commands
 

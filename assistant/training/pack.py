@@ -24,22 +24,15 @@ from assistant.answer.compose import AI_LABEL, quote_window
 from assistant.assess.fiche import LEVEL_TITLE, fiche_data, html_to_pdf
 from assistant.base.errors import AssistantError
 from assistant.base.units import Chunk
+from assistant.law import AI_ACT as A
+from assistant.law import law
 from assistant.text.dates import format_date
 from assistant.text.norm import fold
 from assistant.training.quiz import TOPIC_BY_SLUG, Item
 from assistant.training.quizgen import Builder, source_name
 
-A, A26, CH = "ai-act", "ai-act-2026-1744", "charte"
-KEY_PASSAGES: dict[str, tuple[tuple[str, str], ...]] = {
-    "pratiques-interdites": ((A, "art-5-1-c"), (A, "art-5-1-f"), (A, "art-99-3")),
-    "haut-risque": ((A, "art-6-2"), (A, "annex-iii-4-a"), (A, "annex-iii-5-a")),
-    "obligations-deployeur": ((A, "art-26-1"), (A, "art-26-2"), (A, "art-26-6"), (A, "art-27-1"), (A, "art-4")),
-    "transparence": ((A, "art-50-1"), (A, "art-50-4"), (CH, "defi-2")),
-    "calendrier": ((A, "art-113-2"), (A, "art-113-3-a"), (A26, "art-1-40-b")),
-    "charte": ((CH, "defi-1"), (CH, "defi-5"), (CH, "defi-6-primaute-de-la-supervision-humaine")),
-    "souverainete": ((CH, "defi-3-maitrise-des-donnees"), (CH, "contribution-2-developper-un-cloud-departemental")),
-    "frugalite": ((CH, "defi-7"), (CH, "contribution-3-vers-une-intelligence-artificielle-frugale")),
-}
+# The passages quoted for each topic: law data (the training topic index, assistant/law/training.toml).
+KEY_PASSAGES: dict[str, tuple[tuple[str, str], ...]] = {slug: t.key_passages for slug, t in law().training.items()}
 PASSAGE_CHARS = 700
 MAX_DEFINITIONS = 14
 CASES: tuple[dict, ...] = (

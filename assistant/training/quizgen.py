@@ -43,24 +43,18 @@ from assistant.base.tuning import (
     SOURCE_SENTENCE_MIN_WORDS,
 )
 from assistant.base.units import Chunk
+from assistant.law import AI_ACT as A
+from assistant.law import CHARTER as CH
+from assistant.law import data_error, law
 from assistant.text.citations import official_url
 from assistant.text.dates import EN_DATE, FR_DATE, french_dates
 from assistant.text.norm import clean_ws, fold
 from assistant.training.quiz import TOPIC_BY_SLUG, Item, dedupe, digits, item_key, supported, validate
 
-A, A26, CH = "ai-act", "ai-act-2026-1744", "charte"
-SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
-    "pratiques-interdites": ((A, "art-5-1"), (A, "art-99-3")),
-    "haut-risque": ((A, "annex-iii"), (A, "art-6"), (A, "art-99-4")),
-    "obligations-deployeur": ((A, "art-26"), (A, "art-27"), (A, "art-4"), (A, "art-86"), (A, "art-50-3"),
-                              (A, "art-50-4"), (A, "art-49-3"), (A, "art-3-4")),
-    "transparence": ((A, "art-50"), (CH, "defi-2")),
-    "calendrier": ((A, "art-113"), (A26, "art-1-40"), (A26, "art-4"), (A, "art-111")),
-    "charte": ((CH, "defi"),),
-    "souverainete": ((CH, "contribution-2"), (CH, "defi-3")),
-    "frugalite": ((CH, "contribution-3-green-ai"), (CH, "contribution-3-vers-une"), (CH, "contribution-3-agir"),
-                  (CH, "contribution-3-maitriser"), (CH, "defi-7")),
-}  # fmt: skip
+# The passages each topic draws on: law data (the training topic index, assistant/law/training.toml).
+SOURCES: dict[str, tuple[tuple[str, str], ...]] = {slug: t.draws_on for slug, t in law().training.items()}
+for _slug in sorted(set(TOPIC_BY_SLUG) ^ set(SOURCES)):  # the quiz's topics and the index name the same themes
+    raise data_error("assistant/law/training.toml", _slug, "slug", "thème absent de l'index ou de la liste du quiz")
 CATEGORIES = {
     "prohibited": "Pratique interdite (article 5)",
     "high-risk": "Système à haut risque (annexe III)",
