@@ -32,7 +32,7 @@ def main() -> None:
     questions = questions[::step][:n]
     svc = Service(Settings.load())
     t0 = time.perf_counter()
-    cold = svc.ask(questions[0])
+    cold = svc.ask(questions[0]).to_json()
     print(
         f"cold first question (loads embedder, index, GGUF): {time.perf_counter() - t0:.1f} s "
         f"(ttft {cold['timings']['ttft_ms'] / 1000:.1f} s)"
@@ -41,7 +41,7 @@ def main() -> None:
     warm_msgs = None
     ttft, total, prompt, overhead, wh, gen_only = [], [], [], [], [], []
     for q in questions:
-        out = svc.ask(q)
+        out = svc.ask(q).to_json()
         if out["abstained"] or not out["tokens"]["prompt"]:
             continue
         ttft.append(out["timings"]["ttft_ms"] / 1000)

@@ -120,7 +120,7 @@ def levels() -> None:
                 break
             svc.assessor.phrase = phrase or count < timed
             count += 1
-            out = svc.assess(row["description"])
+            out = svc.assess(row["description"]).to_json()
             changed = {
                 k: v
                 for k, v in out.get("fact_sources", {}).items()
@@ -219,7 +219,7 @@ def main() -> None:
     svc.assessor.phrase = "--no-summary" not in sys.argv
     svc.assessor.use_model = "--keywords-only" not in sys.argv
     t0 = time.perf_counter()
-    cold = svc.assess("Un logiciel trierait les CV des candidats à nos offres d'emploi.")
+    cold = svc.assess("Un logiciel trierait les CV des candidats à nos offres d'emploi.").to_json()
     print(
         f"cold first assessment (loads index, GGUF, system prompt): {time.perf_counter() - t0:.1f} s ({cold['model']['llm']})",
         flush=True,
@@ -227,7 +227,7 @@ def main() -> None:
     total, ttft, facts, prompt, completion, wh = [], [], [], [], [], []
     agree = 0
     for r in rows:
-        out = svc.assess(r["description"])
+        out = svc.assess(r["description"]).to_json()
         t = out["timings"]
         total.append(t["total_ms"] / 1000)
         ttft.append(t["ttft_ms"] / 1000)

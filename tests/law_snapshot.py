@@ -112,7 +112,7 @@ def snapshot(index_dir: Path) -> dict[str, dict]:
     }
     for key, text in descriptions():
         fd = _facts_and_decision(text)
-        body = service.assess_by_keywords(text)
+        body = service.assess_by_keywords(text).to_json()
         kept = {k: v for k, v in body.items() if k not in _VOLATILE}
         out[key] = {
             "level": body["risk_level"],

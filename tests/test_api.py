@@ -9,10 +9,12 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
+from assistant.answer.result import Assessment, ModelInfo
 from assistant.backends.fake import ScriptedGenerator
 from assistant.base.settings import Settings
 from assistant.core.service import Service
 from assistant.ops.audit import AuditLog
+from assistant.ops.energy import Energy
 from assistant.ops.keys import KeyStore
 from assistant.web.api import MAX_BODY, create_app
 
@@ -331,16 +333,20 @@ def test_openapi_in_french_without_cdn_pages(api):
     assert c.get("/docs").status_code == 404
 
 
-def test_assess_hook_registers_the_route(make, settings):
+def test_assess_route_serves_the_service_assessment(make, settings):
     class Assessing(Service):
         def assess(self, description, *, on_token=None):
-            return {
-                "question": description,
-                "answer": "…",
-                "abstained": False,
-                "citations": [],
-                "risk_level": "high-risk",
-            }
+            return Assessment(
+                question=description,
+                answer="…",
+                abstained=False,
+                citations=[],
+                risk_level="high-risk",
+                risk_label="haut risque",
+                model=ModelInfo("fake", "fake", "v", "p"),
+                timings={"total_ms": 1.0},
+                energy=Energy(0.0, 0.0, "test"),
+            )
 
     c, app = make(service=Assessing(settings, generator=ScriptedGenerator()))
     r = c.post("/v1/assess", json={"description": "Trier automatiquement les candidatures"})

@@ -21,6 +21,8 @@ from assistant.core.audited import Caller, Gateway
 from assistant.ops.audit import AuditLog
 from assistant.ops.metrics import Metrics
 
+from .fakes import Scripted
+
 OUT = {
     "question": "q",
     "answer": "r",
@@ -44,11 +46,11 @@ class Stub:
 
     def ask(self, question, *, on_token=None):
         self._maybe_fail()
-        return dict(OUT, question=question)
+        return Scripted(OUT, question=question)
 
     def assess(self, description, *, on_token=None):
         self._maybe_fail()
-        return dict(OUT, question=description, risk_level="high-risk")
+        return Scripted(OUT, question=description, risk_level="high-risk")
 
     def search(self, query, k=5, docs=None, lang=None):
         self._maybe_fail()
@@ -166,7 +168,7 @@ def test_a_stream_whose_client_left_stops_the_generation_and_is_audited_499(tmp_
                 left.wait(30)  # until the client has gone
                 on_token("suite")  # raises: the generation stops here
                 tokens_after_leaving.append("suite")
-                return dict(OUT)
+                return Scripted(OUT)
             finally:
                 finished.set()
 

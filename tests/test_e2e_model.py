@@ -59,7 +59,7 @@ def e2e(tmp_path_factory, corpus):
 )
 def test_real_answers_cite_the_right_provision(e2e, question, ref, needles):
     with loopback_only() as attempts:
-        out = e2e.ask(question)
+        out = e2e.ask(question).to_json()
     assert attempts == []
     assert not out["abstained"], out["answer"]
     assert out["ai_generated"] is True
@@ -79,7 +79,7 @@ def test_real_answers_cite_the_right_provision(e2e, question, ref, needles):
 )
 def test_real_abstention_out_of_corpus(e2e, question):
     with loopback_only():
-        out = e2e.ask(question)
+        out = e2e.ask(question).to_json()
     assert out["abstained"] is True, out["answer"]
     assert out["citations"] == []
 
@@ -112,6 +112,6 @@ def test_real_assessment_facts_fast_decoding_agrees_with_token_by_token(e2e):
         del gen.fast_enums  # back to the class default
     same = sum(read[True].get(k) == read[False].get(k) for k in read[False])
     assert same >= 0.75 * len(read[False]), (read[True], read[False])
-    out = e2e.assess(text)
+    out = e2e.assess(text).to_json()
     assert out["risk_level"] == "high-risk" and out["extraction"]["model"].startswith(("valide", "non appelé"))
     assert "annex-iii-4-a" in [g["id"] for g in out["grounds"]]

@@ -23,6 +23,8 @@ from assistant.evaluation.evaluate import (
 )
 from assistant.evaluation.records import RISK_LEVELS, Record
 
+from .fakes import Scripted
+
 LABEL = "Réponse générée par une IA — à vérifier."
 Q99 = (
     "Le non-respect de l'interdiction des pratiques en matière d'IA visées à l'article 5 fait l'objet "
@@ -154,7 +156,7 @@ class FakeService:
         self.calls.append(prompt)
         if prompt in self.fail:
             raise RuntimeError("backend down")
-        return copy.deepcopy(table[prompt])
+        return Scripted(copy.deepcopy(table[prompt]))
 
     def ask(self, question: str) -> dict:
         return self._call(question, self.answers)

@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from assistant.answer.compose import AI_LABEL
+from assistant.answer.result import AI_LABEL
 from assistant.assess import fiche
 from assistant.base.errors import ConfigError
 from assistant.core.service import Service
@@ -32,7 +32,7 @@ def result(fake_index_dir, corpus):
     try:
         service = Service(Settings.load())
         service.assessor.use_model = False
-        return service.assess(TEXT)
+        return service.assess(TEXT).to_json()
     finally:
         for k, v in old.items():
             if v is None:

@@ -41,10 +41,14 @@ class _Unlinked:
     """An index whose documents have no official address (all the composition asks of it here)."""
 
     embedder_name = ""
-    manifest: ClassVar[dict] = {}
+    corpus_version = ""
+    chunks: ClassVar[list] = []
 
     def url(self, doc_id, ref=""):
         return None
+
+    def aliases(self):
+        return []
 
 
 def test_answer_never_repeats_a_planted_order(fake_settings, tmp_path):
@@ -70,6 +74,6 @@ def test_answer_never_repeats_a_planted_order(fake_settings, tmp_path):
 
     reply = ModelReply(valid=True, found=True, text="L'amende maximale est de 500 euros [1].", sources=[1])
     body = answerer._compose("Quelle est l'amende maximale selon la fiche ?", ev, None, reply)
-    first = body["answer"].split("Texte applicable")[0]
+    first = body.text.split("Texte applicable")[0]
     assert "500 euros" not in first
-    assert body["answer"].count("500 euros") == 1  # only inside the verbatim quote of the document
+    assert body.text.count("500 euros") == 1  # only inside the verbatim quote of the document

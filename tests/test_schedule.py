@@ -49,7 +49,7 @@ def svc(fake_settings):
 def test_answer_gives_the_amended_date_with_both_texts(svc):
     out = svc.ask(
         "À partir de quand les obligations pour les systèmes à haut risque de l'annexe III s'appliquent-elles ?"
-    )
+    ).to_json()
     first = out["answer"].splitlines()[0]
     assert first.startswith("Date d'application") and "2 décembre 2027" in first and "2026/1744" in first
     refs = {
@@ -59,6 +59,6 @@ def test_answer_gives_the_amended_date_with_both_texts(svc):
 
 
 def test_answer_for_a_chapter_date_cites_article_113(svc):
-    out = svc.ask("Depuis quand l'obligation de maîtrise de l'IA de l'article 4 est-elle applicable ?")
+    out = svc.ask("Depuis quand l'obligation de maîtrise de l'IA de l'article 4 est-elle applicable ?").to_json()
     assert "2 février 2025" in out["answer"].splitlines()[0]
     assert any(c["doc_id"] == "ai-act" and c["ref"] == "art-113-3-a" for c in out["citations"])

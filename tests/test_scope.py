@@ -78,7 +78,7 @@ def test_service_abstains_with_the_reason_before_calling_the_model(fake_settings
     gen = ScriptedGenerator()
     service = Service(fake_settings, generator=gen)
     service.answerer.floor, service.answerer.strong = 0.0, 2.0
-    out = service.ask("Quelle est l'amende prévue par le RGPD pour une violation de données personnelles ?")
+    out = service.ask("Quelle est l'amende prévue par le RGPD pour une violation de données personnelles ?").to_json()
     assert out["abstained"] is True and "RGPD" in out["abstention_reason"]
     assert "Motif" in out["answer"] and out["closest"]
     assert gen.history == []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.compose import AI_LABEL
+from assistant.answer.result import AI_LABEL
 from assistant.base.errors import BackendError
 from assistant.core.service import Service
 from assistant.search.index import load_index

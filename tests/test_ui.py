@@ -19,9 +19,11 @@ from urllib.parse import urlparse
 
 import pytest
 
-from assistant.answer.compose import AI_LABEL
+from assistant.answer.result import AI_LABEL
 from assistant.backends.fake import ScriptedGenerator
+from assistant.core.audited import Gateway
 from assistant.core.service import Service
+from assistant.ops.audit import AuditLog
 from assistant.ui.app import AnswerUpdate, build_ui, mount_ui, stream_answer, submit_feedback
 from assistant.ui.render import (
     SourceLookup,
@@ -67,6 +69,14 @@ def service(fake_settings):
     svc = Service(fake_settings, generator=SlowGenerator(REPLY))
     svc.answerer.floor, svc.answerer.strong = 0.0, 2.0  # fake embedder: no calibrated abstention
     return svc
+
+
+@pytest.fixture()
+def session(service, tmp_path):
+    """What a UI tab holds: the service behind the audited gateway, as the local user."""
+    log = AuditLog(tmp_path / "audit.sqlite3")
+    yield Gateway(service, log).session("local", channel="ui", prefix="UI /ui")
+    log.close()
 
 
 class _Tags(HTMLParser):
@@ -239,9 +249,9 @@ def test_abstention_shows_message_and_closest_passages():
     assert 'class="ia-label"' in page
 
 
-def test_abstention_from_the_service(service):
+def test_abstention_from_the_service(service, session):
     service.answerer.floor = 5.0  # nothing is close enough: abstain
-    updates = list(stream_answer(service, "Quelle est la recette de la bouillabaisse ?", sources=SourceLookup(service)))
+    updates = list(stream_answer(session, "Quelle est la recette de la bouillabaisse ?", sources=SourceLookup(service)))
     final = updates[-1]
     assert final.done and final.response["abstained"] is True
     assert "Pas de réponse dans les textes de référence" in final.html and AI_LABEL[:40] in final.html
@@ -260,8 +270,8 @@ def test_rows_table_is_escaped():
 # ---------------------------------------------------------------------- streaming and feedback
 
 
-def test_stream_yields_partials_then_the_final_answer(service):
-    updates = list(stream_answer(service, QUESTION, sources=SourceLookup(service)))
+def test_stream_yields_partials_then_the_final_answer(service, session):
+    updates = list(stream_answer(session, QUESTION, sources=SourceLookup(service)))
     assert all(isinstance(u, AnswerUpdate) for u in updates)
     partials, final = updates[:-1], updates[-1]
     assert partials and not any(u.done for u in partials) and final.done

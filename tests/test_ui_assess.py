@@ -5,16 +5,21 @@ from __future__ import annotations
 import base64
 import re
 
-from assistant.answer.compose import AI_LABEL
+from assistant.answer.result import AI_LABEL
 from assistant.backends.fake import ScriptedGenerator
+from assistant.core.audited import Gateway
 from assistant.core.service import Service
+from assistant.ops.audit import AuditLog
 from assistant.ui.assess_tab import assess_html, fiche_link
 
 
-def test_assessment_page_and_fiche_link(fake_settings):
+def test_assessment_page_and_fiche_link(fake_settings, tmp_path):
     svc = Service(fake_settings, generator=ScriptedGenerator())
+    log = AuditLog(tmp_path / "audit.sqlite3")
     page, fiche_html = assess_html(
-        svc, None, "Une caméra analyserait les émotions des agents d'accueil au travail pour mesurer leur stress."
+        Gateway(svc, log).session("local", channel="ui", prefix="UI /ui"),
+        None,
+        "Une caméra analyserait les émotions des agents d'accueil au travail pour mesurer leur stress.",
     )
     assert "Niveau de risque" in page and "<script" not in page
     assert fiche_html and AI_LABEL.split(" —")[0] in fiche_html

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from assistant.answer.cite import best_window, is_supported, refine, sentence_spans, terms
 from assistant.answer.injection import has_markup, withhold
 from assistant.answer.prompts import canary, load_prompt
+from assistant.answer.result import Answer, Citation, Closest, ModelInfo
 from assistant.answer.schedule import asks_date, date_lines, dates_in, schedule_evidence
 from assistant.answer.scope import unanswerable
 from assistant.answer.verdict import Verdict, contradicts, verdict_for
@@ -47,15 +48,13 @@ from assistant.base.tuning import (
 )
 from assistant.base.units import Chunk
 from assistant.ops.energy import EnergyMeter
+from assistant.search.index import PassageIndex
 from assistant.search.retrieve import SearchResult
 from assistant.search.thesaurus import expand
 from assistant.text.citations import SPACED_MARKER
 from assistant.text.dates import french_dates, to_french
 from assistant.text.norm import clean_ws, fold
 
-AI_LABEL = (
-    "Réponse générée par une IA à partir des textes de référence — à vérifier ; elle ne constitue pas une décision."
-)
 ABSTAIN_TEXT = (
     "Les textes de référence (règlement (UE) 2024/1689 sur l'IA, règlement (UE) 2026/1744 qui le modifie, "
     "projet de charte IA du Département) ne permettent pas de répondre à cette question."
@@ -103,6 +102,18 @@ class Evidence:
 
     def located(self) -> tuple[str, str, int | None]:
         return refine(self.chunk, self.start, self.end)
+
+
+@dataclass
+class _Body:
+    """What composition or abstention decided, before the figures common to every answer are added."""
+
+    text: str
+    abstained: bool
+    citations: list[Citation]
+    verdict: str | None
+    closest: list[Closest] = field(default_factory=list)
+    reason: str | None = None
 
 
 @dataclass
@@ -192,19 +203,19 @@ class FieldStreamer:
 
 
 class Answerer:
-    def __init__(self, retrieve: Callable[[str, int], SearchResult], generator: Callable[[], Generator], index: object):
+    def __init__(
+        self, retrieve: Callable[[str, int], SearchResult], generator: Callable[[], Generator], index: PassageIndex
+    ):
         self._retrieve = retrieve
         self._generator = generator
         self._index = index
-        self.floor, self.strong = calibration(getattr(index, "embedder_name", ""))
-        self._aliases: list[str] = []
+        self.floor, self.strong = calibration(index.embedder_name)
+        self._aliases = index.aliases()
         self._vocab: frozenset[str] | None = None
-        for d in getattr(index, "manifest", {}).get("documents", []):
-            self._aliases += list(d.get("aliases", []))
 
     # ------------------------------------------------------------------ public
 
-    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
+    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Answer:
         t0 = time.perf_counter()
         timings: dict[str, float] = {}
         tokens = {"prompt": 0, "completion": 0, "cached": 0}
@@ -247,29 +258,29 @@ class Answerer:
                     body = self._compose(question, evidence, verdict, reply)
         timings.setdefault("ttft_ms", _ms(t0))
         timings["total_ms"] = _ms(t0)
-        body.update(
-            {
-                "question": question,
-                "ai_generated": True,
-                "label": AI_LABEL,
-                "model": {
-                    "llm": llm_name or "aucun (abstention décidée avant génération)",
-                    "embedder": getattr(self._index, "embedder_name", ""),
-                    "corpus_version": getattr(self._index, "corpus_version", ""),
-                    "prompt_version": load_prompt("answer.system").version,
-                },
-                "timings": timings,
-                "energy": meter.result.as_dict(),
-                "tokens": tokens,
-                "signals": {"max_dense": round(result.max_dense, 4), "max_bm25": round(result.max_bm25, 3)},
-            }
+        return Answer(
+            question=question,
+            answer=body.text,
+            abstained=body.abstained,
+            citations=body.citations,
+            verdict=body.verdict,
+            closest=body.closest,
+            abstention_reason=body.reason,
+            model=ModelInfo(
+                llm=llm_name or "aucun (abstention décidée avant génération)",
+                embedder=self._index.embedder_name,
+                corpus_version=self._index.corpus_version,
+                prompt_version=load_prompt("answer.system").version,
+            ),
+            timings=timings,
+            energy=meter.result,
+            tokens=tokens,
+            signals={"max_dense": round(result.max_dense, 4), "max_bm25": round(result.max_bm25, 3)},
         )
-        return body
 
     def _vocabulary(self) -> frozenset[str]:
         if self._vocab is None:
-            bm25 = getattr(self._index, "bm25", None)
-            self._vocab = bm25.vocabulary() if hasattr(bm25, "vocabulary") else frozenset()
+            self._vocab = self._index.vocabulary()
         return self._vocab
 
     # ------------------------------------------------------------------ evidence
@@ -281,7 +292,7 @@ class Answerer:
         hits = result.hits
         dated = asks_date(question)
         if dated:  # dates of application live in article 113 (as amended), see schedule.py
-            for c in schedule_evidence(question, getattr(self._index, "chunks", [])):
+            for c in schedule_evidence(question, self._index.chunks):
                 seen.add((c.doc_id, c.ref, c.text[:80]))
                 chosen.append(Evidence(len(chosen) + 1, c, 0, len(c.text), "schedule"))
         # Articles and annex points first; a recital only if it is the best hit or nothing else came.
@@ -307,8 +318,7 @@ class Answerer:
     def _siblings(self, question: str, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
         """For a question asking for a list ("quelles obligations…"), the other points of the
         enumeration the best passage belongs to: the answer is the list, not one item of it."""
-        children = getattr(self._index, "children", None)
-        if not main or children is None or not _LIST_QUESTION.search(fold(question)):
+        if not main or not _LIST_QUESTION.search(fold(question)):
             return []
         top = main[0].chunk
         if top.kind not in ("point", "annex-point") or "-" not in top.ref:
@@ -316,19 +326,20 @@ class Answerer:
         parent = top.ref.rsplit("-", 1)[0]
         present = {(e.chunk.doc_id, e.chunk.ref) for e in main}
         return self._items(
-            [c for c in children(top.doc_id, parent) if (c.doc_id, c.ref) not in present], len(main), qterms
+            [c for c in self._index.children(top.doc_id, parent) if (c.doc_id, c.ref) not in present],
+            len(main),
+            qterms,
         )
 
     def _lead_in(self, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
         """The whole lead-in of the best passage when its chunk carries it shortened (« … »):
         who must act and when is often said there (« les déployeurs qui sont des organismes
         de droit public… avant le déploiement… »)."""
-        by_key = getattr(self._index, "chunk_by_key", None)
         top = next((e for e in main if e.role == "main"), None)
-        if by_key is None or top is None or not top.chunk.text.startswith("…"):
+        if top is None or not top.chunk.text.startswith("…"):
             return []
         parent_ref = top.chunk.spans[0].ref if top.chunk.spans else ""
-        parent = by_key(top.chunk.doc_id, parent_ref) if parent_ref != top.chunk.ref else None
+        parent = self._index.chunk_by_key(top.chunk.doc_id, parent_ref) if parent_ref != top.chunk.ref else None
         if parent is None or any(e.chunk is parent for e in main):
             return []
         start, end = quote_window(parent, qterms, QUOTE_CHARS)
@@ -337,15 +348,14 @@ class Answerer:
     def _list_items(self, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
         """The points announced by the best passage ("… l'une des conditions suivantes est
         remplie:"): a passage that introduces a list is incomplete without it."""
-        children = getattr(self._index, "children", None)
-        if not main or children is None:
+        if not main:
             return []
         top = main[0]
         if not _ANNOUNCES_LIST.search(top.quote):
             return []
         present = {(e.chunk.doc_id, e.chunk.ref) for e in main}
         return self._items(
-            [c for c in children(top.chunk.doc_id, top.chunk.ref) if (c.doc_id, c.ref) not in present],
+            [c for c in self._index.children(top.chunk.doc_id, top.chunk.ref) if (c.doc_id, c.ref) not in present],
             len(main),
             qterms,
         )
@@ -366,10 +376,6 @@ class Answerer:
 
     def _amendments(self, question: str, main: list[Evidence], qterms: set[str]) -> list[Evidence]:
         """The amending provisions of the cited ones, best first (LESSONS.md, 11)."""
-        index = self._index
-        by_key = getattr(index, "chunk_by_key", None)
-        if by_key is None:
-            return []
         present = {(e.chunk.doc_id, e.chunk.ref) for e in main}
         out: list[Evidence] = []
         for e in main:
@@ -377,7 +383,7 @@ class Answerer:
                 doc_id, ref = link.split(":", 1)
                 if (doc_id, ref) in present:
                     continue
-                chunk = by_key(doc_id, ref)
+                chunk = self._index.chunk_by_key(doc_id, ref)
                 if chunk is None:
                     continue
                 present.add((doc_id, ref))
@@ -415,7 +421,7 @@ class Answerer:
 
     # ------------------------------------------------------------------ composition
 
-    def _compose(self, question: str, evidence: list[Evidence], verdict: Verdict | None, reply: ModelReply) -> dict:
+    def _compose(self, question: str, evidence: list[Evidence], verdict: Verdict | None, reply: ModelReply) -> _Body:
         texts = [withhold(e.chunk.text) for e in evidence]  # an order planted in a passage supports nothing
         kept: list[str] = []
         used: list[int] = []
@@ -478,12 +484,7 @@ class Answerer:
                     lines.append(f"Date(s) applicable(s) depuis cette modification : {', '.join(dates)}.")
                 break
         text, citations = renumber("\n".join(lines), cited, self._index.url)
-        return {
-            "answer": text,
-            "abstained": False,
-            "citations": citations,
-            "verdict": verdict.kind if verdict else None,
-        }
+        return _Body(text, False, citations, verdict.kind if verdict else None)
 
     @staticmethod
     def _date_sentence(question: str, schedule: list[Evidence]) -> str:
@@ -497,18 +498,12 @@ class Answerer:
         source = "article 113 tel que modifié par le règlement (UE) 2026/1744" if first.chunk.amends else "article 113"
         return f"Date d'application ({source}) : {' ; '.join(shown)} [{first.n}]."
 
-    def _abstain(self, question: str, result: SearchResult, reason: str | None = None) -> dict:
-        closest = [
-            {"doc_id": h.chunk.doc_id, "ref": h.chunk.ref, "label": h.chunk.label, "page": h.chunk.page}
-            for h in result.hits[:3]
-        ]
-        pointers = "".join(f"\n— {c['label']}{_page(c['page'])}" for c in closest)
+    def _abstain(self, question: str, result: SearchResult, reason: str | None = None) -> _Body:
+        closest = [Closest(h.chunk.doc_id, h.chunk.ref, h.chunk.label, h.chunk.page) for h in result.hits[:3]]
+        pointers = "".join(f"\n— {c.label}{_page(c.page)}" for c in closest)
         text = ABSTAIN_TEXT + (f" Motif : {reason}." if reason else "")
         text += " Passages les plus proches, à consulter :" + pointers if closest else ""
-        body = {"answer": text, "abstained": True, "citations": [], "closest": closest, "verdict": None}
-        if reason:
-            body["abstention_reason"] = reason
-        return body
+        return _Body(text, True, [], None, closest, reason)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -580,7 +575,7 @@ def _english_terms(question: str) -> set[str]:
     return set(re.findall(r"\d{4}|\d+", question))
 
 
-def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | None]) -> tuple[str, list[dict]]:
+def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | None]) -> tuple[str, list[Citation]]:
     """Number citations 1..m in order of first appearance; drop markers of uncited passages."""
     order: list[int] = []
     for m in SPACED_MARKER.finditer(text):
@@ -595,21 +590,21 @@ def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | N
 
     text = SPACED_MARKER.sub(sub, text)
     by_n = {e.n: e for e in cited}
-    citations = []
+    citations: list[Citation] = []
     for old in order:
         e = by_n[old]
         ref, label, page = e.located()
         citations.append(
-            {
-                "n": mapping[old],
-                "doc_id": e.chunk.doc_id,
-                "ref": ref,
-                "label": label,
-                "page": page,
-                "lang": e.chunk.lang,
-                "quote": e.quote,
-                "url": url(e.chunk.doc_id, ref),
-                "amended_by": list(e.chunk.amended_by),
-            }
+            Citation(
+                n=mapping[old],
+                doc_id=e.chunk.doc_id,
+                ref=ref,
+                label=label,
+                page=page,
+                lang=e.chunk.lang,
+                quote=e.quote,
+                url=url(e.chunk.doc_id, ref),
+                amended_by=tuple(e.chunk.amended_by),
+            )
         )
     return text, citations

@@ -22,14 +22,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from assistant.answer.cite import best_window, is_supported, sentence_spans, support, terms
-from assistant.answer.compose import AI_LABEL, Evidence, collect, parse_reply, renumber
 from assistant.answer.compose import SCHEMA as PHRASE_SCHEMA
+from assistant.answer.compose import Evidence, collect, parse_reply, renumber
 from assistant.answer.prompts import canary, load_prompt
+from assistant.answer.result import Assessment, ListItem, ModelInfo
 from assistant.answer.verdict import category
 from assistant.assess import levels
 from assistant.assess import riskmap as rm
 from assistant.backends import Generator
-from assistant.base.errors import AssistantError, InputError
+from assistant.base.errors import AssistantError, BackendError, InputError
 from assistant.base.tuning import (
     FACT_TOKENS,
     GROUND_CHARS,
@@ -42,6 +43,8 @@ from assistant.base.tuning import (
 from assistant.base.units import Chunk
 from assistant.law import law
 from assistant.ops.energy import EnergyMeter
+from assistant.search.index import PassageIndex
+from assistant.search.retrieve import SearchResult
 from assistant.text.citations import MARKER
 from assistant.text.norm import fold
 
@@ -315,9 +318,9 @@ class _Item:
 class Assessor:
     def __init__(
         self,
-        index: object,
-        generator: Callable[[], Generator],
-        retrieve: Callable[[str, int], object] | None = None,
+        index: PassageIndex,
+        generator: Callable[[], Generator | None],
+        retrieve: Callable[[str, int], SearchResult] | None = None,
     ):
         self._index = index
         self._generator = generator
@@ -328,6 +331,12 @@ class Assessor:
         self._by_span: dict[tuple[str, str], list[tuple[Chunk, int, int]]] | None = None
         self.last_messages: list[dict] = []
 
+    def _model(self) -> Generator:
+        gen = self._generator()
+        if gen is None:  # keyword-only assessor (Service.assess_by_keywords)
+            raise BackendError("Aucun modèle de langue pour cette évaluation : faits lus par mots-clés seulement.")
+        return gen
+
     # ------------------------------------------------------------------ public
 
     def assess(
@@ -336,7 +345,7 @@ class Assessor:
         *,
         on_token: Callable[[str], None] | None = None,
         facts: Mapping[str, object] | None = None,
-    ) -> dict:
+    ) -> Assessment:
         t0 = time.perf_counter()
         text = (description or "").strip()
         if len(text) > MAX_DESCRIPTION_CHARS:
@@ -377,23 +386,31 @@ class Assessor:
                 body.update({"facts": merged, "fact_sources": sources, "extraction": extraction})
         timings.setdefault("ttft_ms", _ms(t0))
         timings["total_ms"] = _ms(t0)
-        body.update(
-            {
-                "question": text,
-                "ai_generated": True,
-                "label": AI_LABEL,
-                "model": {
-                    "llm": llm or "aucun (faits extraits par mots-clés)",
-                    "embedder": getattr(self._index, "embedder_name", ""),
-                    "corpus_version": getattr(self._index, "corpus_version", ""),
-                    "prompt_version": load_prompt("assess.system").version,
-                },
-                "timings": timings,
-                "energy": meter.result.as_dict(),
-                "tokens": tokens,
-            }
+        return Assessment(
+            question=text,
+            answer=body["answer"],
+            abstained=body["abstained"],
+            citations=body["citations"],
+            risk_level=body["risk_level"],
+            risk_label=body["risk_label"],
+            obligations=body["obligations"],
+            charter=body["charter"],
+            to_clarify=body["to_clarify"],
+            human_decision=body["human_decision"],
+            grounds=body["grounds"],
+            facts=body["facts"],
+            fact_sources=body["fact_sources"],
+            extraction=body["extraction"],
+            model=ModelInfo(
+                llm=llm or "aucun (faits extraits par mots-clés)",
+                embedder=self._index.embedder_name,
+                corpus_version=self._index.corpus_version,
+                prompt_version=load_prompt("assess.system").version,
+            ),
+            timings=timings,
+            energy=meter.result,
+            tokens=tokens,
         )
-        return body
 
     # ------------------------------------------------------------------ facts
 
@@ -413,7 +430,7 @@ class Assessor:
         )
         if not fields:
             try:
-                return None, "non appelé : tous les faits sont établis par la description", self._generator().name
+                return None, "non appelé : tous les faits sont établis par la description", self._model().name
             except AssistantError:
                 return unavailable
         for attempt in range(2):
@@ -423,7 +440,7 @@ class Assessor:
             messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
             self.last_messages = messages
             try:
-                gen = self._generator()
+                gen = self._model()
                 name = gen.name
                 raw = "".join(gen.stream(messages, max_tokens=FACT_TOKENS, schema=fact_schema(fields)))
                 _add_usage(tokens, gen)
@@ -441,7 +458,7 @@ class Assessor:
             return
         by_key: dict[tuple[str, str], list[Chunk]] = {}
         by_span: dict[tuple[str, str], list[tuple[Chunk, int, int]]] = {}
-        for c in getattr(self._index, "chunks", []):
+        for c in self._index.chunks:
             by_key.setdefault((c.doc_id, c.ref), []).append(c)
             for s in c.spans:
                 if s.ref != c.ref:
@@ -467,12 +484,12 @@ class Assessor:
     def _neighbours(self, text: str, decision: rm.Decision) -> list[Chunk]:
         """Provisions close to the description (art. 5, Annex III, art. 50) not already cited."""
         try:
-            result = self._retrieve(text, 8)  # type: ignore[misc]
+            result = self._retrieve(text, 8)
         except AssistantError:
             return []
         cited = {(r.doc_id, r.ref) for g in decision.possible + decision.grounds for r in g.entry.refs}
         out: list[Chunk] = []
-        for h in getattr(result, "hits", []):
+        for h in result.hits:
             c = h.chunk
             if category(c.doc_id, c.ref, c.amends) and (c.doc_id, c.ref) not in cited and c.lang == "fr":
                 out.append(c)
@@ -552,7 +569,7 @@ class Assessor:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         first: float | None = None
         try:
-            gen = self._generator()
+            gen = self._model()
             raw, first = collect(gen, messages, SUMMARY_TOKENS, PHRASE_SCHEMA, on_token)
             _add_usage(tokens, gen)
         except AssistantError:
@@ -591,12 +608,12 @@ class Assessor:
         body["answer"] = text
         body["citations"] = citations
 
-        def listed(items: list[_Item]) -> list[dict]:
+        def listed(items: list[_Item]) -> list[ListItem]:
             out = []
             for it in items:
                 item_text = MARKER.sub(lambda m: f"[{mapping.get(int(m.group(1)), 0)}]", it.text).replace(" [0]", "")
                 nums = [mapping[k] for k in dict.fromkeys(it.markers) if k in mapping]
-                out.append({"text": item_text, "citations": [citations[n - 1] for n in nums]})
+                out.append(ListItem(item_text, tuple(citations[n - 1] for n in nums)))
             return out
 
         body["obligations"] = listed(body.pop("_obligations"))

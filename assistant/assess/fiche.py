@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from assistant.answer.compose import AI_LABEL
+from assistant.answer.result import AI_LABEL
 from assistant.assess import levels
 from assistant.base.errors import ConfigError
 from assistant.text.citations import MARKER, MARKER_RUN

@@ -33,7 +33,7 @@ def parse_topics(values: list[str] | None) -> list[str]:
 
 
 def quiz_json(items: list[Item], notes: list[str]) -> dict:
-    from assistant.answer.compose import AI_LABEL
+    from assistant.answer.result import AI_LABEL
 
     return {
         "ai_generated": True,
@@ -45,7 +45,7 @@ def quiz_json(items: list[Item], notes: list[str]) -> dict:
 
 
 def print_quiz(items: list[Item], notes: list[str]) -> None:
-    from assistant.answer.compose import AI_LABEL
+    from assistant.answer.result import AI_LABEL
 
     for i, it in enumerate(items, 1):
         print(f"{i}. [{TOPIC_BY_SLUG[it.topic].title} · {it.level}] {it.question}")

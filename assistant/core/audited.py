@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from assistant.answer.result import Response
 from assistant.base.errors import RefusedError, error_status, log_failure
 from assistant.base.settings import Settings
 from assistant.core.service import Service
@@ -65,9 +66,10 @@ class Gateway:
     def assess(self, caller: Caller, description: str, *, on_token: Callable[[str], None] | None = None) -> dict:
         return self._answer(caller, "assess", description, lambda: self.service.assess(description, on_token=on_token))
 
-    def _answer(self, caller: Caller, operation: str, text: str, call: Callable[[], dict]) -> dict:
-        out = self._run(caller, operation, call, {"question": text})
-        out = {"answer_id": str(uuid.uuid4()), **out}
+    def _answer(self, caller: Caller, operation: str, text: str, call: Callable[[], Response]) -> dict:
+        """The result in its JSON form (the contract every entry point serves), with its answer_id."""
+        result = self._run(caller, operation, call, {"question": text})
+        out = {"answer_id": str(uuid.uuid4()), **result.to_json()}
         try:  # no row, no answer: a failed write ends the request as an internal error
             self.audit.record_answer(
                 user=caller.user,

@@ -9,6 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from assistant.answer.compose import Answerer
+from assistant.answer.result import Answer, Assessment
 from assistant.assess.assessor import Assessor
 from assistant.backends import Generator, make_generator
 from assistant.base.errors import InputError
@@ -69,7 +70,7 @@ class Service:
     def answerer(self) -> Answerer:
         return Answerer(lambda q, k: self.retrieve(q, k), lambda: self.generator, self.index)
 
-    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
+    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Answer:
         question = question.strip()
         if not question:
             raise InputError("La question est vide : écrivez une question en français.")
@@ -83,17 +84,17 @@ class Service:
 
     def assess(
         self, description: str, *, on_token: Callable[[str], None] | None = None, facts: dict | None = None
-    ) -> dict:
+    ) -> Assessment:
         """Assessment of a planned use of AI (risk level, obligations, charter, questions, who decides)."""
         description = (description or "").strip()
         if len(description) > MAX_QUESTION_CHARS:
             raise InputError(f"La description dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
         return self.assessor.assess(description, on_token=on_token, facts=facts)
 
-    def assess_by_keywords(self, description: str) -> dict:
+    def assess_by_keywords(self, description: str) -> Assessment:
         """The assessment from the keyword facts alone (no model): what the worked cases fall back on
         when the model cannot be used."""
-        assessor = Assessor(self.index, lambda: None, lambda q, k: self.retrieve(q, k, docs=["ai-act"]))  # type: ignore[arg-type,return-value]
+        assessor = Assessor(self.index, lambda: None, lambda q, k: self.retrieve(q, k, docs=["ai-act"]))
         assessor.use_model = assessor.phrase = False
         return assessor.assess(description)
 

@@ -330,7 +330,7 @@ def run_attacks(
             svc.answerer.last_messages = []
             response, error = None, None
             try:
-                response = svc.ask(case["question"])
+                response = svc.ask(case["question"]).to_json()
             except Exception as exc:  # scored: only InputError is an expected refusal
                 error = exc
             fails = check(

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.answer.cite import is_supported, sentence_spans
+from assistant.answer.result import Response
 from assistant.base.errors import AssistantError
 from assistant.evaluation.records import RECALL_KS, RISK_LABELS_FR, RISK_LEVELS, Record, is_scenario, prompt_of
 from assistant.text.citations import LEADING_MARKERS, MARKER
@@ -34,9 +35,9 @@ class Assistant(Protocol):
 
     def search(self, query: str, k: int = 5) -> dict: ...
 
-    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict: ...
+    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Response: ...
 
-    def assess(self, description: str, *, on_token: Callable[[str], None] | None = None) -> dict: ...
+    def assess(self, description: str, *, on_token: Callable[[str], None] | None = None) -> Response: ...
 
 
 MAX_CONSECUTIVE_ERRORS = 5
@@ -594,15 +595,15 @@ def run_answer_eval(
                 try:
                     retrieval = None
                     if with_retrieval:
-                        sr = svc.search(prompt_of(q), k=max(k, 10))  # type: ignore[attr-defined]
+                        sr = svc.search(prompt_of(q), k=max(k, 10))
                         retrieval = {
                             "results": [
                                 {x: r.get(x) for x in ("rank", "doc_id", "ref", "score")} for r in sr["results"]
                             ],
                             "timings": sr.get("timings", {}),
                         }
-                    call = svc.assess if is_scenario(q) else svc.ask  # type: ignore[attr-defined]
-                    resp = call(prompt_of(q))
+                    call = svc.assess if is_scenario(q) else svc.ask
+                    resp = call(prompt_of(q)).to_json()
                 except Exception as exc:  # one failing line must not stop a two-hour run
                     consecutive_errors += 1
                     rec.status, rec.note = "error", f"{type(exc).__name__} : {exc}"

@@ -427,7 +427,7 @@ def _assessment_parts(resp: dict) -> str:
 
 def _answer_cell(rec: Record) -> str:
     try:
-        from assistant.answer.compose import AI_LABEL
+        from assistant.answer.result import AI_LABEL
     except ImportError:  # the label is part of the answers' contract; keep the report working regardless
         AI_LABEL = "Réponse générée par une IA — à vérifier ; elle ne constitue pas une décision."  # noqa: N806
 

@@ -34,7 +34,7 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -52,6 +52,29 @@ if TYPE_CHECKING:
 INDEX_FORMAT = 1
 KEEP_GENERATIONS = 2  # the generation in service and the one it replaced
 _CHECKPOINT_BATCHES = 32  # embedding batches between two saves of the embedding cache
+
+
+class PassageIndex(Protocol):
+    """What answers and assessments read of an index: the real `Index`, or a test's stub."""
+
+    @property
+    def chunks(self) -> Sequence[Chunk]: ...
+
+    @property
+    def corpus_version(self) -> str: ...
+
+    @property
+    def embedder_name(self) -> str: ...
+
+    def chunk_by_key(self, doc_id: str, ref: str) -> Chunk | None: ...
+
+    def children(self, doc_id: str, parent_ref: str) -> list[Chunk]: ...
+
+    def url(self, doc_id: str, ref: str = "") -> str | None: ...
+
+    def vocabulary(self) -> frozenset[str]: ...
+
+    def aliases(self) -> list[str]: ...
 
 
 @dataclass
@@ -78,6 +101,14 @@ class Index:
     def url(self, doc_id: str, ref: str = "") -> str | None:
         """Official link of a document or of one of its provisions (EUR-Lex anchor such as #art_5)."""
         return official_url(self.document_urls.get(doc_id), ref)
+
+    def vocabulary(self) -> frozenset[str]:
+        """Every word stem of the indexed texts (BM25 vocabulary): what the corpus can speak about."""
+        return self.bm25.vocabulary()
+
+    def aliases(self) -> list[str]:
+        """Other names of the indexed texts declared in the manifest (« RGPD » for a GDPR text…)."""
+        return [a for d in self.manifest.get("documents", []) for a in d.get("aliases", [])]
 
     def chunk_by_key(self, doc_id: str, ref: str) -> Chunk | None:
         if not hasattr(self, "_by_key"):

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Protocol
 
 from assistant.answer.cite import terms
-from assistant.answer.compose import AI_LABEL, quote_window
+from assistant.answer.compose import quote_window
+from assistant.answer.result import AI_LABEL, Assessment
 from assistant.assess.fiche import LEVEL_TITLE, fiche_data, html_to_pdf
 from assistant.base.errors import AssistantError
 from assistant.base.units import Chunk
@@ -113,9 +114,9 @@ def worked_cases(settings: object, topics: Sequence[str], *, n: int = 5, refresh
 class CaseAssessor(Protocol):
     """What the worked cases need of the service: the assessment, and its keyword-only fallback."""
 
-    def assess(self, description: str) -> dict: ...
+    def assess(self, description: str) -> Assessment: ...
 
-    def assess_by_keywords(self, description: str) -> dict: ...
+    def assess_by_keywords(self, description: str) -> Assessment: ...
 
 
 class PackSource(CaseAssessor, Protocol):
@@ -132,7 +133,7 @@ class PackSource(CaseAssessor, Protocol):
 def _assess(description: str, service: CaseAssessor) -> tuple[dict, str]:
     """The real assessment pipeline (model + index); keyword-only when the model cannot be used."""
     try:
-        result = service.assess(description)
+        result = service.assess(description).to_json()
         llm = str(result.get("model", {}).get("llm", ""))
         status = str((result.get("extraction") or {}).get("model", ""))
         if not status.startswith("valide"):
@@ -142,7 +143,9 @@ def _assess(description: str, service: CaseAssessor) -> tuple[dict, str]:
             f"évaluation complète (faits lus par le modèle {llm} et par mots-clés, niveau décidé par le code)",
         )
     except AssistantError:
-        return service.assess_by_keywords(description), "évaluation par mots-clés seulement (modèle indisponible)"
+        return service.assess_by_keywords(
+            description
+        ).to_json(), "évaluation par mots-clés seulement (modèle indisponible)"
 
 
 # ---------------------------------------------------------------------------- passages and glossary

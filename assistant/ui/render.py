@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from assistant.answer.compose import AI_LABEL
+from assistant.answer.result import AI_LABEL
 from assistant.base.errors import log_failure
 from assistant.text.citations import MARKER, OFFICIAL_URL_PREFIXES
 

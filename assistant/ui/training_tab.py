@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.answer.compose import AI_LABEL
+from assistant.answer.result import AI_LABEL
 from assistant.base.errors import AssistantError, log_failure
 from assistant.training.quiz import LEVELS, TOPICS, Item, validate
 from assistant.ui.render import esc, render_message_html
