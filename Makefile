@@ -59,9 +59,10 @@ index: install models
 test: install models check
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"
 
-# The architecture contract (layers, no import cycle: pyproject.toml [tool.importlinter]).
+# The architecture contract (layers, no import cycle: pyproject.toml [tool.importlinter]) and the types.
 check: install
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 # Browser tests: Debian's Chromium driven by playwright-python (no browser download).
 test-browser: install

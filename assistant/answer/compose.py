@@ -288,7 +288,7 @@ class Answerer:
     def _select(self, question: str, result: SearchResult) -> list[Evidence]:
         qterms = terms(expand(question))
         chosen: list[Evidence] = []
-        seen: set[tuple[str, str]] = set()
+        seen: set[tuple[str, str, str]] = set()  # parts of a long section are distinct passages
         hits = result.hits
         dated = asks_date(question)
         if dated:  # dates of application live in article 113 (as amended), see schedule.py
@@ -362,7 +362,7 @@ class Answerer:
 
     def _items(self, chunks: list[Chunk], numbered: int, qterms: set[str]) -> list[Evidence]:
         """Points of an enumeration as evidence, each quoted by its own words (bounded)."""
-        out = []
+        out: list[Evidence] = []
         for c in chunks[:MAX_SIBLINGS]:
             if c.kind == "recital":
                 continue

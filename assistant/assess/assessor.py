@@ -213,8 +213,8 @@ def merge_facts(
         elif k:
             facts[name], sources[name] = kv, ("mots-clés (indice faible)" if k.strength == rm.LOW else "déduit")
     k = kw.values.get("domaine")
-    kd = list(k.value) if k else []  # type: ignore[call-overload]
-    md = [d for d in model.get("domaine", []) or [] if d != rm.UNKNOWN]  # type: ignore[union-attr]
+    kd = _strings(k.value) if k else []
+    md = [d for d in _strings(model.get("domaine")) if d != rm.UNKNOWN]
     if k and k.strength == rm.HIGH:
         domains, src = kd, "mots-clés"
     else:
@@ -483,6 +483,8 @@ class Assessor:
 
     def _neighbours(self, text: str, decision: rm.Decision) -> list[Chunk]:
         """Provisions close to the description (art. 5, Annex III, art. 50) not already cited."""
+        if self._retrieve is None:
+            return []
         try:
             result = self._retrieve(text, 8)
         except AssistantError:
@@ -697,13 +699,18 @@ def _grounds(book: _Book, decision: rm.Decision, neighbours: list[Chunk]) -> lis
 # ---------------------------------------------------------------------------- obligations and charter
 
 
+def _strings(value: object) -> list[str]:
+    """A multi-valued fact (the domains) as a list; a single or unknown value gives none."""
+    return [str(v) for v in value] if isinstance(value, (list, tuple, set, frozenset)) else []
+
+
 def _conditions(facts: Mapping[str, object], decision: rm.Decision) -> dict[str, bool]:
     """The conditions an obligation or a charter challenge may name (`assistant.law.CONDITIONS`)."""
     level = decision.level
     established = decision.grounds + [g for g in decision.extra if g.kind == rm.MATCH]
     points = {g.entry.id for g in decision.grounds if g.entry.id.startswith("annex-iii")}
     yes = {name for name, v in facts.items() if v == rm.YES}
-    domains = set(facts.get("domaine") or [])  # type: ignore[arg-type]
+    domains = set(_strings(facts.get("domaine")))
     biometric = bool(
         facts.get("biometrie") in ("verification", "identification", "categorisation")
         or {"donnees_biometriques", "reconnaissance_emotions"} & yes

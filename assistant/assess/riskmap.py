@@ -585,6 +585,7 @@ def _defaults(values: dict[str, Finding]) -> None:
     if "biometrie" not in values and (bio is None or bio.strength < HIGH or bio.value == NO or explained):
         values["biometrie"] = Finding("aucune", DEFAULT, "non mentionné")
     doms = values.get("domaine")
-    if doms and "infrastructures_critiques" in doms.value:  # type: ignore[operator]
+    domains = doms.value if doms and isinstance(doms.value, (list, tuple, set, frozenset)) else [doms and doms.value]
+    if "infrastructures_critiques" in domains:
         values.setdefault("composant_securite", Finding(NO, DEFAULT, "non mentionné"))
     values.setdefault("systeme_ia", Finding(YES, DEFAULT, "présumé"))

@@ -152,19 +152,18 @@ def service_app(settings: Settings, host: str, *, with_ui: bool = True) -> Any:
 
         ctx = app.state.ctx
         auth = ui_login(keys)
+        login: dict[str, Any] = {}
+        if auth:
+            login = {
+                "auth": auth,
+                "auth_message": "Identifiant : l'id de la clé (assistant keys list) ; mot de passe : la clé.",
+            }
         mount_ui(
             app,
             ctx.service,  # rendering lookups only (passages of the citations); requests go through sessions
             sessions=UiSessions(ctx),
             admin=AdminView(ctx),
-            **(
-                {
-                    "auth": auth,
-                    "auth_message": "Identifiant : l'id de la clé (assistant keys list) ; mot de passe : la clé.",
-                }
-                if auth
-                else {}
-            ),
+            **login,
         )
     return app
 

@@ -90,6 +90,13 @@ class AdminView:
     def status(self) -> dict:
         return self._ctx.gateway.run(self._caller("status"), "admin_status", lambda: status_report(self._ctx))
 
+    def reindex(self) -> str:
+        """Re-indexing from the UI is not offered yet: say how to do it on the server."""
+        return (
+            "La réindexation depuis l'interface n'est pas encore disponible : sur le serveur, lancez "
+            "`assistant index build`, puis redémarrez le service."
+        )
+
     def feedback_rows(self, limit: int) -> list[dict]:
         return self._ctx.gateway.run(
             self._caller("feedback"), "admin_feedback", lambda: self._ctx.audit.feedback(limit=limit)

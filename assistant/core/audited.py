@@ -123,7 +123,12 @@ class Gateway:
         return out
 
     def quiz(
-        self, caller: Caller, topics: Sequence[str], n: int = 10, level: str | None = None, seed: object = None
+        self,
+        caller: Caller,
+        topics: Sequence[str],
+        n: int = 10,
+        level: str | None = None,
+        seed: int | str | None = None,
     ) -> tuple[list[Item], list[str]]:
         """Quiz items and their notes (Service.quiz); the row names the topics and the cited passages."""
         asked = f"quiz, {n} question(s) : {', '.join(topics)}" + (f" (niveau {level})" if level else "")
@@ -227,7 +232,7 @@ class Session:
         return self.gateway.search(self._door("search", question=query), query, k=k, docs=docs, lang=lang)
 
     def quiz(
-        self, topics: Sequence[str], n: int = 10, level: str | None = None, seed: object = None
+        self, topics: Sequence[str], n: int = 10, level: str | None = None, seed: int | str | None = None
     ) -> tuple[list[Item], list[str]]:
         return self.gateway.quiz(self._door("quiz"), topics, n, level, seed)
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from assistant.answer.cite import is_supported, sentence_spans
 from assistant.answer.result import Response
@@ -79,7 +79,7 @@ def load_questions(path: Path) -> list[dict]:
         try:
             q = json.loads(line)
         except ValueError as exc:
-            raise AssistantError(f"{path.name}, ligne {n} : JSON invalide ({exc.msg}). Corrigez la ligne.") from None
+            raise AssistantError(f"{path.name}, ligne {n} : JSON invalide ({exc}). Corrigez la ligne.") from None
         if "id" not in q or not ("question" in q or "description" in q):
             raise AssistantError(f"{path.name}, ligne {n} : champs « id » et « question » (ou « description ») requis.")
         if is_scenario(q) and q["risk_level"] not in RISK_LEVELS:
@@ -378,7 +378,7 @@ def run_retrieval_eval(
     with (out_dir / "results.jsonl").open("w", encoding="utf-8") as f:
         for q in questions:
             t0 = time.perf_counter()
-            resp = svc.search(q["question"], k=max(k, 10))  # type: ignore[attr-defined]
+            resp = svc.search(q["question"], k=max(k, 10))
             lat.append((time.perf_counter() - t0) * 1000)
             f.write(json.dumps({"id": q["id"], **resp}, ensure_ascii=False) + "\n")
             if not q.get("answerable", True) or not q.get("gold"):
@@ -631,9 +631,9 @@ def run_answer_eval(
     skipped = sum(1 for r in records.values() if r.status == "skipped")
     if skipped:
         progress(f"{skipped} scénario(s) non évalué(s) : {SKIPPED_NO_ASSESS}")
-    passages, headed = _passages(svc)
-    if not passages:  # no index to check against (hand-made service): skip the exact-quote check
-        passages = headed = None
+    texts, heads = _passages(svc)
+    # No index to check against (hand-made service): skip the exact-quote check.
+    passages, headed = (texts, heads) if texts else (None, None)
     for rec in records.values():
         if rec.status == "ok" and rec.resp is not None:
             rec.score = score_line(rec.q, rec.resp, passages, headed)
@@ -667,7 +667,7 @@ class _NoBar:
     def close(self) -> None: ...
 
 
-def _progress_bar(total: int, show: bool) -> object:
+def _progress_bar(total: int, show: bool) -> Any:  # a tqdm bar, or _NoBar
     if not show or total == 0:
         return _NoBar()
     from tqdm import tqdm
@@ -798,10 +798,10 @@ def _question_figures(recs: list[Record]) -> dict:
 
 def _scenario_figures(recs: list[Record]) -> dict:
     ran = [r for r in recs if r.status in ("ok", "error") and r.score is not None]
-    scores = [r.score for r in ran]
+    scores = [x for r in ran if (x := r.score) is not None]
     confusion = {g: dict.fromkeys((*RISK_LEVELS, "autre"), 0) for g in RISK_LEVELS}
     for r in ran:
-        pred = r.score.get("predicted")
+        pred = (r.score or {}).get("predicted")
         confusion[r.q["risk_level"]][pred if pred in RISK_LEVELS else "autre"] += 1
     per_level = {}
     for lvl in RISK_LEVELS:
@@ -834,7 +834,7 @@ def compute_figures(records: list[Record], *, with_retrieval: bool = False) -> d
     questions = [r for r in records if not is_scenario(r.q)]
     scenarios = [r for r in records if is_scenario(r.q)]
     answered = [r for r in records if r.status == "ok" and r.resp is not None and r.score is not None]
-    resp = [r.resp for r in answered]
+    resp = [x for r in answered if (x := r.resp) is not None]
 
     lat = {}
     for key in ("retrieval_ms", "ttft_ms", "total_ms"):
@@ -846,7 +846,7 @@ def compute_figures(records: list[Record], *, with_retrieval: bool = False) -> d
     for key in ("prompt", "completion"):
         vals = [v for x in resp if (v := _num(x, "tokens", key)) is not None]
         tokens[key] = {**_pcts(vals), "total": sum(vals), "mean": sum(vals) / len(vals) if vals else 0.0}
-    all_scores = [r.score for r in answered]
+    all_scores = [x for r in answered if (x := r.score) is not None]
 
     figures = {
         "mode": "answers",
@@ -926,9 +926,9 @@ def _by_category(records: list[Record], with_retrieval: bool) -> dict[str, dict]
             "mrr": ret["mrr"],
             "retrieval_n": ret["n"],
             "total_ms_p50": percentile(
-                [v for r in answered if (v := _num(r.resp, "timings", "total_ms")) is not None], 50
+                [v for r in answered if (v := _num(r.resp or {}, "timings", "total_ms")) is not None], 50
             ),
-            "wh_p50": percentile([v for r in answered if (v := _num(r.resp, "energy", "wh")) is not None], 50),
+            "wh_p50": percentile([v for r in answered if (v := _num(r.resp or {}, "energy", "wh")) is not None], 50),
         }
         if kind == "scenario":
             out[cat]["risk_accuracy"] = _share(scored, "risk_ok")

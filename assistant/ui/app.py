@@ -195,7 +195,7 @@ _DENIED = "Action réservée au rôle administrateur."
 
 def _limit(value: object, default: int = 50) -> int:
     try:
-        n = int(value)  # type: ignore[arg-type]
+        n = int(value) if isinstance(value, (int, float, str)) else default
     except (TypeError, ValueError):
         return default
     return max(1, min(ADMIN_MAX_ROWS, n))
@@ -374,12 +374,19 @@ def _admin_tab(admin: Any, tab: gr.Tab) -> None:
             lambda a: render_rows_html(a.audit_rows(_limit(limit), (q or "").strip()[:200]), "Journal d'audit"),
         )
 
-    private = {"api_visibility": "private"}
-    tab.select(status, None, status_html, **private)
-    status_btn.click(status, None, status_html, **private)
-    reindex_btn.click(reindex, None, reindex_html, concurrency_limit=1, concurrency_id="reindex", **private)
-    fb_btn.click(feedback_rows, [fb_limit], fb_html, **private)
-    gr.on([audit_btn.click, audit_query.submit], audit_rows, [audit_query, audit_limit], audit_html, **private)
+    tab.select(status, None, status_html, api_visibility="private")
+    status_btn.click(status, None, status_html, api_visibility="private")
+    reindex_btn.click(
+        reindex, None, reindex_html, concurrency_limit=1, concurrency_id="reindex", api_visibility="private"
+    )
+    fb_btn.click(feedback_rows, [fb_limit], fb_html, api_visibility="private")
+    gr.on(
+        [audit_btn.click, audit_query.submit],
+        audit_rows,
+        [audit_query, audit_limit],
+        audit_html,
+        api_visibility="private",
+    )
 
 
 def build_ui(
@@ -495,9 +502,9 @@ class _LocalPage:
                 if message.get("more_body"):
                     return
                 body = self.rewrite(b"".join(chunks))
-                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-                headers.append((b"content-length", str(len(body)).encode()))
-                await send({**start, "headers": headers})
+                kept = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                kept.append((b"content-length", str(len(body)).encode()))
+                await send({**start, "headers": kept})
                 await send({"type": "http.response.body", "body": body})
                 return
             await send(message)

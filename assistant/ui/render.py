@@ -280,7 +280,7 @@ def render_answer_html(
     citations = [
         c for c in (response.get("citations") or []) if isinstance(c, Mapping) and _as_int(c.get("n")) is not None
     ]
-    numbers = {_as_int(c.get("n")) for c in citations}
+    numbers = {n for c in citations if (n := _as_int(c.get("n"))) is not None}
     parts = [
         '<div class="ia-root ia-answer" lang="fr">',
         _label_html(response.get("label")),
@@ -296,7 +296,7 @@ def render_answer_html(
                 f'<section aria-label="Sources citées"><h3>Sources citées ({len(citations)})</h3><ol class="ia-cards">'
             )
             parts.extend(
-                _citation_card(c, passage_for, label_for) for c in sorted(citations, key=lambda c: _as_int(c["n"]))
+                _citation_card(c, passage_for, label_for) for c in sorted(citations, key=lambda c: _as_int(c["n"]) or 0)
             )
             parts.append("</ol></section>")
     parts.append(_figures_html(response))

@@ -237,7 +237,15 @@ def training_tab(service: Any, draw: Draw | None = None, sessions: Callable[[Any
     with gr.Accordion("Cas pratiques (projets évalués)", open=False):
         gr.HTML(lambda: cases_html(service.settings), elem_id="ia-training-cases")
 
-    private = {"api_visibility": "private"}
-    start.click(on_start, [topics, level, n], [state, question, choice, validate_btn, next_btn, feedback], **private)
-    validate_btn.click(on_answer, [state, choice], [state, feedback, choice, validate_btn, next_btn], **private)
-    next_btn.click(on_next, [state], [state, question, choice, validate_btn, next_btn, feedback], **private)
+    start.click(
+        on_start,
+        [topics, level, n],
+        [state, question, choice, validate_btn, next_btn, feedback],
+        api_visibility="private",
+    )
+    validate_btn.click(
+        on_answer, [state, choice], [state, feedback, choice, validate_btn, next_btn], api_visibility="private"
+    )
+    next_btn.click(
+        on_next, [state], [state, question, choice, validate_btn, next_btn, feedback], api_visibility="private"
+    )

@@ -31,7 +31,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -137,7 +137,7 @@ class ErrorBody(BaseModel):
     message: str = Field(..., description="Explication en français et marche à suivre.")
 
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Clé d'API absente ou invalide."},
     403: {"model": ErrorBody, "description": "Rôle insuffisant."},
     413: {"model": ErrorBody, "description": "Requête trop volumineuse (16 Kio au plus)."},
@@ -202,6 +202,15 @@ class AskRequest(BaseModel):
         max_length=MAX_QUESTION,
         pattern=HAS_TEXT,
         description=f"La question, en français ({MAX_QUESTION} caractères au plus).",
+    )
+    stream: bool = Field(
+        False, description="Réponse au fil de l'eau (server-sent events : token…, puis final ou error)."
+    )
+
+
+class DescriptionRequest(BaseModel):
+    description: str = Field(
+        ..., max_length=MAX_QUESTION, pattern=HAS_TEXT, description="Description du projet, en français."
     )
     stream: bool = Field(
         False, description="Réponse au fil de l'eau (server-sent events : token…, puis final ou error)."
@@ -523,35 +532,21 @@ def add_answer_route(
     `run(caller, text, on_token=callback)` is a blocking gateway call (Gateway.ask, Gateway.assess):
     it adds `answer_id`, writes the audit row and the metrics.
     """
-    body_model: type[BaseModel] = AskRequest
-    if field != "question":
-        body_model = create_model(
-            f"{field.capitalize()}Request",
-            **{
-                field: (
-                    str,
-                    Field(
-                        ...,
-                        max_length=MAX_QUESTION,
-                        pattern=HAS_TEXT,
-                        description="Description du projet, en français.",
-                    ),
-                ),
-                "stream": (bool, AskRequest.model_fields["stream"]),
-            },
-        )
+    body_model: type[AskRequest | DescriptionRequest] = AskRequest if field == "question" else DescriptionRequest
 
     who_dep = principal(role, ctx_getter)
 
+    # FastAPI reads the body model from the annotation at run time: a variable mypy cannot take as a type.
     async def handler(request: Request, body: body_model, who: Annotated[Principal, who_dep]) -> Any:  # type: ignore[valid-type]
         ctx = ctx_getter()
-        text = str(getattr(body, field)).strip()
+        given: AskRequest | DescriptionRequest = body
+        text = str(getattr(given, field)).strip()
         request.state.audit = {"question": text}
         if not text:
             raise ApiError(422, "invalid_request", "La question est vide : écrivez une question en français.")
         await run_in_threadpool(lambda: ctx.service.index)  # index_missing as a JSON 503, before any stream
         ctx.enter_queue()
-        if not wants_stream(request, bool(body.stream)):  # type: ignore[attr-defined]
+        if not wants_stream(request, given.stream):
             try:
                 out = await run_in_threadpool(run, caller(request), text)
             finally:
