@@ -256,7 +256,7 @@ def test_cli_bank_interrupted_keeps_the_items_already_validated(fake_settings, m
             if len(accepted) == 2:
                 raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli_training, "_err", progress)
+    monkeypatch.setattr(cli_training, "err", progress)
     rc = main(["training", "bank", "--topics", "charte,calendrier", "--per-topic", "3", "--no-model"])
     assert rc == 130  # "Interrompu."
     from assistant.base.settings import Settings

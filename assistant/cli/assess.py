@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from assistant.assess import fiche
 from assistant.assess.assessor import OPTIONAL_FIELDS, compose_description
 from assistant.base.errors import InputError
 from assistant.base.settings import Settings
+from assistant.cli.output import print_json, print_response
 from assistant.core.audited import cli_session
 
 
@@ -57,20 +57,9 @@ def cmd_assess(args: argparse.Namespace, settings: Settings) -> int:
                 sys.stdout.write(doc)
                 return 0
     if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
+        print_json(out)
         return 0
-    print(out["answer"])
-    print()
-    for c in out["citations"]:
-        page = f", p. {c['page']}" if c["page"] else ""
-        amended = f" — modifié par {', '.join(c['amended_by'])}" if c["amended_by"] else ""
-        print(f"[{c['n']}] {c['label']}{page}{amended}")
-    t, e = out["timings"], out["energy"]
-    print(f"\n{out['label']}")
-    print(
-        f"Modèle : {out['model']['llm']} · corpus {out['model']['corpus_version']} · {t['total_ms'] / 1000:.1f} s · "
-        f"{e['wh']:.4f} Wh, {e['co2e_g']:.4f} gCO2e ({e['method'].split(' :')[0]})"
-    )
+    print_response(out, first_word=False)
     return 0
 
 

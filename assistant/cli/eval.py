@@ -17,22 +17,13 @@ thousands of synthetic rows.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from assistant.base.settings import PROJECT_ROOT, Settings
+from assistant.cli.output import err, print_json
 from assistant.core.service import Service
-
-
-def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
-
-
-def _print_json(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=1) + "\n")
 
 
 def cmd_eval_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -42,11 +33,11 @@ def cmd_eval_run(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.out)
     if args.only_retrieval:
         summary = run_retrieval_eval(
-            questions, out, k=args.k, service=Service(settings), progress=_err, limit=args.limit
+            questions, out, k=args.k, service=Service(settings), progress=err, limit=args.limit
         )
         figures = write_retrieval_report(questions, out, summary)
         if getattr(args, "json", False):
-            _print_json(figures)
+            print_json(figures)
         else:
             print(summary.render())
             print(f"\nRapport : {out / 'report.html'}")
@@ -57,12 +48,12 @@ def cmd_eval_run(args: argparse.Namespace, settings: Settings) -> int:
         service=Service(settings),
         limit=args.limit,
         resume=args.resume,
-        progress=_err,
+        progress=err,
         with_retrieval=args.with_retrieval,
         k=args.k,
     )
     if getattr(args, "json", False):
-        _print_json(asummary.figures)
+        print_json(asummary.figures)
     else:
         print(asummary.render())
         print(f"\nRésultats : {out / 'results.jsonl'}\nRapport : {out / 'report.html'}")
@@ -74,11 +65,11 @@ def cmd_eval_retrieval(args: argparse.Namespace, settings: Settings) -> int:
 
     questions = [Path(q) for q in args.questions]
     summary = run_retrieval_eval(
-        questions, Path(args.out), k=args.k, service=Service(settings), progress=_err, limit=args.limit
+        questions, Path(args.out), k=args.k, service=Service(settings), progress=err, limit=args.limit
     )
     figures = write_retrieval_report(questions, Path(args.out), summary)
     if getattr(args, "json", False):
-        _print_json(figures)
+        print_json(figures)
     else:
         print(summary.render())
     return 0
@@ -90,7 +81,7 @@ def cmd_eval_compare(args: argparse.Namespace, settings: Settings) -> int:
     cmp = compare_runs(Path(args.run_a), Path(args.run_b))
     path = write_compare(cmp, Path(args.out) if args.out else None)
     if getattr(args, "json", False):
-        _print_json(cmp)
+        print_json(cmp)
     else:
         print(render_text(cmp))
         print(f"\nComparaison HTML : {path}")
@@ -109,10 +100,10 @@ def cmd_eval_benchmark(args: argparse.Namespace, settings: Settings) -> int:
         limit=args.limit,
         resume=args.resume,
         with_retrieval=args.with_retrieval,
-        progress=_err,
+        progress=err,
     )
     if getattr(args, "json", False):
-        _print_json(summary.figures)
+        print_json(summary.figures)
     else:
         print(summary.render())
         print(f"\nRapport : {out / 'report.html'}")
@@ -137,10 +128,10 @@ def cmd_eval_attacks(args: argparse.Namespace, settings: Settings) -> int:
 
     out = Path(args.out)
     summary = run_attacks(
-        out, settings=settings, target=attack_target, cases_path=Path(args.cases), limit=args.limit, progress=_err
+        out, settings=settings, target=attack_target, cases_path=Path(args.cases), limit=args.limit, progress=err
     )
     if getattr(args, "json", False):
-        _print_json(summary.figures)
+        print_json(summary.figures)
     else:
         print(summary.render())
         print(f"\nRésultats : {out / 'results.jsonl'}\nRapport : {out / 'report.json'}")

@@ -7,7 +7,6 @@ The interactive requests (ask, assess, search, quiz) go through the audited gate
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -15,10 +14,7 @@ from pathlib import Path
 
 from assistant.base.errors import AssistantError
 from assistant.base.settings import Settings
-
-
-def _print_json(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=1) + "\n")
+from assistant.cli.output import err, print_json, print_response
 
 
 def _bar(desc: str) -> Callable[[int], Callable[[int], None]]:
@@ -37,14 +33,6 @@ def _bar(desc: str) -> Callable[[int], Callable[[int], None]]:
     return make
 
 
-def _page(page: int | None) -> str:
-    return f", p. {page}" if page else ""
-
-
-def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
-
-
 # ---------------------------------------------------------------- models
 
 
@@ -53,12 +41,12 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 
     names = args.names or ["embedder", "llm-1.5b", "llm-0.5b"]
     if args.action == "fetch":
-        statuses = models.fetch(names, settings.models_path, progress=_err)
+        statuses = models.fetch(names, settings.models_path, progress=err)
     else:
         statuses = models.status(settings.models_path, deep=args.deep)
     rows = [s if isinstance(s, dict) else getattr(s, "__dict__", {"status": str(s)}) for s in statuses]
     if args.json:
-        _print_json({"models_dir": str(settings.models_path), "models": [_jsonable(r) for r in rows]})
+        print_json({"models_dir": str(settings.models_path), "models": [_jsonable(r) for r in rows]})
     else:
         print(f"Dossier des modèles : {settings.models_path}")
         for s in statuses:
@@ -79,7 +67,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "status":
         st = index_status(settings.index_path)
         if args.json:
-            _print_json(st)
+            print_json(st)
         elif st["ready"]:
             print(
                 f"Index en service : {st['generation']} ({st['chunks']} passages, {st['corpus_version']}, {st['embedder']})"
@@ -100,7 +88,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         embedder_name=embedder_name,
         force=args.force,
         only=args.doc or None,
-        progress=_err,
+        progress=err,
         bar=_bar("Plongements"),
     )
     if report.unchanged:
@@ -134,7 +122,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     with cli_session(settings) as session:
         out = session.search(args.query, k=args.k, docs=args.doc, lang=args.lang)
     if args.json:
-        _print_json(out)
+        print_json(out)
     else:
         for r in out["results"]:
             page = f", p. {r['page']}" if r["page"] else ""
@@ -162,19 +150,9 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if streamed:
         print(file=sys.stderr)
     if args.json:
-        _print_json(out)
+        print_json(out)
         return 0
-    print(out["answer"])
-    print()
-    for c in out["citations"]:
-        amended = f" — modifié par {', '.join(c['amended_by'])}" if c["amended_by"] else ""
-        print(f"[{c['n']}] {c['label']}{_page(c['page'])}{amended}")
-    t, e = out["timings"], out["energy"]
-    print(f"\n{out['label']}")
-    print(
-        f"Modèle : {out['model']['llm']} · corpus {out['model']['corpus_version']} · "
-        f"{t['total_ms'] / 1000:.1f} s (premier mot {t['ttft_ms'] / 1000:.1f} s) · {e['wh']:.4f} Wh, {e['co2e_g']:.4f} gCO2e ({e['method'].split(' :')[0]})"
-    )
+    print_response(out)
     return 0
 
 
@@ -208,7 +186,7 @@ def cmd_law(args: argparse.Namespace, settings: Settings) -> int:
 
     metas = list(law().meta.values())
     if args.json:
-        _print_json(
+        print_json(
             [
                 {
                     "file": m.file,
@@ -304,10 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.load()
         return int(args.func(args, settings) or 0)
     except AssistantError as exc:
-        _err(f"Erreur : {exc}")
+        err(f"Erreur : {exc}")
         return exc.exit_code
     except KeyboardInterrupt:
-        _err("Interrompu.")
+        err("Interrompu.")
         return 130
 
 

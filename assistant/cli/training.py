@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 from assistant.base.errors import InputError
 from assistant.base.settings import Settings
+from assistant.cli.output import err, print_json
 from assistant.core.audited import cli_session
 from assistant.core.service import Service
 from assistant.training.quiz import LEVELS, TOPIC_BY_SLUG, Item, topic_slug, topics_help
@@ -71,7 +71,7 @@ def cmd_quiz(args: argparse.Namespace, settings: Settings) -> int:
     with cli_session(settings) as session:  # audited as user "cli"; bank and pack building are not requests
         items, notes = session.quiz(topics, args.n, args.level, args.seed)
     if args.json:
-        sys.stdout.write(json.dumps(quiz_json(items, notes), ensure_ascii=False, indent=1) + "\n")
+        print_json(quiz_json(items, notes))
     else:
         print_quiz(items, notes)
     return 0
@@ -84,10 +84,10 @@ def cmd_training(args: argparse.Namespace, settings: Settings) -> int:
         from assistant.training.pack import worked_cases
 
         cases = worked_cases(
-            settings, parse_topics(args.topics), refresh=args.refresh, service=Service(settings), progress=_err
+            settings, parse_topics(args.topics), refresh=args.refresh, service=Service(settings), progress=err
         )
         if args.json:
-            sys.stdout.write(json.dumps(cases, ensure_ascii=False, indent=1) + "\n")
+            print_json(cases)
         else:
             for c in cases:
                 print(f"— {c['title']} : {c['level_title']}\n  {c['description']}\n  ({c['method']})")
@@ -105,10 +105,10 @@ def cmd_training(args: argparse.Namespace, settings: Settings) -> int:
         level=args.level,
         pdf=not args.no_pdf,
         service=Service(settings),
-        progress=_err,
+        progress=err,
     )
     if args.json:
-        sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=1) + "\n")
+        print_json(out)
     else:
         print(f"Dossier de formation écrit : {out['html']}" + (f" et {out['pdf']}" if out.get("pdf") else ""))
         for note in out.get("notes", []):
@@ -124,7 +124,7 @@ def _bank(args: argparse.Namespace, settings: Settings) -> int:
     if args.status:
         st = bank.stats()
         if args.json:
-            sys.stdout.write(json.dumps(st, ensure_ascii=False, indent=1) + "\n")
+            print_json(st)
         else:
             print(f"Banque : {st['path']} — {st['items']} question(s) validée(s)")
             for t, k in st["per_topic"].items():
@@ -145,7 +145,7 @@ def _bank(args: argparse.Namespace, settings: Settings) -> int:
         generator=generator,
         seen=bank.keys(),
         seed=args.seed,
-        progress=_err,
+        progress=err,
         deadline=deadline,
         on_item=lambda item: stored.append(bank.add([item])),
     )
@@ -155,7 +155,7 @@ def _bank(args: argparse.Namespace, settings: Settings) -> int:
         Path(args.report).parent.mkdir(parents=True, exist_ok=True)
         Path(args.report).write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
     if args.json:
-        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=1) + "\n")
+        print_json(summary)
     else:
         share = summary["rejected_share"] * 100
         print(
@@ -178,10 +178,6 @@ def _level(value: str) -> str:
         if fold(value) == fold(lv):
             return lv
     raise argparse.ArgumentTypeError(f"niveau inconnu « {value} » : débutant ou confirmé")
-
-
-def _err(msg: str) -> None:
-    print(msg, file=sys.stderr)
 
 
 def add_training_parsers(sub: argparse._SubParsersAction) -> None:
