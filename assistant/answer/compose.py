@@ -266,12 +266,7 @@ class Answerer:
             verdict=body.verdict,
             closest=body.closest,
             abstention_reason=body.reason,
-            model=ModelInfo(
-                llm=llm_name or "aucun (abstention décidée avant génération)",
-                embedder=self._index.embedder_name,
-                corpus_version=self._index.corpus_version,
-                prompt_version=load_prompt("answer.system").version,
-            ),
+            model=model_info(llm_name or "aucun (abstention décidée avant génération)", self._index, "answer.system"),
             timings=timings,
             energy=meter.result,
             tokens=tokens,
@@ -507,6 +502,16 @@ class Answerer:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def model_info(llm: str, index: PassageIndex, prompt: str) -> ModelInfo:
+    """What produced a result: the LLM, the embedder and corpus version of the index, the prompt's version."""
+    return ModelInfo(
+        llm=llm,
+        embedder=index.embedder_name,
+        corpus_version=index.corpus_version,
+        prompt_version=load_prompt(prompt).version,
+    )
 
 
 def _ms(t0: float) -> float:

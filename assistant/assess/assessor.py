@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 from assistant.answer.cite import best_window, is_supported, sentence_spans, support, terms
 from assistant.answer.compose import SCHEMA as PHRASE_SCHEMA
-from assistant.answer.compose import Evidence, collect, parse_reply, renumber
+from assistant.answer.compose import Evidence, collect, model_info, parse_reply, renumber
 from assistant.answer.prompts import canary, load_prompt
-from assistant.answer.result import Assessment, ListItem, ModelInfo
+from assistant.answer.result import Assessment, ListItem
 from assistant.answer.verdict import category
 from assistant.assess import levels
 from assistant.assess import riskmap as rm
@@ -401,12 +401,7 @@ class Assessor:
             facts=body["facts"],
             fact_sources=body["fact_sources"],
             extraction=body["extraction"],
-            model=ModelInfo(
-                llm=llm or "aucun (faits extraits par mots-clés)",
-                embedder=self._index.embedder_name,
-                corpus_version=self._index.corpus_version,
-                prompt_version=load_prompt("assess.system").version,
-            ),
+            model=model_info(llm or "aucun (faits extraits par mots-clés)", self._index, "assess.system"),
             timings=timings,
             energy=meter.result,
             tokens=tokens,
