@@ -10,7 +10,7 @@ from assistant.assess import fiche
 from assistant.assess.assessor import OPTIONAL_FIELDS, compose_description
 from assistant.base.errors import InputError
 from assistant.base.settings import Settings
-from assistant.cli.output import print_json, print_response
+from assistant.cli.output import StderrStream, print_json, print_response
 from assistant.core.audited import cli_session
 
 
@@ -29,19 +29,10 @@ def add_assess_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_assess(args: argparse.Namespace, settings: Settings) -> int:
     description = compose_description(args.description, **{k: getattr(args, k, None) for k, _ in OPTIONAL_FIELDS})
-    streamed = False
-
-    def on_token(piece: str) -> None:
-        nonlocal streamed
-        if not streamed:
-            print("… ", end="", file=sys.stderr)
-        streamed = True
-        print(piece, end="", file=sys.stderr, flush=True)
-
+    stream = StderrStream()
     with cli_session(settings) as session:  # audited as user "cli"
-        out = session.assess(description, on_token=on_token if args.stream else None)
-    if streamed:
-        print(file=sys.stderr)
+        out = session.assess(description, on_token=stream if args.stream else None)
+    stream.end()
     if args.fiche:
         if args.fiche == "pdf":
             if not args.out:

@@ -136,19 +136,10 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.core.audited import cli_session
 
-    streamed = False
-
-    def on_token(text: str) -> None:
-        nonlocal streamed
-        if not streamed:
-            print("… ", end="", file=sys.stderr)
-        streamed = True
-        print(text, end="", file=sys.stderr, flush=True)
-
+    stream = StderrStream()
     with cli_session(settings) as session:
-        out = session.ask(args.question, on_token=on_token if args.stream else None)
-    if streamed:
-        print(file=sys.stderr)
+        out = session.ask(args.question, on_token=stream if args.stream else None)
+    stream.end()
     if args.json:
         print_json(out)
         return 0

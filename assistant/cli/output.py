@@ -20,6 +20,23 @@ def page_suffix(page: int | None) -> str:
     return f", p. {page}" if page else ""
 
 
+class StderrStream:
+    """`on_token` for a streamed answer: pieces on stderr after « … », closed by `end()` if any came."""
+
+    def __init__(self) -> None:
+        self.started = False
+
+    def __call__(self, piece: str) -> None:
+        if not self.started:
+            print("… ", end="", file=sys.stderr)
+        self.started = True
+        print(piece, end="", file=sys.stderr, flush=True)
+
+    def end(self) -> None:
+        if self.started:
+            print(file=sys.stderr)
+
+
 def print_response(out: Mapping[str, Any], *, first_word: bool = True) -> None:
     """An answer or an assessment: its text, its numbered sources, the AI label, model, time and energy."""
     print(out["answer"])
@@ -36,4 +53,4 @@ def print_response(out: Mapping[str, Any], *, first_word: bool = True) -> None:
     )
 
 
-__all__ = ["err", "page_suffix", "print_json", "print_response"]
+__all__ = ["StderrStream", "err", "page_suffix", "print_json", "print_response"]
