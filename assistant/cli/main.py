@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assistant.base.errors import AssistantError
 from assistant.base.settings import Settings
-from assistant.cli.output import err, print_json, print_response
+from assistant.cli.output import StderrStream, err, print_json, print_response
 
 
 def _bar(desc: str) -> Callable[[int], Callable[[int], None]]:
