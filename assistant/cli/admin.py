@@ -176,7 +176,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     k = sub.add_parser("keys", help="clés d'API : créer, lister, révoquer")
     ks = k.add_subparsers(dest="keys_action", required=True)
     c = ks.add_parser("create", help="créer une clé (affichée une seule fois)")
-    c.add_argument("--role", choices=ROLES, default="agent", help="rôle : agent (défaut), trainer, admin")
+    c.add_argument(
+        "--role", choices=ROLES, default="agent", help="rôle : agent (défaut), trainer, referent (référent IA), admin"
+    )
     c.add_argument("--label", default="", help="libellé (service, personne, outil)")
     _json_flag(c)
     _json_flag(ks.add_parser("list", help="lister les clés (jamais les clés elles-mêmes)"))
