@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -264,3 +265,10 @@ def test_entry_fiche_has_the_recorded_decision_and_statuses(desk):
     page = export.fiche_html(e)
     assert "Approuvé le" in page and "référent IA" in page and "à faire" in page
     assert "&lt;b&gt;AIPD&lt;/b&gt;" in page and "<b>AIPD" not in page
+
+
+def test_entry_texts_carry_no_citation_markers_of_the_assessment(desk):
+    e = _new(desk)
+    assert "[" in json.dumps(e.assessment["obligations"], ensure_ascii=False)  # the assessment has them…
+    for text in (*e.grounds, *e.charter, *(o.text for o in e.obligations)):
+        assert not re.search(r"\[\d+\]", text), text  # …the register's texts do not

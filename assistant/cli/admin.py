@@ -146,7 +146,7 @@ def service_app(settings: Settings, host: str, *, with_ui: bool = True) -> Any:
     assert_can_listen(host, keys)
     app = create_app(settings, keys=keys, audit=_audit(settings))
     if with_ui:
-        from assistant.core.access import UiSessions, ui_login
+        from assistant.core.access import RegisterSessions, UiSessions, ui_login
         from assistant.core.admin import AdminView
         from assistant.ui.app import mount_ui
 
@@ -163,6 +163,7 @@ def service_app(settings: Settings, host: str, *, with_ui: bool = True) -> Any:
             ctx.service,  # rendering lookups only (passages of the citations); requests go through sessions
             sessions=UiSessions(ctx),
             admin=AdminView(ctx),
+            register=RegisterSessions(ctx),
             **login,
         )
     return app

@@ -17,6 +17,7 @@ from assistant.assess import fiche
 from assistant.assess.levels import TITLE as LEVEL_TITLE
 from assistant.base.errors import InputError
 from assistant.ops.redact import redact
+from assistant.text.citations import MARKER_RUN
 
 STATES = ("draft", "submitted", "decided", "in_service", "withdrawn")
 STATE_LABEL = {
@@ -206,9 +207,9 @@ class Proposal:
         model = assessment.get("model")
         return cls(
             level=str(assessment["risk_level"]),
-            grounds=tuple(d["grounds"]),
-            obligations=tuple(dict.fromkeys(d["obligations"])),
-            charter=tuple(d["charter"]),
+            grounds=_bare(d["grounds"]),
+            obligations=tuple(dict.fromkeys(_bare(d["obligations"]))),
+            charter=_bare(d["charter"]),
             to_clarify=tuple(d["to_clarify"]),
             facts=dict(assessment.get("facts") or {}),
             corpus_version=str(model.get("corpus_version") or "") if isinstance(model, Mapping) else "",
@@ -222,6 +223,11 @@ class Proposal:
             key = obligation_key(text)
             out.append(before.get(key) or Obligation(key=key, text=text))
         return tuple(out)
+
+
+def _bare(items: list[str]) -> tuple[str, ...]:
+    """The items without the assessment's citation markers ([3] means nothing outside that assessment)."""
+    return tuple(MARKER_RUN.sub("", x).strip() for x in items)
 
 
 def changes(entry: Entry, proposal: Proposal) -> dict[str, Any]:
