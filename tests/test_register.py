@@ -219,7 +219,11 @@ def test_public_exports_escape_content_and_hold_no_internal_field(desk):
         doc["algorithms"][0]["risk_category"] == "high-risk"
         and doc["algorithms"][0]["cd13_decided_by"] == "référent IA"
     )
-    for text in (page, export.to_csv(entries), export.to_json(entries)):
+    named = _approved(desk, "Mme Martin souhaite un outil qui trierait les CV des candidats à nos offres d'emploi.")
+    assert named.title.startswith("Mme Martin")  # kept in the register itself…
+    entries = desk.store.latest()
+    page = export.to_html(entries)
+    for text in (page, export.to_csv(entries), export.to_json(entries)):  # …never published
         for value in (AGENT.user, REFERENT.user, "jean.dupont", "06 12 34 56 78", "Martin"):
             assert value not in text
         for name in INTERNAL_FIELDS:
@@ -272,3 +276,15 @@ def test_entry_texts_carry_no_citation_markers_of_the_assessment(desk):
     assert "[" in json.dumps(e.assessment["obligations"], ensure_ascii=False)  # the assessment has them…
     for text in (*e.grounds, *e.charter, *(o.text for o in e.obligations)):
         assert not re.search(r"\[\d+\]", text), text  # …the register's texts do not
+
+
+def test_entry_fiche_pdf_with_the_assessment_fiches_converter(desk, tmp_path):
+    from assistant.assess import fiche
+
+    if fiche.pdf_converter() is None:
+        pytest.skip("Chromium absent : la fiche PDF n'est pas produite (message en français, testé dans test_fiche)")
+    e = _approved(desk)
+    out = desk.fiche_pdf(call(AGENT), AGENT, e.id, tmp_path / "fiche.pdf")
+    assert out.read_bytes().startswith(b"%PDF")
+    with pytest.raises(RefusedError):  # the same right as reading it
+        desk.fiche_pdf(call(OTHER), OTHER, e.id, tmp_path / "autre.pdf")

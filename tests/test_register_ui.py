@@ -94,7 +94,7 @@ def test_browser_agent_inscribes_and_submits_referent_decides(api_settings):
         entry_id = re.search(r"IA-\d{4}-\d{4}", done.inner_text()).group(0)
 
         page.get_by_role("tab", name="Registre des usages de l'IA").click()
-        page.get_by_role("button", name="Afficher mes entrées").click()
+        page.get_by_role("button", name="Afficher les entrées").click()
         page.locator("#ia-register-list").get_by_text(entry_id).wait_for(timeout=30_000)
         page.locator("#ia-register-id input, #ia-register-id textarea").first.fill(entry_id)
         page.get_by_role("button", name="Soumettre au référent IA").click()
@@ -114,7 +114,7 @@ def test_browser_agent_inscribes_and_submits_referent_decides(api_settings):
         page2.route("**/*", guard)
         _login(page2, port, referent.id, referent_raw)
         page2.get_by_role("tab", name="Registre des usages de l'IA").click()
-        page2.get_by_role("button", name="Afficher mes entrées").click()
+        page2.get_by_role("button", name="Afficher les entrées").click()
         page2.locator("#ia-register-list").get_by_text(entry_id).wait_for(timeout=30_000)
         page2.locator("#ia-register-id input, #ia-register-id textarea").first.fill(entry_id)
         page2.get_by_role("button", name="Afficher l'entrée").click()

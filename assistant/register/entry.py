@@ -161,6 +161,7 @@ class Entry:
         """The published view: PUBLIC_FIELDS only, free text redacted, the decider's pseudonym left out."""
         d = self.to_json()
         out: dict[str, Any] = {k: d[k] for k in PUBLIC_FIELDS}
+        out["title"] = redact(self.title)  # by default the description's first sentence
         out["description"] = redact(self.description)
         out["level_title"] = self.level_title
         out["state_label"] = self.state_label

@@ -153,7 +153,7 @@ def _id(value: str) -> str:
 def register_tab(register: RegisterSessions) -> None:
     gr.HTML(_INTRO)
     with gr.Row():
-        refresh = gr.Button("Afficher mes entrées", elem_id="ia-register-refresh")
+        refresh = gr.Button("Afficher les entrées", elem_id="ia-register-refresh")
         publish = gr.Button("Registre public (HTML, CSV, JSON)", elem_id="ia-register-public")
     listing = gr.HTML("", elem_id="ia-register-list", container=False)
     with gr.Row():
