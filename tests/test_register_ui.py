@@ -147,3 +147,36 @@ def test_browser_agent_inscribes_and_submits_referent_decides(api_settings):
     assert (ctx.audit.pseudonym(agent.id), "UI /ui register decide", 403) in ui_rows
     assert (ctx.audit.pseudonym(referent.id), "UI /ui register decide", 200) in ui_rows
     assert ctx.audit.verify().ok and ctx.register.store.verify()[0]
+
+
+def test_ui_register_sessions_take_the_role_of_the_signed_in_key(api_settings):
+    from types import SimpleNamespace
+
+    from assistant.backends.fake import ScriptedGenerator
+    from assistant.base.errors import RefusedError
+    from assistant.core.access import RegisterSessions
+    from assistant.core.service import Service
+    from assistant.ops.keys import KeyStore
+    from assistant.web.api import create_app
+
+    app = create_app(api_settings, Service(api_settings, generator=ScriptedGenerator()))
+    ctx = app.state.ctx
+    sessions = RegisterSessions(ctx)
+    agent, _ = ctx.keys.create("agent", "a")
+    referent, _ = ctx.keys.create("referent", "r")
+    s_agent = sessions(SimpleNamespace(username=agent.id))
+    s_ref = sessions(SimpleNamespace(username=referent.id))
+    assert (s_agent.actor.role, s_agent.decides) == ("agent", False)
+    assert (s_ref.actor.role, s_ref.decides) == ("referent", True)
+    assert s_agent.actor.user == ctx.audit.pseudonym(agent.id)
+    e = s_agent.create(PROJECT, service="RH")
+    s_agent.submit(e.id)
+    assert s_ref.decide(e.id, "refused", "Tri automatique des candidats refusé.").state == "decided"
+    KeyStore(api_settings.keys_file).revoke(agent.id)
+    before = ctx.audit.count()
+    with pytest.raises(RefusedError) as no:
+        sessions(SimpleNamespace(username=agent.id)).entries()
+    assert no.value.status == 401
+    (row,) = ctx.audit.rows(limit=ctx.audit.count() - before)
+    assert (row["endpoint"], row["status"], row["user"]) == ("UI /ui register list", 401, s_agent.actor.user)
+    ctx.audit.close()
