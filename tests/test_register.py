@@ -247,6 +247,8 @@ def test_reassessment_shows_what_changed(desk):
     )
     desk.store.append(stale, user="test", action="seed")
     assert [x.id for x in desk.stale(e.corpus_version)] == [e.id]
+    (listed,) = desk.entries(call(AGENT), AGENT)
+    assert listed["corpus_changed"] is True  # the list says which entries to re-assess
     again = desk.reassess(call(AGENT), AGENT, e.id)
     diff = again.reassessment
     assert diff["level_before"] == "limited" and diff["level_after"] == "high-risk" and diff["level_changed"]
@@ -258,6 +260,7 @@ def test_reassessment_shows_what_changed(desk):
     assert no.value.status == 409
     redecided = desk.decide(call(REFERENT), REFERENT, e.id, "approved", "Revu après réévaluation.")
     assert not redecided.review_needed
+    assert desk.entries(call(AGENT), AGENT)[0]["corpus_changed"] is False
     assert desk.put_in_service(call(AGENT), AGENT, e.id).state == "in_service"
     with pytest.raises(RefusedError) as no:
         desk.reassess(call(OTHER), OTHER, e.id)

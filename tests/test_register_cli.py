@@ -27,3 +27,11 @@ def test_cli_walks_an_entry_to_the_public_register(fake_settings, capsys, tmp_pa
     assert "Registre intègre : 3 version(s)" in capsys.readouterr().out
     assert main(["register", "show", "IA-1999-0001"]) == 2
     assert "Aucune entrée" in capsys.readouterr().err
+
+
+def test_cli_stale_lists_nothing_on_a_fresh_register(fake_settings, capsys):
+    project = "Un agent conversationnel répondrait aux usagers sur les aides sociales du Département."
+    assert main(["register", "create", project]) == 0
+    capsys.readouterr()
+    assert main(["register", "stale"]) == 0
+    assert "évaluées sur le corpus actuel" in capsys.readouterr().err

@@ -102,7 +102,7 @@ def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
                 sys.stdout.write(desk.fiche_html(c, ACTOR, args.id))
             return 0
         if action == "stale":
-            current = desk.gateway.service.index.corpus_version
+            current = desk.corpus_version()
             stale = desk.stale(current)
             for e in stale:
                 print(f"{e.id}  évaluée sur le corpus {e.corpus_version or 'inconnu'} (actuel : {current})  {e.title}")

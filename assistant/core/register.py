@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from assistant.base.errors import RefusedError
+from assistant.base.errors import AssistantError, RefusedError
 from assistant.core.audited import Caller, Gateway
 from assistant.ops.keys import role_allows
 from assistant.register import export, lifecycle
@@ -57,12 +57,15 @@ class RegisterDesk:
 
     def entries(self, caller: Caller, actor: Actor) -> list[dict[str, Any]]:
         def call() -> list[dict[str, Any]]:
+            current = self.corpus_version()
             out = []
             for e in reversed(self.store.latest()):
                 try:
-                    out.append(self.view(actor, e))
+                    view = self.view(actor, e)
                 except RefusedError:
                     continue
+                view["corpus_changed"] = bool(current) and e.state != "withdrawn" and e.corpus_version != current
+                out.append(view)
             return out
 
         return self.gateway.run(caller, "register_list", call)
@@ -125,6 +128,13 @@ class RegisterDesk:
             return export.to_html(entries)
 
         return self.gateway.run(caller, "register_public", call, question=f"registre public ({fmt})")
+
+    def corpus_version(self) -> str:
+        """The served index's corpus version ("" when no index is loadable)."""
+        try:
+            return str(self.gateway.service.index.corpus_version)
+        except AssistantError:
+            return ""
 
     def stale(self, corpus_version: str) -> list[Entry]:
         """Entries assessed on another corpus version than `corpus_version` (to re-assess)."""

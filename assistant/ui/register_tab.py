@@ -66,6 +66,7 @@ def entries_html(rows: list[dict]) -> str:
             "Décision": (r.get("decision") or {}).get("outcome_label")
             or DECISIONS.get((r.get("decision") or {}).get("outcome", ""), ""),
             "À revoir": bool(r.get("review_needed")),
+            "Corpus modifié depuis l'évaluation": bool(r.get("corpus_changed")),
         }
         for r in rows
     ]
