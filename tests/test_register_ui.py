@@ -100,6 +100,12 @@ def test_browser_agent_inscribes_and_submits_referent_decides(api_settings):
         page.get_by_role("button", name="Soumettre au référent IA").click()
         page.locator("#ia-register-detail").get_by_text("soumise au référent IA").first.wait_for(timeout=30_000)
         page.screenshot(path=str(SHOTS / "2-agent-entry-submitted.png"), full_page=True)
+        # the agent records an obligation as done (chosen by its text, not by a key)
+        page.get_by_text("Suivi d'une obligation").click()
+        page.locator("#ia-register-ob-key input").click()
+        page.get_by_role("option").filter(has_text="analyse d'impact").first.click()
+        page.get_by_role("button", name="Enregistrer le statut").click()
+        page.locator("#ia-register-detail").get_by_text("Obligation enregistrée : fait").wait_for(timeout=30_000)
 
         page.get_by_text("Décision du référent IA ou du DPO").click()
         page.locator("#ia-register-outcome").get_by_text("approuvé", exact=True).click()
@@ -139,11 +145,14 @@ def test_browser_agent_inscribes_and_submits_referent_decides(api_settings):
     assert outside == []
     entry = ctx.register.store.get(entry_id)
     assert entry.state == "decided" and entry.decision.outcome == "approved_with_conditions"
+    (done,) = [o for o in entry.obligations if o.status == "done"]
+    assert "analyse d'impact" in done.text and done.by == "agent"
     assert entry.owner == ctx.audit.pseudonym(agent.id) and entry.decision.by == ctx.audit.pseudonym(referent.id)
     rows = ctx.audit.rows(limit=200)
     ui_rows = [(r["user"], r["endpoint"], r["status"]) for r in rows if r["endpoint"].startswith("UI /ui register")]
     assert (ctx.audit.pseudonym(agent.id), "UI /ui register create", 201) in ui_rows
     assert (ctx.audit.pseudonym(agent.id), "UI /ui register submit", 200) in ui_rows
+    assert (ctx.audit.pseudonym(agent.id), "UI /ui register obligation", 200) in ui_rows
     assert (ctx.audit.pseudonym(agent.id), "UI /ui register decide", 403) in ui_rows
     assert (ctx.audit.pseudonym(referent.id), "UI /ui register decide", 200) in ui_rows
     assert ctx.audit.verify().ok and ctx.register.store.verify()[0]

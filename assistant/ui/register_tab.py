@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import gradio as gr
 
@@ -23,6 +23,8 @@ from assistant.ui.render import esc, render_message_html, render_rows_html
 log = logging.getLogger(__name__)
 
 RegisterSessions = Callable[[Any], Any]  # request -> core.register.RegisterSession
+Shown = tuple[str, Any]  # (entry HTML, update of the obligation choices)
+T = TypeVar("T")
 
 _INTRO = (
     '<div class="ia-root" lang="fr"><p>Le registre recense les usages de l\'IA du Département : chaque projet évalué '
@@ -34,18 +36,29 @@ _DECISION_CHOICES = [(label, key) for key, label in DECISIONS.items()]
 _STATUS_CHOICES = [(label, key) for key, label in OBLIGATION_STATUS.items()]
 
 
-def _guard(what: str, call: Callable[[], str]) -> str:
-    """`call()`, its French refusal or a generic internal-error message (texts may hold personal data: no message logged)."""
+def _guard(what: str, call: Callable[[], T], wrap: Callable[[str], T]) -> T:
+    """`call()`, else its French refusal or a generic internal-error message as `wrap(html)` (the texts
+    may hold personal data: only the error's type and frames are logged)."""
     try:
         return call()
     except AssistantError as exc:
-        return render_message_html(str(exc), error=True)
+        return wrap(render_message_html(str(exc), error=True))
     except Exception as exc:
         log_failure(log, f"register {what} failed", exc)
-        return render_message_html(
-            "Une erreur interne a empêché l'opération. Réessayez ; si elle persiste, prévenez l'administrateur.",
-            error=True,
+        return wrap(
+            render_message_html(
+                "Une erreur interne a empêché l'opération. Réessayez ; si elle persiste, prévenez l'administrateur.",
+                error=True,
+            )
         )
+
+
+def _html(page: str) -> str:
+    return page
+
+
+def _unchanged(page: str) -> Shown:
+    return page, gr.update()
 
 
 def data_link(text: str, filename: str, mime: str, label: str) -> str:
@@ -113,8 +126,7 @@ def entry_html(view: Mapping[str, Any], history: list[dict] | None = None, fiche
         for o in obligations:
             status = o.get("status_label") or OBLIGATION_STATUS.get(o.get("status", ""), "")
             when = f" le {esc(str(o.get('on'))[:10])}" if o.get("on") else ""
-            key = f" <code>{esc(o['key'])}</code>" if o.get("key") else ""
-            parts.append(f"<li><strong>{esc(status)}</strong>{when}{key} — {esc(o.get('text'))}</li>")
+            parts.append(f"<li><strong>{esc(status)}</strong>{when} — {esc(o.get('text'))}</li>")
         parts.append("</ul>")
     if view.get("charter"):
         parts.append("<h4>Charte IA du Département</h4><ul>")
@@ -137,14 +149,19 @@ def entry_html(view: Mapping[str, Any], history: list[dict] | None = None, fiche
     return "".join(parts)
 
 
-def _show(session: Any, entry_id: str, message: str = "") -> str:
+def _show(session: Any, entry_id: str, message: str = "") -> Shown:
     view = session.get(entry_id)
     history = fiche = None
     if "owner" in view:  # its agent or the référent: history and fiche
         history = session.history(entry_id)
         fiche = session.fiche_html(entry_id)
     head = render_message_html(message) if message else ""
-    return head + entry_html(view, history, fiche)
+    choices = [(_clip(o["text"]), o["key"]) for o in view.get("obligations") or [] if o.get("key")]
+    return head + entry_html(view, history, fiche), gr.update(choices=choices, value=None)
+
+
+def _clip(text: str, n: int = 90) -> str:
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + " …"
 
 
 def _id(value: str) -> str:
@@ -166,8 +183,8 @@ def register_tab(register: RegisterSessions) -> None:
         reassess = gr.Button("Réévaluer", elem_id="ia-register-reassess")
         withdraw = gr.Button("Retirer", elem_id="ia-register-withdraw")
     with gr.Accordion("Suivi d'une obligation", open=False):
-        ob_key = gr.Textbox(
-            label="Clé de l'obligation (affichée dans l'entrée)", max_length=20, elem_id="ia-register-ob-key"
+        ob_key = gr.Dropdown(
+            [], label="Obligation (de l'entrée affichée)", elem_id="ia-register-ob-key", allow_custom_value=False
         )
         ob_status = gr.Radio(_STATUS_CHOICES, label="Statut", value="done", elem_id="ia-register-ob-status")
         ob_note = gr.Textbox(label="Note (facultative)", max_length=200)
@@ -183,7 +200,7 @@ def register_tab(register: RegisterSessions) -> None:
     detail = gr.HTML("", elem_id="ia-register-detail", container=False)
 
     def on_refresh(request: gr.Request) -> str:
-        return _guard("list", lambda: entries_html(register(request).entries()))
+        return _guard("list", lambda: entries_html(register(request).entries()), _html)
 
     def on_public(request: gr.Request) -> str:
         def run() -> str:
@@ -195,51 +212,56 @@ def register_tab(register: RegisterSessions) -> None:
             ]
             return '<div class="ia-root" lang="fr"><p>' + " · ".join(links) + "</p></div>"
 
-        return _guard("public", run)
+        return _guard("public", run, _html)
 
-    def action(name: str, verb: str) -> Callable[..., str]:
-        def run(eid: str, request: gr.Request) -> str:
-            def go() -> str:
+    def action(name: str, verb: str) -> Callable[..., Shown]:
+        def run(eid: str, request: gr.Request) -> Shown:
+            def go() -> Shown:
                 s = register(request)
                 e = getattr(s, name)(_id(eid))
                 return _show(s, e.id, f"Entrée {e.id} : {verb} (version {e.version}).")
 
-            return _guard(name, go)
+            return _guard(name, go, _unchanged)
 
         return run
 
-    def on_show(eid: str, request: gr.Request) -> str:
-        return _guard("show", lambda: _show(register(request), _id(eid)))
+    def on_show(eid: str, request: gr.Request) -> Shown:
+        return _guard("show", lambda: _show(register(request), _id(eid)), _unchanged)
 
-    def on_obligation(eid: str, key: str, status: str, note: str, request: gr.Request) -> str:
-        def go() -> str:
+    def on_obligation(eid: str, key: str | None, status: str, note: str, request: gr.Request) -> Shown:
+        def go() -> Shown:
+            if not key:
+                return render_message_html(
+                    "Affichez l'entrée, puis choisissez une obligation.", error=True
+                ), gr.update()
             s = register(request)
-            e = s.set_obligation(_id(eid), (key or "").strip(), status, note or "")
-            return _show(s, e.id, f"Obligation {key} : {OBLIGATION_STATUS.get(status, status)}.")
+            e = s.set_obligation(_id(eid), key, status, note or "")
+            return _show(s, e.id, f"Obligation enregistrée : {OBLIGATION_STATUS.get(status, status)}.")
 
-        return _guard("obligation", go)
+        return _guard("obligation", go, _unchanged)
 
-    def on_decide(eid: str, out: str | None, why: str, request: gr.Request) -> str:
-        def go() -> str:
+    def on_decide(eid: str, out: str | None, why: str, request: gr.Request) -> Shown:
+        def go() -> Shown:
             if not out:
-                return render_message_html("Choisissez une décision.", error=True)
+                return render_message_html("Choisissez une décision.", error=True), gr.update()
             s = register(request)
             e = s.decide(_id(eid), out, why or "")
             return _show(s, e.id, f"Décision enregistrée pour {e.id} : {DECISIONS[out]}.")
 
-        return _guard("decide", go)
+        return _guard("decide", go, _unchanged)
 
     opts: dict[str, Any] = {"api_visibility": "private"}
     refresh.click(on_refresh, None, listing, **opts)
     publish.click(on_public, None, listing, **opts)
-    show.click(on_show, entry_id, detail, **opts)
-    entry_id.submit(on_show, entry_id, detail, **opts)
-    submit.click(action("submit", "soumise au référent IA"), entry_id, detail, **opts)
-    in_service.click(action("put_in_service", "mise en service"), entry_id, detail, **opts)
-    withdraw.click(action("withdraw", "retirée"), entry_id, detail, **opts)
-    reassess.click(action("reassess", "réévaluée"), entry_id, detail, concurrency_id="ask", **opts)
-    ob_save.click(on_obligation, [entry_id, ob_key, ob_status, ob_note], detail, **opts)
-    decide.click(on_decide, [entry_id, outcome, reasons], detail, **opts)
+    shown = [detail, ob_key]
+    show.click(on_show, entry_id, shown, **opts)
+    entry_id.submit(on_show, entry_id, shown, **opts)
+    submit.click(action("submit", "soumise au référent IA"), entry_id, shown, **opts)
+    in_service.click(action("put_in_service", "mise en service"), entry_id, shown, **opts)
+    withdraw.click(action("withdraw", "retirée"), entry_id, shown, **opts)
+    reassess.click(action("reassess", "réévaluée"), entry_id, shown, concurrency_id="ask", **opts)
+    ob_save.click(on_obligation, [entry_id, ob_key, ob_status, ob_note], shown, **opts)
+    decide.click(on_decide, [entry_id, outcome, reasons], shown, **opts)
 
 
 def register_button(
@@ -262,7 +284,7 @@ def register_button(
                 "l'IA » pour la relire et la soumettre au référent IA."
             )
 
-        return _guard("create", go)
+        return _guard("create", go, _html)
 
     button.click(on_register, [last, description, service_name], out, api_visibility="private")
 
