@@ -115,6 +115,19 @@ def test_state_rules(desk):
     with pytest.raises(RefusedError) as no:  # another agent cannot touch it
         desk.submit(call(OTHER), OTHER, e.id)
     assert no.value.status == 403
+    # after its impact assessment, a project is submitted again and decided anew
+    e2 = _new(desk)
+    desk.submit(call(AGENT), AGENT, e2.id)
+    desk.decide(call(REFERENT), REFERENT, e2.id, "needs_impact_assessment", "AIPD d'abord.")
+    with pytest.raises(RefusedError):
+        desk.put_in_service(call(AGENT), AGENT, e2.id)
+    again = desk.submit(call(AGENT), AGENT, e2.id)
+    assert again.state == "submitted" and again.decision is None
+    assert desk.store.history(e2.id)[2].entry.decision.outcome == "needs_impact_assessment"  # kept
+    approved = desk.decide(call(REFERENT), REFERENT, e2.id, "approved", "AIPD favorable.")
+    with pytest.raises(RefusedError) as no:  # an approved use is not submitted again
+        desk.submit(call(AGENT), AGENT, approved.id)
+    assert no.value.status == 409
     with pytest.raises(RefusedError) as no:
         desk.get(call(OTHER), OTHER, e.id)
     assert no.value.status == 403
@@ -181,6 +194,13 @@ def test_views_by_role(desk):
     assert "jean.dupont" not in json.dumps(case, ensure_ascii=False)
     (full,) = desk.entries(call(REFERENT), REFERENT)
     assert full["owner"] == AGENT.user and full["service"] == "Ressources humaines"
+    assert "assessment" not in full  # the list stays light
+    before = desk.gateway.audit.count()
+    case = desk.detail(call(TRAINER), TRAINER, e.id)
+    assert case["history"] is None and case["fiche"] is None and "owner" not in case["view"]
+    mine = desk.detail(call(AGENT), AGENT, e.id)
+    assert [h["action"] for h in mine["history"]] == ["create", "submit"] and "Fiche d&#x27;évaluation" in mine["fiche"]
+    assert desk.gateway.audit.count() - before == 2  # one row per screen
 
 
 def test_contact_is_a_role_not_a_person_unless_an_admin_enters_it(desk):

@@ -64,6 +64,7 @@ class RegisterDesk:
                     view = self.view(actor, e)
                 except RefusedError:
                     continue
+                view.pop("assessment", None)  # the list stays light: the full assessment is in get()
                 view["corpus_changed"] = bool(current) and e.state != "withdrawn" and e.corpus_version != current
                 out.append(view)
             return out
@@ -75,28 +76,42 @@ class RegisterDesk:
             caller, "register_get", lambda: self.view(actor, self._entry(entry_id)), refs=[f"registre:{entry_id}"]
         )
 
+    def _history(self, actor: Actor, entry_id: str) -> list[dict[str, Any]]:
+        entry = self._entry(entry_id)
+        if not lifecycle.may_read(actor, entry):
+            raise RefusedError(
+                403, "forbidden", f"L'historique de {entry.id} est réservé à son agent et au référent IA."
+            )
+        return [
+            {
+                "version": v.entry.version,
+                "ts": v.ts,
+                "action": v.action,
+                "state": v.entry.state,
+                "level": v.entry.level,
+                "decision": v.entry.decision.outcome if v.entry.decision else None,
+            }
+            for v in self.store.history(entry.id)
+        ]
+
     def history(self, caller: Caller, actor: Actor, entry_id: str) -> list[dict[str, Any]]:
         """Every version of an entry (its agent and the référent): action, date, state, level, decision."""
+        return self.gateway.run(
+            caller, "register_history", lambda: self._history(actor, entry_id), refs=[f"registre:{entry_id}"]
+        )
 
-        def call() -> list[dict[str, Any]]:
+    def detail(self, caller: Caller, actor: Actor, entry_id: str) -> dict[str, Any]:
+        """One read (one audit row) for a screen: the view, and for its agent and the référent the
+        history and the fiche (HTML)."""
+
+        def call() -> dict[str, Any]:
             entry = self._entry(entry_id)
+            view = self.view(actor, entry)
             if not lifecycle.may_read(actor, entry):
-                raise RefusedError(
-                    403, "forbidden", f"L'historique de {entry.id} est réservé à son agent et au référent IA."
-                )
-            return [
-                {
-                    "version": v.entry.version,
-                    "ts": v.ts,
-                    "action": v.action,
-                    "state": v.entry.state,
-                    "level": v.entry.level,
-                    "decision": v.entry.decision.outcome if v.entry.decision else None,
-                }
-                for v in self.store.history(entry.id)
-            ]
+                return {"view": view, "history": None, "fiche": None}
+            return {"view": view, "history": self._history(actor, entry_id), "fiche": export.fiche_html(entry)}
 
-        return self.gateway.run(caller, "register_history", call, refs=[f"registre:{entry_id}"])
+        return self.gateway.run(caller, "register_get", call, refs=[f"registre:{entry_id}"])
 
     def fiche_html(self, caller: Caller, actor: Actor, entry_id: str) -> str:
         def call() -> str:
@@ -292,6 +307,9 @@ class RegisterSession:
 
     def history(self, entry_id: str) -> list[dict[str, Any]]:
         return self.desk.history(self._caller("history"), self.actor, entry_id)
+
+    def detail(self, entry_id: str) -> dict[str, Any]:
+        return self.desk.detail(self._caller("get"), self.actor, entry_id)
 
     def fiche_html(self, entry_id: str) -> str:
         return self.desk.fiche_html(self._caller("fiche"), self.actor, entry_id)

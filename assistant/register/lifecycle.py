@@ -148,10 +148,13 @@ def edit(
 
 
 def submit(actor: Actor, entry: Entry, now: str) -> Entry:
+    """A draft goes to the référent; so does, again, an entry refused or waiting for its impact
+    assessment (once the project or the analysis changed): the earlier decision stays in the history."""
     require_owner_or_decider(actor, entry, "la soumettre")
-    if entry.state != "draft":
-        raise _conflict(entry, "seul un brouillon se soumet au référent IA")
-    return _next(entry, now, state="submitted")
+    resubmit = entry.state == "decided" and entry.decision is not None and entry.decision.outcome not in APPROVED
+    if entry.state != "draft" and not resubmit:
+        raise _conflict(entry, "seul un brouillon, ou une entrée refusée ou en attente d'analyse d'impact, se soumet")
+    return _next(entry, now, state="submitted", decision=None)
 
 
 def decide(actor: Actor, entry: Entry, now: str, *, outcome: str, reasons: str) -> Entry:

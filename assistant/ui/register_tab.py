@@ -150,11 +150,8 @@ def entry_html(view: Mapping[str, Any], history: list[dict] | None = None, fiche
 
 
 def _show(session: Any, entry_id: str, message: str = "") -> Shown:
-    view = session.get(entry_id)
-    history = fiche = None
-    if "owner" in view:  # its agent or the référent: history and fiche
-        history = session.history(entry_id)
-        fiche = session.fiche_html(entry_id)
+    d = session.detail(entry_id)  # history and fiche only for its agent and the référent
+    view, history, fiche = d["view"], d["history"], d["fiche"]
     head = render_message_html(message) if message else ""
     choices = [(_clip(o["text"]), o["key"]) for o in view.get("obligations") or [] if o.get("key")]
     return head + entry_html(view, history, fiche), gr.update(choices=choices, value=None)
