@@ -7,7 +7,10 @@ reasons redacted like questions, the pseudonymous user, the entry and version in
     RegisterSession                              the desk bound to one person (core/access.py RegisterSessions)
 
 The rules (who may do what, in which state) are in register/lifecycle.py; the storage in
-register/store.py; the published register and the fiches in register/export.py.
+register/store.py; the published register and the fiches in register/export.py. A change is
+committed to the register first, then its audit row is written: the register's own history also
+holds the user, the action and the time of each version, so a crash between the two writes leaves
+no change unattributed.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from assistant.ops.keys import role_allows
 from assistant.register import export, lifecycle
 from assistant.register.entry import MAX_TEXT, Entry, clean
 from assistant.register.lifecycle import Actor
-from assistant.register.store import SqliteRegister
+from assistant.register.store import Repository, SqliteRegister
 
 FORMATS = ("html", "csv", "json")
 
@@ -33,7 +36,7 @@ def _refs(entry: Entry) -> dict[str, Any]:
 
 
 class RegisterDesk:
-    def __init__(self, gateway: Gateway, store: SqliteRegister):
+    def __init__(self, gateway: Gateway, store: Repository):
         self.gateway = gateway
         self.store = store
 

@@ -9,7 +9,7 @@ updated or deleted (triggers refuse it); rows are chained by hash like the audit
 `synchronous=FULL`, one IMMEDIATE transaction per change, so a change acknowledged to its caller
 survives a crash or a power cut (tests/test_register_crash.py kills writers with SIGKILL).
 
-`Repository` is what the rest of the code uses; a PostgreSQL implementation needs the same five
+`Repository` is what the rest of the code uses; a PostgreSQL implementation needs the same
 methods (a table with the same columns, UNIQUE (entry_id, version), SERIALIZABLE transactions).
 """
 
@@ -76,6 +76,16 @@ class Repository(Protocol):
     def latest(self) -> list[Entry]: ...
 
     def history(self, entry_id: str) -> list[Version]: ...
+
+    def verify(self) -> tuple[bool, int, str]:
+        """(intact, rows, French report) of the stored history."""
+        ...
+
+    def now(self) -> str:
+        """The store's clock (audit timestamp format)."""
+        ...
+
+    def close(self) -> None: ...
 
 
 def _hash(fields: dict, prev_hash: str) -> str:
