@@ -22,7 +22,7 @@ from assistant.ops.audit import AuditLog
 from assistant.register import export
 from assistant.register.entry import INTERNAL_FIELDS, Entry
 from assistant.register.lifecycle import Actor
-from assistant.register.store import SqliteRegister
+from assistant.register.store import SqliteRegister, Version
 
 HIRING = (
     "Un logiciel trierait automatiquement les candidatures à nos offres d'emploi et ne transmettrait au jury "
@@ -311,3 +311,53 @@ def test_entry_fiche_pdf_with_the_assessment_fiches_converter(desk, tmp_path):
     assert out.read_bytes().startswith(b"%PDF")
     with pytest.raises(RefusedError):  # the same right as reading it
         desk.fiche_pdf(call(OTHER), OTHER, e.id, tmp_path / "autre.pdf")
+
+
+class MemoryRegister:
+    """A second Repository (in memory): the desk needs nothing else from its store, so a PostgreSQL one can follow."""
+
+    def __init__(self) -> None:
+        self.rows: list[Version] = []
+
+    def now(self) -> str:
+        return "2026-12-03T08:00:00.000Z"
+
+    def create(self, build, *, user, action="create"):
+        entry = build(f"IA-2026-{len({v.entry.id for v in self.rows}) + 1:04d}")
+        self.rows.append(Version(entry, self.now(), user, action))
+        return entry
+
+    def append(self, entry, *, user, action):
+        if max(v.entry.version for v in self.rows if v.entry.id == entry.id) != entry.version - 1:
+            raise RefusedError(409, "conflict", "modifiée entre-temps")
+        self.rows.append(Version(entry, self.now(), user, action))
+        return entry
+
+    def get(self, entry_id):
+        found = self.history(entry_id)
+        return found[-1].entry if found else None
+
+    def latest(self):
+        return [e for e in (self.get(i) for i in dict.fromkeys(v.entry.id for v in self.rows)) if e]
+
+    def history(self, entry_id):
+        return [v for v in self.rows if v.entry.id == entry_id]
+
+    def verify(self):
+        return True, len(self.rows), "ok"
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_desk_works_on_any_repository(desk):
+    other = RegisterDesk(desk.gateway, MemoryRegister())
+    e = other.create(call(AGENT), AGENT, HIRING)
+    other.submit(call(AGENT), AGENT, e.id)
+    decided = other.decide(call(REFERENT), REFERENT, e.id, "approved", "Conforme.")
+    assert decided.state == "decided" and [v.action for v in other.store.history(e.id)] == [
+        "create",
+        "submit",
+        "decide",
+    ]
+    assert json.loads(export.to_json(other.store.latest()))["count"] == 1
