@@ -23,6 +23,8 @@ def test_cli_walks_an_entry_to_the_public_register(fake_settings, capsys, tmp_pa
     assert eid in out.read_text(encoding="utf-8")
     assert main(["register", "show", eid, "--history"]) == 0
     assert [line.split()[2] for line in capsys.readouterr().out.splitlines()] == ["create", "submit", "decide"]
+    assert main(["register", "list", "--json"]) == 0
+    assert [e["id"] for e in json.loads(capsys.readouterr().out)] == [eid]
     assert main(["register", "verify"]) == 0
     assert "Registre intègre : 3 version(s)" in capsys.readouterr().out
     assert main(["register", "show", "IA-1999-0001"]) == 2

@@ -71,6 +71,7 @@ def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
             rows = desk.entries(c, ACTOR)
             if as_json:
                 print_json(rows)
+                return 0
             for r in rows:
                 print(f"{r['id']}  v{r['version']}  {r['state_label']:<24} {r['level_title']:<28} {r['title']}")
             if not rows:
