@@ -693,7 +693,7 @@ def create_app(
             "Réponses sourcées sur la réglementation de l'IA (règlement (UE) 2024/1689, règlement (UE) 2026/1744, "
             "projet de charte IA du Département), calculées localement. Toute réponse est générée par une IA "
             "(`ai_generated: true`) et ne constitue pas une décision.\n\n"
-            "Accès : clé d'API dans « Authorization: Bearer <clé> » ou « X-API-Key », rôles agent, trainer, admin "
+            "Accès : clé d'API dans « Authorization: Bearer <clé> » ou « X-API-Key », rôles agent, trainer, referent (référent IA), admin "
             "(sans clé configurée, seuls les appels locaux sont acceptés). Les erreurs sont au format JSON "
             "`{code, message}` avec un code stable."
         ),
