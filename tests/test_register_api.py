@@ -94,3 +94,21 @@ def test_bad_requests_get_french_errors(api):
     r = client.get("/v1/register/public.xml", headers=h["agent"])
     assert r.status_code == 422
     assert client.get("/v1/register", headers={"X-API-Key": "cd13_faux"}).status_code == 401
+
+
+def test_editing_a_decided_entry_makes_a_new_version_that_needs_a_new_decision(api):
+    client, h, app = api
+    eid = client.post("/v1/register", json={"description": PROJECT}, headers=h["agent"]).json()["id"]
+    client.post(f"/v1/register/{eid}/submit", headers=h["agent"])
+    decision = {"outcome": "approved", "reasons": "Conforme."}
+    assert client.post(f"/v1/register/{eid}/decision", json=decision, headers=h["referent"]).status_code == 200
+    r = client.patch(f"/v1/register/{eid}", json={"service": "Direction des ressources humaines"}, headers=h["agent"])
+    assert r.status_code == 200
+    e = r.json()
+    assert (e["version"], e["state"], e["decision"]) == (4, "submitted", None)
+    hist = client.get(f"/v1/register/{eid}/history", headers=h["referent"]).json()["versions"]
+    assert [(v["action"], v["decision"]) for v in hist][-2:] == [("decide", "approved"), ("edit", None)]
+    assert client.patch(f"/v1/register/{eid}", json={}, headers=h["agent"]).status_code == 422
+    assert client.patch(f"/v1/register/{eid}", json={"title": "x"}, headers=h["other"]).status_code == 403
+    row = app.state.ctx.audit.rows(limit=1)[0]
+    assert row["endpoint"] == "PATCH /v1/register/{entry_id}" and row["status"] == 403
