@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.answer.cite import best_window, is_supported, refine, sentence_spans, terms
+from assistant.answer.cite import QUOTE_GAP, best_window, is_supported, refine, sentence_spans, terms
 from assistant.answer.injection import has_markup, withhold
 from assistant.answer.prompts import canary, load_prompt
 from assistant.answer.result import Answer, Citation, Closest, ModelInfo
@@ -59,7 +59,6 @@ from assistant.text.norm import clean_ws, fold
 AI_ACT_PREFIX = (
     "Règlement (UE) 2024/1689, "  # implied in a list's lines (the texts of 2026/1744 and the charter keep theirs)
 )
-ELLIPSIS = " […] "  # between two verbatim pieces of one quote (STYLE: non-adjacent words)
 ABSTAIN_TEXT = (
     "Les textes de référence (règlement (UE) 2024/1689 sur l'IA, règlement (UE) 2026/1744 qui le modifie, "
     "projet de charte IA du Département) ne permettent pas de répondre à cette question."
@@ -110,7 +109,7 @@ class Evidence:
         own = self.chunk.text[self.start : self.end]
         if self.lead is None:
             return own
-        return f"{self.chunk.text[self.lead[0] : self.lead[1]]}{ELLIPSIS}{own}"
+        return f"{self.chunk.text[self.lead[0] : self.lead[1]]}{QUOTE_GAP}{own}"
 
     def located(self) -> tuple[str, str, int | None]:
         return refine(self.chunk, self.start, self.end)

@@ -38,7 +38,7 @@ SET_QUESTION = re.compile(
     r"|defis|elements|informations|mesures|taches|regles|dispositions|principes|points|articles|cas|systemes"
     r"|usages|conditions|criteres|engagements|axes)\b"
     r"|\b(toutes|tous) les\b"
-    r"|\bque (doit|doivent) (contenir|comprendre|inclure|prevoir|faire|respecter)\b"
+    r"|\bque (doit|doivent)( pouvoir)? (contenir|comprendre|inclure|prevoir|faire|respecter)\b"
     r"|\bque contient\b|\bcontenu (de|du|d')"
     r"|\bliste\b|\blister\b|\benumer\w*"
     r"|\bobligations (du|des|d'un|d'une|de la|de l'|pour)\b"
