@@ -679,10 +679,14 @@ def _english_terms(question: str) -> set[str]:
     return set(re.findall(r"\d{4}|\d+", question))
 
 
+_QUOTED = re.compile(r"(« .*? »)", re.S)
+
+
 def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | None]) -> tuple[str, list[Citation]]:
     """Number citations 1..m in order of first appearance; drop markers of uncited passages."""
     order: list[int] = []
-    for m in SPACED_MARKER.finditer(text):
+    outside = "".join(part for part in _QUOTED.split(text) if not part.startswith("« "))
+    for m in SPACED_MARKER.finditer(outside):
         k = int(m.group(1))
         if k not in order and any(e.n == k for e in cited):
             order.append(k)
@@ -692,7 +696,8 @@ def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | N
         k = int(m.group(1))
         return f" [{mapping[k]}]" if k in mapping else ""
 
-    text = SPACED_MARKER.sub(sub, text)
+    # A quote is verbatim: a footnote call inside it (« … données. [3] Cf rapport … ») is not a marker.
+    text = "".join(part if part.startswith("« ") else SPACED_MARKER.sub(sub, part) for part in _QUOTED.split(text))
     by_n = {e.n: e for e in cited}
     citations: list[Citation] = []
     for old in order:
