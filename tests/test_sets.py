@@ -130,7 +130,6 @@ def test_every_set_answer_is_a_list_with_verbatim_quotes(svc):
         head, _, _ = text.partition("Texte applicable :")
         assert re.search(r"^1\. .+ \[\d+\]$", head, re.M), q["id"]
         assert len(head) < 2500, (q["id"], len(head))
-        by_n = {c["n"]: c for c in out["citations"]}
         for c in out["citations"]:
             assert is_verbatim(c["quote"], passages[(c["doc_id"], c["ref"])]), (q["id"], c["ref"])
         for c in out["citations"]:  # what the answer shows between « » is the citation's verbatim quote
