@@ -522,9 +522,10 @@ class Answerer:
         by_key = {f"{e.chunk.doc_id}:{e.chunk.ref}": e for e in evidence}
         for m in sorted(cited_main, key=lambda e: e.n):
             for link in m.chunk.amended_by:
-                a = by_key.get(link)
-                if a is None:
+                amending = by_key.get(link)
+                if amending is None:
                     continue
+                a = amending
                 _, label, page = a.located()
                 _, m_label, _ = m.located()
                 if a in cited:  # already quoted above: point to it
