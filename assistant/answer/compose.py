@@ -509,8 +509,10 @@ class Answerer:
                 break
             if extra not in cited_main:
                 cited_main.append(extra)  # show at least the MIN_CITED best passages
-        if items:  # the list's quotes replace the enumeration's siblings, and come first
+        if items and listed is not None and listed.from_data:  # the list's quotes come first, and suffice
             cited_main = items + [e for e in cited_main if e in schedule or e.n in used or e.n == 1]
+        elif items:  # a list read from the best passage's enumeration: the other passages stay quoted
+            cited_main = items + cited_main
         else:
             cited_main += [e for e in evidence if e.role in ("lead", "sibling")]
         evidence = evidence + items

@@ -41,8 +41,7 @@ SET_QUESTION = re.compile(
     r"|\bque (doit|doivent)( pouvoir)? (contenir|comprendre|inclure|prevoir|faire|respecter)\b"
     r"|\bque contient\b|\bcontenu (de|du|d')"
     r"|\bliste\b|\blister\b|\benumer\w*"
-    r"|\bobligations (du|des|d'un|d'une|de la|de l'|pour)\b"
-    r"|\bquelles? (sont )?(les )?(obligations|exigences)\b"
+    r"|^(quelles sont les |les )?obligations (du|des|d'un|d'une|de la|de l'|pour)\b"
 )
 _MARKER = re.compile(r"^\s*(?:[a-z]{1,2}\)|\d+[a-z]?\.|\(\w{1,3}\)|[ivx]+\))\s*")
 AMENDING_ACT_NAME = "règlement (UE) 2026/1744"
