@@ -184,3 +184,17 @@ def test_key_coverage_counts_alternatives():
     ]
     cov, missing = key_coverage(key, cites)
     assert cov == pytest.approx(2 / 3) and missing == ["ai-act art-49-3"]
+
+
+def test_a_single_fact_answer_streams_its_best_passage_before_the_model(svc):
+    service, gen = svc
+    gen.enqueue(json.dumps({"trouve": True, "reponse": "Jusqu'à 35 000 000 EUR [1].", "sources": [1]}))
+    pieces: list[str] = []
+    out = service.ask(
+        "Quelle amende pour le non-respect de l'interdiction des pratiques visées à l'article 5 ?",
+        on_token=pieces.append,
+    ).to_json()
+    quote = re.search(r"« (.+) »", pieces[0], re.S)
+    assert quote is not None and any(c["quote"] == quote.group(1) for c in out["citations"])
+    assert "".join(pieces[1:]) == "Jusqu'à 35 000 000 EUR [1]."
+    assert out["timings"]["first_content_ms"] <= out["timings"]["ttft_ms"]

@@ -234,6 +234,8 @@ class Answerer:
         first_content: list[float] = []
 
         def emit(piece: str) -> None:  # the first piece of answer text sent is "first useful content"
+            if not piece:
+                return
             if not first_content:
                 first_content.append(time.perf_counter())
             if on_token is not None:
@@ -263,6 +265,8 @@ class Answerer:
                 verdict = verdict_for(
                     question, [(e.n, e.chunk.doc_id, e.chunk.ref, e.chunk.label, e.chunk.amends) for e in evidence]
                 )
+                if listed is None and not rescued:  # the evidence goes out first: the best passage, quoted
+                    emit(evidence_preview(evidence, verdict))
                 reply, llm_name, first = self._phrase(question, evidence, emit, tokens)
                 if first is not None:
                     timings["ttft_ms"] = round((first - t0) * 1000, 1)
@@ -596,6 +600,17 @@ class Answerer:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def evidence_preview(evidence: list[Evidence], verdict: Verdict | None) -> str:
+    """What is streamed before the model phrases a single-fact answer: the verdict decided by
+    code and the best passage's exact words (the final answer carries both)."""
+    lines = [verdict.sentence] if verdict else []
+    best = next((e for e in evidence if e.role in ("schedule", "main")), None)
+    if best is not None:
+        _, label, page = best.located()
+        lines.append(f"{label}{_page(page)} : « {best.quote} »")
+    return "\n".join(lines) + "\n\n" if lines else ""
 
 
 def item_line(k: int, e: Evidence) -> str:
