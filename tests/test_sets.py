@@ -188,7 +188,7 @@ def test_key_coverage_counts_alternatives():
 
 def test_a_single_fact_answer_streams_its_best_passage_before_the_model(svc):
     service, gen = svc
-    gen.enqueue(json.dumps({"trouve": True, "reponse": "Jusqu'à 35 000 000 EUR [1].", "sources": [1]}))
+    gen.enqueue(json.dumps({"trouve": True, "reponse": "Jusqu'à 35 000 000 EUR [1].", "sources": [1]}, ensure_ascii=False))
     pieces: list[str] = []
     out = service.ask(
         "Quelle amende pour le non-respect de l'interdiction des pratiques visées à l'article 5 ?",
