@@ -403,7 +403,7 @@ class Answerer:
         present = {(e.chunk.doc_id, e.chunk.ref) for e in main}
         out: list[Evidence] = []
         for e in main:
-            for link in e.chunk.amended_by:
+            for link in self._finest_first(e.chunk.amended_by):
                 doc_id, ref = link.split(":", 1)
                 if (doc_id, ref) in present:
                     continue
@@ -430,6 +430,16 @@ class Answerer:
             ev = Evidence(i, e.chunk, e.start, e.end, "item", lead=e.lead, gloss=e.gloss, note=e.note)
             out.append(ev)
         return out
+
+    def _finest_first(self, links: tuple[str, ...]) -> list[str]:
+        """Amending provisions with words of their own first: « Article 57 is amended as
+        follows: » alone says nothing, its point « a) in paragraph 1, … » says what changes."""
+
+        def announces_only(link: str) -> bool:
+            chunk = self._index.chunk_by_key(*link.split(":", 1))
+            return chunk is not None and "\n" not in chunk.text.strip() and chunk.text.rstrip().endswith(":")
+
+        return sorted(links, key=announces_only)
 
     # ------------------------------------------------------------------ model
 
