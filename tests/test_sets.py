@@ -188,7 +188,9 @@ def test_key_coverage_counts_alternatives():
 
 def test_a_single_fact_answer_streams_its_best_passage_before_the_model(svc):
     service, gen = svc
-    gen.enqueue(json.dumps({"trouve": True, "reponse": "Jusqu'à 35 000 000 EUR [1].", "sources": [1]}, ensure_ascii=False))
+    gen.enqueue(
+        json.dumps({"trouve": True, "reponse": "Jusqu'à 35 000 000 EUR [1].", "sources": [1]}, ensure_ascii=False)
+    )
     pieces: list[str] = []
     out = service.ask(
         "Quelle amende pour le non-respect de l'interdiction des pratiques visées à l'article 5 ?",
@@ -198,3 +200,14 @@ def test_a_single_fact_answer_streams_its_best_passage_before_the_model(svc):
     assert quote is not None and any(c["quote"] == quote.group(1) for c in out["citations"])
     assert "".join(pieces[1:]) == "Jusqu'à 35 000 000 EUR [1]."
     assert out["timings"]["first_content_ms"] <= out["timings"]["ttft_ms"]
+
+
+def test_the_provisions_an_article_has_changed_by_2026_are_listed_with_the_amending_points(index):
+    listed = build_set(
+        "Quelles dispositions de l'article 57 sont modifiées par le règlement 2026/1744 ?", [], index, set()
+    )
+    assert listed is not None and listed.list_id == "amended"
+    got = [(e.chunk.doc_id, e.chunk.ref) for e in listed.entries]
+    assert got[:2] == [("ai-act", "art-57-1"), ("ai-act-2026-1744", "art-1-22-a")]
+    assert listed.entries[0].note == "modifié par le règlement (UE) 2026/1744"
+    assert "paragraphe 3a inséré" in [e.gloss for e in listed.entries]  # a paragraph the AI Act did not have

@@ -537,6 +537,8 @@ class Answerer:
         cited = list(cited_main)
         by_key = {f"{e.chunk.doc_id}:{e.chunk.ref}": e for e in evidence}
         for m in sorted(cited_main, key=lambda e: e.n):
+            if m.role == "item":  # a list's line already says « modifié par… »
+                continue
             for link in m.chunk.amended_by:
                 amending = by_key.get(link)
                 if amending is None:

@@ -43,6 +43,10 @@ SET_QUESTION = re.compile(
     r"|\bliste\b|\blister\b|\benumer\w*"
     r"|^(quelles sont les |les )?obligations (du|des|d'un|d'une|de la|de l'|pour)\b"
 )
+_AMENDED = re.compile(
+    r"\b(modifi\w*|ajout\w*|insere\w*|change\w*)\b.*2026/1744|2026/1744.*\b(modifi\w*|ajout\w*|insere\w*|change\w*)\b"
+)
+_AMENDED_ARTICLE = re.compile(r"\barticle (\d{1,3})\b")
 _MARKER = re.compile(r"^\s*(?:[a-z]{1,2}\)|\d+[a-z]?\.|\(\w{1,3}\)|[ivx]+\))\s*")
 AMENDING_ACT_NAME = "règlement (UE) 2026/1744"
 
@@ -87,6 +91,12 @@ def build_set(question: str, hits: Sequence[Chunk], index: PassageIndex, qterms:
     if not is_set_question(question):
         return None
     q = fold(question).replace("’", "'")
+    changed = _AMENDED_ARTICLE.search(q)
+    if changed and _AMENDED.search(q):
+        entries = amended_in(index, int(changed.group(1)))
+        if entries:
+            opening = f"Le {AMENDING_ACT_NAME} modifie ou complète les dispositions suivantes de l'article {changed.group(1)} :"
+            return SetAnswer(opening, entries[:SET_MAX_ITEMS], "amended")
     for spec in law().lists:
         if spec.pattern.search(q):
             entries = _entries(spec, index, qterms)
@@ -162,6 +172,49 @@ def _decisive(entries: list[SetEntry]) -> None:
                 shared = max(shared, n)
         if shared >= 6:
             e.gloss = _short("… " + " ".join(w[shared:]))
+
+
+def amended_in(index: PassageIndex, article: int) -> list[SetEntry]:
+    """The provisions of an AI Act article that 2026/1744 changes or inserts, in the order of the
+    amending act: each changed provision, then the amending point that changes it (in English)."""
+    prefix = f"art-{article}"
+    out: list[SetEntry] = []
+    seen: set[str] = set()
+    for c in index.chunks:
+        if c.doc_id != "ai-act-2026-1744" or c.kind not in ("amending-point", "amending-subpoint"):
+            continue
+        targets = [t for t in c.amends if (t == prefix or t.startswith(prefix + "-")) and t not in seen]
+        if not targets or (c.kind == "amending-point" and _has_subpoints(index, c)):
+            continue  # the subpoints say what changes; the point only announces them
+        for target in targets:
+            seen.add(target)
+            changed = index.chunk_by_key("ai-act", target)
+            if changed is not None:
+                out.append(_entry(changed, set()))
+                out[-1].note = f"modifié par le {AMENDING_ACT_NAME}"
+        amending = _entry(c, set())
+        amending.gloss = "; ".join(_changed_part(index, t) for t in targets)
+        amending.note = "texte en anglais"
+        out.append(amending)
+    return out
+
+
+def _changed_part(index: PassageIndex, target: str) -> str:
+    """« nouvelle rédaction du paragraphe 1 », « paragraphe 3a inséré », « point e) du paragraphe 9 »."""
+    parts = target.split("-")[2:]
+    if not parts:
+        where = "l'article"
+    elif len(parts) == 1:
+        where = f"paragraphe {parts[0]}"
+    else:
+        where = f"point {parts[1]}) du paragraphe {parts[0]}"
+    if index.chunk_by_key("ai-act", target) is None:
+        return f"{where} inséré" if parts else "article inséré"
+    return f"nouvelle rédaction : {where}"
+
+
+def _has_subpoints(index: PassageIndex, chunk: Chunk) -> bool:
+    return any(c.kind == "amending-subpoint" for c in index.children(chunk.doc_id, chunk.ref))
 
 
 def _inserted(index: PassageIndex, doc_id: str, parent: str, present: set[str]) -> list[tuple[Chunk, str]]:
