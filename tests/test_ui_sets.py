@@ -22,9 +22,18 @@ REPLY = json.dumps({"trouve": True, "reponse": "", "sources": [1]})
 SCREENSHOT = Path("/tmp/ui-set-answer.png")
 
 
+class SlowGenerator(ScriptedGenerator):
+    """The scripted LLM with a pause before each token: the model phrases after the list is shown."""
+
+    def stream(self, messages, **kwargs):
+        for piece in super().stream(messages, **kwargs):
+            time.sleep(0.05)
+            yield piece
+
+
 @pytest.fixture()
 def service(fake_settings):
-    svc = Service(fake_settings, generator=ScriptedGenerator([REPLY] * 4))
+    svc = Service(fake_settings, generator=SlowGenerator([REPLY] * 4))
     svc.answerer.floor, svc.answerer.strong = 0.0, 2.0  # fake embedder: no calibrated abstention
     return svc
 
