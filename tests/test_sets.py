@@ -35,7 +35,7 @@ def svc(fake_settings):
 
 
 def refs(question: str, index) -> list[str]:
-    listed = build_set(question, [], index, set())
+    listed = build_set(question, [], index)
     assert listed is not None, question
     return [e.chunk.ref for e in listed.entries]
 
@@ -76,7 +76,7 @@ def test_public_deployer_list_is_complete_and_in_the_order_of_the_text(index):
 
 
 def test_prohibited_practices_include_the_points_inserted_in_2026_said_so(index):
-    listed = build_set("Quelles sont toutes les pratiques interdites ?", [], index, set())
+    listed = build_set("Quelles sont toutes les pratiques interdites ?", [], index)
     assert listed is not None
     letters = [e.chunk.ref.rsplit("-", 1)[-1] if e.chunk.doc_id == "ai-act" else e.gloss for e in listed.entries]
     assert letters[:2] == ["a", "b"] and letters[-1] == "h"
@@ -88,14 +88,14 @@ def test_prohibited_practices_include_the_points_inserted_in_2026_said_so(index)
 
 
 def test_a_section_lists_its_articles_with_their_headings(index):
-    listed = build_set("Quelles sont les exigences applicables aux systèmes d'IA à haut risque ?", [], index, set())
+    listed = build_set("Quelles sont les exigences applicables aux systèmes d'IA à haut risque ?", [], index)
     assert listed is not None
     assert [e.chunk.ref.split("-")[1] for e in listed.entries] == [str(n) for n in range(8, 16)]
     assert listed.entries[1].gloss == "Système de gestion des risques"
 
 
 def test_the_charter_has_seven_challenges_each_glossed(index):
-    listed = build_set("Quels sont les sept défis de la charte ?", [], index, set())
+    listed = build_set("Quels sont les sept défis de la charte ?", [], index)
     assert listed is not None
     assert [e.gloss.split(" :")[0] for e in listed.entries] == [f"défi {n}" for n in range(1, 8)]
     assert "Primauté de la supervision humaine" in listed.entries[5].gloss  # défi 6 has no words of its own
@@ -103,7 +103,7 @@ def test_the_charter_has_seven_challenges_each_glossed(index):
 
 def test_an_enumeration_without_data_comes_from_the_best_passage(index):
     top = index.chunk_by_key("ai-act", "art-6-3-b")
-    listed = build_set("Quels sont les critères de l'article 6, paragraphe 3 ?", [top], index, set())
+    listed = build_set("Quels sont les critères de l'article 6, paragraphe 3 ?", [top], index)
     assert listed is not None and listed.list_id == "structure"
     assert [e.chunk.ref for e in listed.entries] == ["art-6-3-a", "art-6-3-b", "art-6-3-c", "art-6-3-d"]
 
@@ -203,9 +203,7 @@ def test_a_single_fact_answer_streams_its_best_passage_before_the_model(svc):
 
 
 def test_the_provisions_an_article_has_changed_by_2026_are_listed_with_the_amending_points(index):
-    listed = build_set(
-        "Quelles dispositions de l'article 57 sont modifiées par le règlement 2026/1744 ?", [], index, set()
-    )
+    listed = build_set("Quelles dispositions de l'article 57 sont modifiées par le règlement 2026/1744 ?", [], index)
     assert listed is not None and listed.list_id == "amended"
     got = [(e.chunk.doc_id, e.chunk.ref) for e in listed.entries]
     assert got[:2] == [("ai-act", "art-57-1"), ("ai-act-2026-1744", "art-1-22-a")]

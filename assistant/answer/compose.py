@@ -244,7 +244,7 @@ class Answerer:
         with EnergyMeter() as meter:
             result = self._retrieve(question, ANSWER_HITS)
             timings["retrieval_ms"] = _ms(t0)
-            listed = build_set(question, [h.chunk for h in result.hits], self._index, terms(expand(question)))
+            listed = build_set(question, [h.chunk for h in result.hits], self._index)
             if listed is not None:
                 emit(listed.preview())  # the list built by code goes out before the model runs
             weak = result.max_dense < self.floor

@@ -86,7 +86,7 @@ class SetAnswer:
         return "\n".join(lines) + "\n\n"
 
 
-def build_set(question: str, hits: Sequence[Chunk], index: PassageIndex, qterms: set[str]) -> SetAnswer | None:
+def build_set(question: str, hits: Sequence[Chunk], index: PassageIndex) -> SetAnswer | None:
     """The list that answers a set question, or None (not a set question, or no list found)."""
     if not is_set_question(question):
         return None
@@ -99,39 +99,39 @@ def build_set(question: str, hits: Sequence[Chunk], index: PassageIndex, qterms:
             return SetAnswer(opening, entries[:SET_MAX_ITEMS], "amended")
     for spec in law().lists:
         if spec.pattern.search(q):
-            entries = _entries(spec, index, qterms)
+            entries = _entries(spec, index)
             if len(entries) >= 2:
                 return SetAnswer(spec.opening, entries[:SET_MAX_ITEMS], spec.id)
-    return _from_best_passage(hits, index, qterms)
+    return _from_best_passage(hits, index)
 
 
 # ---------------------------------------------------------------------- structures
 
 
-def _entries(spec: SetList, index: PassageIndex, qterms: set[str]) -> list[SetEntry]:
+def _entries(spec: SetList, index: PassageIndex) -> list[SetEntry]:
     src = spec.source
     if spec.structure == "points":
-        return points(index, src.doc_id, src.ref, qterms)
+        return points(index, src.doc_id, src.ref)
     if spec.structure == "paragraphs":
-        return [_entry(c, qterms) for c in _distinct(index.children(src.doc_id, src.ref))]
+        return [_entry(c) for c in _distinct(index.children(src.doc_id, src.ref))]
     if spec.structure == "section":
-        return _section(index, src, qterms)
+        return _section(index, src)
     if spec.structure == "groups":
-        return _groups(index, src, qterms)
+        return _groups(index, src)
     out = []
     for item in spec.items:
         chunk = index.chunk_by_key(item.ref.doc_id, item.ref.ref)
         if chunk is not None:
-            e = _entry(chunk, qterms)
+            e = _entry(chunk)
             e.gloss = item.gloss or e.gloss
             out.append(e)
     return out
 
 
-def points(index: PassageIndex, doc_id: str, parent: str, qterms: set[str]) -> list[SetEntry]:
+def points(index: PassageIndex, doc_id: str, parent: str) -> list[SetEntry]:
     """The points announced by `parent`, in order, with those the amending act inserts."""
     chunks = [c for c in _distinct(index.children(doc_id, parent)) if c.kind != "recital"]
-    out = [_entry(c, qterms) for c in chunks]
+    out = [_entry(c) for c in chunks]
     _decisive(out)
     if out and not out[0].chunk.text.startswith("…"):
         first = out[0]
@@ -190,9 +190,9 @@ def amended_in(index: PassageIndex, article: int) -> list[SetEntry]:
             seen.add(target)
             changed = index.chunk_by_key("ai-act", target)
             if changed is not None:
-                out.append(_entry(changed, set()))
+                out.append(_entry(changed))
                 out[-1].note = f"modifié par le {AMENDING_ACT_NAME}"
-        amending = _entry(c, set())
+        amending = _entry(c)
         amending.gloss = "; ".join(_changed_part(index, t) for t in targets)
         amending.note = "texte en anglais"
         out.append(amending)
@@ -247,7 +247,7 @@ def _inserted_window(text: str, letter: str) -> tuple[int, int]:
     return start, end
 
 
-def _section(index: PassageIndex, src: Ref, qterms: set[str]) -> list[SetEntry]:
+def _section(index: PassageIndex, src: Ref) -> list[SetEntry]:
     """The articles of the section of chapter III that opens at `src` (schedule.toml bounds)."""
     first = int(src.ref.split("-")[1])
     starts = sorted(a for rows in law().schedule.sections.values() for a, _ in rows)
@@ -258,13 +258,13 @@ def _section(index: PassageIndex, src: Ref, qterms: set[str]) -> list[SetEntry]:
         chunk = index.chunk_by_key(src.doc_id, f"art-{n}") or next(iter(index.children(src.doc_id, f"art-{n}")), None)
         if chunk is None:
             continue
-        e = _entry(chunk, qterms)
+        e = _entry(chunk)
         e.gloss = _short(chunk.title) or e.gloss
         out.append(e)
     return out
 
 
-def _groups(index: PassageIndex, src: Ref, qterms: set[str]) -> list[SetEntry]:
+def _groups(index: PassageIndex, src: Ref) -> list[SetEntry]:
     """One entry per unit of the same rank as `src` (défi 1…7): its own chunk, or its first part
     when it has no words of its own (its gloss is then the headings of its parts)."""
     prefix = src.ref.rsplit("-", 1)[0] + "-"
@@ -280,7 +280,7 @@ def _groups(index: PassageIndex, src: Ref, qterms: set[str]) -> list[SetEntry]:
         top = prefix + number
         own = [c for c in parts[number] if c.ref == top]
         chunk = own[0] if own else parts[number][0]
-        e = _entry(chunk, qterms)
+        e = _entry(chunk)
         if own:
             title = chunk.title
         else:
@@ -292,7 +292,7 @@ def _groups(index: PassageIndex, src: Ref, qterms: set[str]) -> list[SetEntry]:
     return out
 
 
-def _from_best_passage(hits: Sequence[Chunk], index: PassageIndex, qterms: set[str]) -> SetAnswer | None:
+def _from_best_passage(hits: Sequence[Chunk], index: PassageIndex) -> SetAnswer | None:
     """No list in the data: the enumeration the best article passage belongs to or announces."""
     top = next((c for c in hits[:3] if c.kind != "recital"), None)
     if top is None:
@@ -303,7 +303,7 @@ def _from_best_passage(hits: Sequence[Chunk], index: PassageIndex, qterms: set[s
         parent = top.ref
     else:
         return None
-    entries = points(index, top.doc_id, parent, qterms)
+    entries = points(index, top.doc_id, parent)
     if len(entries) < 2:
         return None
     lead = next((sp.label for sp in entries[0].chunk.spans if sp.ref == parent), "")
@@ -325,7 +325,7 @@ def _distinct(chunks: Sequence[Chunk]) -> list[Chunk]:
     return out
 
 
-def _entry(chunk: Chunk, _qterms: set[str]) -> SetEntry:
+def _entry(chunk: Chunk) -> SetEntry:
     """The chunk's own words (not its lead-in), bounded, and their decisive first words as gloss."""
     own = next((sp for sp in chunk.spans if sp.ref == chunk.ref), None)
     start, end = (own.start, own.end) if own else (0, len(chunk.text))
