@@ -629,6 +629,9 @@ def item_line(k: int, e: Evidence) -> str:
     """One line of a set answer: « 3. gloss — article 26, paragraphe 5 (note) [n] »."""
     _, label, _ = e.located()
     short = label.removeprefix(AI_ACT_PREFIX)
+    head, _, title = short.partition(" : ")
+    if title and title[:40] in e.gloss:  # « défi 1 : Promouvoir… »: the gloss already gives the title
+        short = head
     note = f" ({e.note})" if e.note else ""
     return f"{k}. {e.gloss} — {short}{note} [{e.n}]"
 
