@@ -286,8 +286,7 @@ def _groups(index: PassageIndex, src: Ref) -> list[SetEntry]:
         else:
             heads = [c.title.split("—", 1)[-1].strip() for c in _distinct(parts[number])]
             title = " ; ".join(dict.fromkeys(h for h in heads if h))
-        name = top.replace("-", " ").replace("defi", "défi")
-        e.gloss = f"{name} : {_short(title)}" if title else e.gloss
+        e.gloss = _short(title) if title else e.gloss
         out.append(e)
     return out
 
