@@ -62,6 +62,7 @@ def test_set_questions_are_recognised(question):
         "Qu'est-ce qu'un « fournisseur » au sens du règlement (UE) 2024/1689 ?",
         "La notation sociale est-elle interdite ?",
         "Quel est le montant maximal de l'amende pour une pratique interdite ?",
+        "Que doit faire le Département s'il pense qu'un système d'IA à haut risque présente un risque ?",
     ],
 )
 def test_single_fact_questions_are_not_set_questions(question):

@@ -515,8 +515,13 @@ class Answerer:
             used.append(verdict.n)
         if kept:
             lines.append(" ".join(kept))
-        listed_refs = {(e.chunk.doc_id, e.chunk.ref) for e in items}
-        main = schedule + [e for e in evidence if e.role == "main" and (e.chunk.doc_id, e.chunk.ref) not in listed_refs]
+        # a passage quoted by a list item is not quoted again, unless the search chose other words of it
+        item_quotes = {(e.chunk.doc_id, e.chunk.ref): e.quote for e in items}
+        main = schedule + [
+            e
+            for e in evidence
+            if e.role == "main" and e.quote not in item_quotes.get((e.chunk.doc_id, e.chunk.ref), "")
+        ]
         cited_main = [e for e in main if e.n in used or e.n == 1]
         for extra in main[1:]:
             if len(cited_main) >= MIN_CITED:

@@ -31,18 +31,24 @@ from assistant.search.index import PassageIndex
 from assistant.text.norm import fold
 
 # A question that asks for a set: plural interrogatives followed by what is enumerated,
-# « toutes les… », « que doit contenir… », « liste », « énumérer ».
+# « toutes les… », « liste », « énumérer ».
 SET_QUESTION = re.compile(
     r"\bquel(le)?s (sont|seront|doivent|peuvent)\b"
     r"|\bquel(le)?s (obligations|exigences|pratiques|sont|droits|recours|garanties|amendes|sanctions|domaines"
     r"|defis|elements|informations|mesures|taches|regles|dispositions|principes|points|articles|cas|systemes"
     r"|usages|conditions|criteres|engagements|axes)\b"
     r"|\b(toutes|tous) les\b"
-    r"|\bque (doit|doivent)( pouvoir)? (contenir|comprendre|inclure|prevoir|faire|respecter)\b"
-    r"|\bque contient\b|\bcontenu (de|du|d')"
     r"|\bliste\b|\blister\b|\benumer\w*"
+)
+# Weaker signs (« que doit contenir… », « que doit faire… », « obligations du… »): a set question
+# unless it is about one situation (« que doit faire le Département s'il pense que… »), which
+# asks for what applies in that case.
+SET_QUESTION_WEAK = re.compile(
+    r"\bque (doit|doivent)( pouvoir)? (contenir|comprendre|inclure|prevoir|faire|respecter)\b"
+    r"|\bque contient\b|\bcontenu (de|du|d')"
     r"|^(quelles sont les |les )?obligations (du|des|d'un|d'une|de la|de l'|pour)\b"
 )
+_SITUATION = re.compile(r"\bs'ils?\b|\bsi (le|la|les|un|une|l'|son|sa|ses)\b|\blorsqu|\ben cas d|\bquand\b")
 _AMENDED = re.compile(
     r"\b(modifi\w*|ajout\w*|insere\w*|change\w*)\b.*2026/1744|2026/1744.*\b(modifi\w*|ajout\w*|insere\w*|change\w*)\b"
 )
@@ -52,7 +58,10 @@ AMENDING_ACT_NAME = "règlement (UE) 2026/1744"
 
 
 def is_set_question(question: str) -> bool:
-    return bool(SET_QUESTION.search(fold(question).replace("’", "'")))
+    q = fold(question).replace("’", "'")
+    if SET_QUESTION.search(q):
+        return True
+    return bool(SET_QUESTION_WEAK.search(q)) and not _SITUATION.search(q)
 
 
 @dataclass
@@ -358,4 +367,13 @@ def _short(text: str) -> str:
     return text[: cut if cut > 0 else SET_GLOSS_CHARS].rstrip(" ,;:") + "…"
 
 
-__all__ = ["SET_QUESTION", "SetAnswer", "SetEntry", "build_set", "gloss_of", "is_set_question", "points"]
+__all__ = [
+    "SET_QUESTION",
+    "SET_QUESTION_WEAK",
+    "SetAnswer",
+    "SetEntry",
+    "build_set",
+    "gloss_of",
+    "is_set_question",
+    "points",
+]

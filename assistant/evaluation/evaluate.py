@@ -197,6 +197,9 @@ _DESIGNATION = re.compile(
 )
 
 
+_QUOTED = re.compile(r"« .*? »", re.S)
+
+
 def attached_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """(sentence without markers or designations, markers attached to it) for each sentence.
 
@@ -205,6 +208,8 @@ def attached_sentences(answer: str) -> list[tuple[str, list[int]]]:
     belongs to the sentence before it.
     """
     out: list[tuple[str, list[int]]] = []
+    # A footnote call inside a verbatim quote (« … données. [3] Cf rapport … ») is not a marker.
+    answer = _QUOTED.sub(lambda m: MARKER.sub("", m.group(0)), answer)
     # Line by line: `sentence_spans` drops a line's tail that has no final punctuation.
     # Designations go first, so that "p. 12" or "point c)" cannot cut a sentence.
     lines = [_DESIGNATION.sub(" ", line) for line in answer.splitlines()]
