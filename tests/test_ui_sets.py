@@ -50,7 +50,7 @@ def test_a_set_answer_is_a_list_then_folded_quotes_then_sources(service):
     )
     assert ol < details < cards
     items = re.findall(r"<li>(.*?)</li>", page[ol : page.index("</ol>", ol)])
-    assert len(items) == len(final.response["citations"]) >= 8
+    assert 8 <= len(items) <= len(final.response["citations"])  # the best passage may be quoted besides
     assert all('class="ia-marker"' in li for li in items)
     folded = page[details : page.index("</details>", details)]
     assert "<summary>Texte applicable : les passages cités mot pour mot</summary>" in folded
