@@ -399,7 +399,7 @@ def test_keys_required_once_they_exist(make, caplog):
     assert any(row["status"] == 403 for row in rows)  # the refused admin call of the agent is audited
     assert all("martin.j@cg13.fr" not in (row["question"] or "") for row in rows)
     status = c.get("/v1/admin/status", headers={"X-API-Key": raw_admin}).json()
-    assert status["auth"] is True and status["keys"]["active"] == {"agent": 1, "trainer": 0, "admin": 1}
+    assert status["auth"] is True and status["keys"]["active"] == {"agent": 1, "trainer": 0, "referent": 0, "admin": 1}
     assert status["index"]["ready"] is True and status["audit"]["rows"] >= 3
     since = c.get("/v1/admin/audit", params={"since": "2999-01-01"}, headers={"X-API-Key": raw_admin}).json()
     assert since["rows"] == []
