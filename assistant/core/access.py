@@ -15,13 +15,13 @@ from assistant.base.errors import RefusedError
 from assistant.core.audited import Session
 from assistant.core.context import Context
 from assistant.ops.audit import LOCAL_USER
-from assistant.ops.keys import ApiKey, KeyStore
+from assistant.ops.keys import ApiKey, KeyRegistry
 
 UI_PREFIX = "UI /ui"
 REVOKED = "Votre clé d'API n'est plus valide (révoquée) : reconnectez-vous avec une clé active."
 
 
-def ui_login(keys: KeyStore) -> Callable[[str, str], bool] | None:
+def ui_login(keys: KeyRegistry) -> Callable[[str, str], bool] | None:
     """For gradio's `auth=`: user name = key id, password = the API key; None while no key exists (local mode)."""
     if not keys.exists():
         return None
@@ -33,7 +33,7 @@ def ui_login(keys: KeyStore) -> Callable[[str, str], bool] | None:
     return check
 
 
-def signed_in_key(keys: KeyStore, request: Any) -> tuple[str, ApiKey | None]:
+def signed_in_key(keys: KeyRegistry, request: Any) -> tuple[str, ApiKey | None]:
     """(key id the UI request was signed in with, or "" without login; that key if it is still active)."""
     key_id = str(getattr(request, "username", "") or "").strip()
     if not key_id:
