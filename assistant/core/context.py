@@ -27,6 +27,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.gateway = Gateway(self.service, self.audit, self.metrics)
+        self.metrics.watch_upstreams(self.service.upstreams)
 
     @classmethod
     def build(

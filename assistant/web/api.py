@@ -918,7 +918,7 @@ def create_app(
             _, code, message = classify(exc)
             return JSONResponse(status_code=503, content={"ready": False, "code": code, "message": message})
         models = model_report(settings)
-        missing = [m for m in models if not m["ok"]]
+        missing = [m for m in models if not m["ok"] and not m.get("optional")]
         info = {"generation": index.path.name, "corpus_version": index.corpus_version, "chunks": len(index.chunks)}
         if missing:
             message = "Modèle(s) non vérifié(s) : " + " ; ".join(f"{m['name']} : {m['detail']}" for m in missing)
