@@ -112,6 +112,56 @@ class LlamaServer(Proc):
         return self.url + "/v1"
 
 
+def fake_openai_app():  # uvicorn --factory --app-dir bench scale_harness:fake_openai_app
+    """A stand-in for an inference server: an OpenAI-compatible streaming endpoint that replies, in
+    pieces 30 ms apart, the scripted generator's reply (the same text for the same request, as greedy
+    decoding gives). For tests of the pool's processes without the model's weights."""
+    import asyncio
+    import json as jsonlib
+
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse, StreamingResponse
+    from starlette.routing import Route
+
+    from assistant.backends.fake import ScriptedGenerator
+
+    async def models(request: Request) -> JSONResponse:
+        return JSONResponse({"object": "list", "data": [{"id": "fake", "object": "model"}]})
+
+    async def chat(request: Request) -> StreamingResponse:
+        body = await request.json()
+        gen = ScriptedGenerator()
+        pieces = list(gen.stream(body["messages"], max_tokens=int(body.get("max_tokens", 64))))
+
+        async def events():
+            for piece in pieces:
+                await asyncio.sleep(0.03)
+                yield f"data: {jsonlib.dumps({'choices': [{'delta': {'content': piece}}]})}\n\n"
+            usage = {"prompt_tokens": gen.usage.prompt_tokens, "completion_tokens": gen.usage.completion_tokens}
+            yield f"data: {jsonlib.dumps({'choices': [], 'usage': usage})}\n\ndata: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    return Starlette(routes=[Route("/v1/models", models), Route("/v1/chat/completions", chat, methods=["POST"])])
+
+
+class FakeLlmServer(Proc):
+    """`fake_openai_app` in its own process (uvicorn) on a loopback port."""
+
+    ready_path = "/v1/models"
+
+    def __init__(self, log_dir: Path):
+        port = free_port()
+        cmd = [sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(HERE), "scale_harness:fake_openai_app",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+        super().__init__(cmd, {**os.environ, "PYTHONPATH": str(ROOT)}, log_dir / f"fake-llm-{port}.log", port)
+
+    @property
+    def api(self) -> str:
+        return self.url + "/v1"
+
+
 class ApiServer(Proc):
     def __init__(self, env: dict[str, str], log_dir: Path, *, workers: int = 1):
         port = free_port()
@@ -177,4 +227,4 @@ def api_env(index_dir: Path, var_dir: Path, llm_urls: list[str], **extra: str) -
     return env
 
 
-__all__ = ["QUESTIONS", "ApiServer", "LlamaServer", "Result", "api_env", "ask_all"]
+__all__ = ["QUESTIONS", "ApiServer", "FakeLlmServer", "LlamaServer", "Result", "api_env", "ask_all", "fake_openai_app"]
