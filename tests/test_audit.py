@@ -41,9 +41,9 @@ class Backend:
         if self.kind == "sqlite":
             return AuditLog(Path(self.where), retention_days=retention_days, **extra)
         from assistant.ops.audit_pg import PgAuditLog
-        from assistant.ops.db import Database
+        from assistant.ops.db import database
 
-        return PgAuditLog(Database(self.where), retention_days=retention_days, **extra)
+        return PgAuditLog(database(self.where), retention_days=retention_days, **extra)  # the process's pool
 
     @property
     def error(self) -> type[Exception]:

@@ -39,10 +39,10 @@ def open_store(backend: tuple[str, str]) -> KeyRegistry:
     kind, where = backend
     if kind == "file":
         return KeyStore(Path(where))
-    from assistant.ops.db import Database
+    from assistant.ops.db import database
     from assistant.ops.keys_pg import PgKeyStore
 
-    return PgKeyStore(Database(where))
+    return PgKeyStore(database(where))
 
 
 @pytest.fixture()
