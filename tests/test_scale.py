@@ -58,8 +58,9 @@ def _metric(text: str, name: str, url: str) -> float:
     return float(m.group(1)) if m else -1.0
 
 
-def kill_one_mid_run(h, servers, env: dict, tmp_path, pool_name: str) -> None:
-    """Start the API over `servers` (started here), ask the dozen questions, kill servers[0] after the third answer."""
+def kill_one_mid_run(h, servers, env: dict, tmp_path, pool_name: str, then=None) -> None:
+    """Start the API over `servers` (started here), ask the dozen questions, kill servers[0] after the
+    third answer; then `then(api_url)` while the surviving server still runs."""
     api = None
     try:
         for s in servers:
@@ -98,6 +99,8 @@ def kill_one_mid_run(h, servers, env: dict, tmp_path, pool_name: str) -> None:
         served = sum(_metric(text, "assistant_llm_upstream_requests_total", u) for u in (a, b))
         assert served >= len(questions)  # an answer asks the model at least once
         assert _metric(text, "assistant_llm_upstream_requests_total", b) >= served - 3 - 1
+        if then is not None:
+            then(api.url)
     finally:
         if api:
             api.stop()
@@ -113,7 +116,17 @@ def test_two_llama_servers_one_killed_mid_run_every_question_answered(needs, tmp
     h = _harness()
     servers = [h.LlamaServer(model, tmp_path, threads=1) for _ in range(2)]
     env = h.api_env(settings.index_path, tmp_path / "var", [s.api for s in servers])
-    kill_one_mid_run(h, servers, env, tmp_path, "qwen@2 serveurs")
+
+    def assess_through_the_pool(url: str) -> None:
+        """The assessment's enum facts, constrained by the server's grammar (json_object + schema)."""
+        description = "Un agent conversationnel qui répond aux usagers sur les horaires des services du Département."
+        resp = httpx.post(url + "/v1/assess", json={"description": description}, timeout=900)
+        assert resp.status_code == 200, resp.text
+        out = resp.json()
+        assert out["model"]["llm"] == "qwen@2 serveurs"
+        assert out["extraction"]["model"].startswith("valide"), out["extraction"]  # the model's JSON was valid
+
+    kill_one_mid_run(h, servers, env, tmp_path, "qwen@2 serveurs", then=assess_through_the_pool)
 
 
 def test_two_server_processes_one_killed_mid_run_every_question_answered(fake_index_dir, corpus, tmp_path):
