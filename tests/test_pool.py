@@ -137,14 +137,22 @@ def test_all_upstreams_down_is_one_clear_error():
     assert "http://a:8080/v1 : injoignable" in str(err.value) and "HTTP 503" in str(err.value)
 
 
-def test_schema_goes_as_json_schema_then_json_object_learnt_per_upstream():
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        httpx.Response(422, json={"detail": "response_format.type"}),
+        # llama-cpp-python's server (0.3.36) answers its validation error with HTTP 500
+        httpx.Response(500, json={"error": {"message": "1 validation error: ('body', 'response_format', 'type')"}}),
+    ],
+)
+def test_schema_goes_as_json_schema_then_json_object_learnt_per_upstream(refusal):
     formats: list[str] = []
 
     def handler(request):
         fmt = json.loads(request.content)["response_format"]
         formats.append(fmt["type"])
         if fmt["type"] == "json_schema":  # llama-cpp-python's server: only json_object (+ schema)
-            return httpx.Response(422, json={"detail": "response_format.type"})
+            return refusal
         assert fmt["schema"] == {"type": "object"}
         return httpx.Response(200, content=b"".join(_events('{"a": 1}')))
 

@@ -224,17 +224,19 @@ class OpenAIHTTPGenerator:
             completion = 0
             try:
                 with self._client.stream("POST", url, json=payload) as resp:
-                    if resp.status_code >= 500:
+                    if resp.status_code != 200:
                         resp.read()
-                        raise UpstreamError(f"HTTP {resp.status_code} ({resp.text[:200]})")
-                    if resp.status_code in (400, 422) and mode is not None:
-                        resp.read()
+                    # a refused schema: HTTP 400/422, or 500 from llama-cpp-python's server (its validation error)
+                    if mode is not None and _refuses_format(
+                        resp.status_code, resp.text if resp.status_code != 200 else ""
+                    ):
                         log.info(
                             "Serveur LLM %s : response_format %s refusé (HTTP %s).", up.url, mode, resp.status_code
                         )
                         continue  # next way of sending the schema
+                    if resp.status_code >= 500:
+                        raise UpstreamError(f"HTTP {resp.status_code} ({resp.text[:200]})")
                     if resp.status_code != 200:
-                        resp.read()
                         raise BackendError(f"Serveur LLM {url} : HTTP {resp.status_code} ({resp.text[:200]}).")
                     if mode is not None:
                         up.schema_mode = mode
@@ -267,6 +269,10 @@ class OpenAIHTTPGenerator:
         )
         log.warning(message)
         raise BackendError(message)
+
+
+def _refuses_format(status: int, text: str) -> bool:
+    return status in (400, 422) or (status == 500 and "response_format" in text)
 
 
 def _diverged(url: str) -> BackendError:
