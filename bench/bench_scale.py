@@ -48,7 +48,7 @@ def run_config(model: Path, index_dir: Path, servers: int, workers: int, questio
         for s in llamas:
             s.stop()
     ok = [r for r in results if r.status == 200]
-    generated = [r for r in ok if "serveur" in r.body.get("model", {}).get("llm", "")]
+    generated = [r for r in ok if r.body.get("model", {}).get("llm", "").startswith("qwen@")]  # not a fallback
     tokens = [r.body.get("tokens") or {} for r in generated]
     return {
         "servers": servers,
@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     # 1.5B model; not measured here: replace with the figures of the département's GPU.
     p.add_argument("--gpu-prefill-tps", type=float, default=20000.0)
     p.add_argument("--gpu-decode-tps", type=float, default=2500.0)
+    # llama-cpp-python's server does not report prompt tokens in a stream: the dev-set median then
+    # (eval/reports/2026-11-27-summary.md, « jetons de prompt p50 »).
+    p.add_argument("--prompt-tokens", type=float, default=710.0)
     p.add_argument("--out", type=Path)
     args = p.parse_args(argv)
 
@@ -119,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{r['servers']}×{r['workers']} {r['answers_per_minute'] / base:.2f}" for r in rows)
     )
     generated = [r for r in rows if r["generated"]]
-    prompt = sum(r["prompt_tokens"] for r in generated) / max(1, len(generated))
+    prompt = sum(r["prompt_tokens"] for r in generated) / max(1, len(generated)) or args.prompt_tokens
     completion = sum(r["completion_tokens"] for r in generated) / max(1, len(generated))
     gpu = gpu_arithmetic(prompt, completion, args.gpu_prefill_tps, args.gpu_decode_tps)
     print(
