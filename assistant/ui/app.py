@@ -144,6 +144,8 @@ def stream_answer(service: Any, question: str, *, sources: SourceLookup | None =
         yield AnswerUpdate(render_message_html(outcome["error"], error=True), None, True)
         return
     response = outcome["response"]
+    if hasattr(response, "to_json"):  # a bare Service returns a typed Answer; the gateway, its JSON form
+        response = response.to_json()
     page = render_answer_html(
         response,
         passage_for=sources.passage if sources else None,
