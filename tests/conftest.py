@@ -68,3 +68,22 @@ def api_settings(fake_index_dir: Path, corpus: Path, tmp_path: Path) -> Settings
         var_dir=str(tmp_path / "var"),
         rate_per_minute=1_000_000,
     )
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """One real PostgreSQL for the session (tests/pgserver.py); skipped with the reason when absent."""
+    from tests.pgserver import PgServer, missing_reason
+
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    server = PgServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def pg_url(pg_server) -> str:
+    """A fresh database with the current schema, on the session's PostgreSQL."""
+    return pg_server.fresh_database()

@@ -1,4 +1,7 @@
-"""Audit trail: append-only SQLite rows chained by hash, tamper detection, purge, pseudonyms."""
+"""Audit trail: append-only rows chained by hash, tamper detection, purge, pseudonyms.
+
+Every test runs against both backends: SQLite (the embedded default) and a real PostgreSQL
+(tests/pgserver.py; skipped with the reason when the server binaries are absent)."""
 
 from __future__ import annotations
 
@@ -7,10 +10,11 @@ import sqlite3
 import stat
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from assistant.ops.audit import GENESIS, AuditLog, parse_since
+from assistant.ops.audit import GENESIS, AuditLog, AuditTrail, parse_since
 
 
 class Clock:
@@ -26,14 +30,71 @@ def clock():
     return Clock(datetime(2026, 1, 1, 9, 0, tzinfo=UTC))
 
 
+class Backend:
+    """Opens the audit store of one backend, and reaches its database behind the store's back."""
+
+    def __init__(self, kind: str, where: str):
+        self.kind, self.where = kind, where
+
+    def open(self, clock=None, retention_days: int = 365) -> AuditTrail:
+        extra = {"clock": clock} if clock else {}
+        if self.kind == "sqlite":
+            return AuditLog(Path(self.where), retention_days=retention_days, **extra)
+        from assistant.ops.audit_pg import PgAuditLog
+        from assistant.ops.db import database
+
+        return PgAuditLog(database(self.where), retention_days=retention_days, **extra)  # the process's pool
+
+    @property
+    def error(self) -> type[Exception]:
+        if self.kind == "sqlite":
+            return sqlite3.DatabaseError
+        import psycopg
+
+        return psycopg.Error
+
+    def execute(self, sql: str, params=()) -> list[dict]:
+        """Raw SQL with ? placeholders, autocommit, as someone who can write the database would."""
+        if self.kind == "sqlite":
+            db = sqlite3.connect(self.where, isolation_level=None)
+            db.row_factory = sqlite3.Row
+            try:
+                return [dict(r) for r in db.execute(sql, list(params)).fetchall()]
+            finally:
+                db.close()
+        import psycopg
+        from psycopg.rows import dict_row
+
+        with psycopg.connect(self.where, autocommit=True, row_factory=dict_row) as conn:
+            cur = conn.execute(sql.replace("?", "%s"), list(params))
+            return list(cur.fetchall()) if cur.description else []
+
+    def drop_trigger(self, name: str) -> None:
+        self.execute(f"DROP TRIGGER {name}" + (" ON audit" if self.kind == "postgresql" else ""))
+
+    def stored_text(self) -> str:
+        """Everything the store holds, as text (to check what is never stored)."""
+        if self.kind == "sqlite":
+            files = [Path(self.where), Path(self.where + "-wal")]  # committed rows sit in the WAL until a checkpoint
+            return "".join(f.read_bytes().decode("utf-8", "replace") for f in files if f.exists())
+        return json.dumps(self.execute("SELECT * FROM audit") + self.execute("SELECT * FROM feedback"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, tmp_path) -> Backend:
+    if request.param == "sqlite":
+        return Backend("sqlite", str(tmp_path / "var" / "audit.sqlite3"))
+    return Backend("postgresql", request.getfixturevalue("pg_url"))
+
+
 @pytest.fixture()
-def log(tmp_path, clock):
-    audit = AuditLog(tmp_path / "var" / "audit.sqlite3", clock=clock, retention_days=365)
+def log(backend, clock):
+    audit = backend.open(clock=clock, retention_days=365)
     yield audit
     audit.close()
 
 
-def _fill(log: AuditLog, n: int, clock: Clock | None = None, step=timedelta(days=1)) -> None:
+def _fill(log: AuditTrail, n: int, clock: Clock | None = None, step=timedelta(days=1)) -> None:
     for i in range(n):
         log.record(
             user=log.pseudonym(f"key{i % 3}"),
@@ -52,11 +113,7 @@ def _fill(log: AuditLog, n: int, clock: Clock | None = None, step=timedelta(days
             clock.now += step
 
 
-def _raw(log: AuditLog) -> sqlite3.Connection:
-    return sqlite3.connect(log.path, isolation_level=None)
-
-
-def test_rows_are_chained_redacted_and_verified(log):
+def test_rows_are_chained_redacted_and_verified(log, backend):
     _fill(log, 5)
     report = log.verify()
     assert report.ok and report.rows == 5 and len(report.head) == 64
@@ -68,66 +125,59 @@ def test_rows_are_chained_redacted_and_verified(log):
     assert first["refs"] == ["ai-act:art-1"] and first["abstained"] is True and first["latency_ms"] == 12.5
     assert first["ts"] == "2026-01-01T09:00:00.000Z"
     assert all(rows[i]["prev_hash"] == rows[i + 1]["hash"] for i in range(4))
-    with _raw(log) as db:
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert "martin0@cg13.fr" not in log.path.read_bytes().decode("latin-1")
+    if backend.kind == "sqlite":
+        assert backend.execute("PRAGMA journal_mode")[0]["journal_mode"] == "wal"
+    assert "martin0@cg13.fr" not in backend.stored_text() and "Mme [NOM]" in backend.stored_text()
 
 
-def test_update_and_delete_are_refused(log):
+def test_update_and_delete_are_refused(log, backend):
     _fill(log, 3)
-    db = _raw(log)
-    with pytest.raises(sqlite3.DatabaseError, match="ajout seul"):
-        db.execute("UPDATE audit SET question = 'autre' WHERE id = 2")
-    with pytest.raises(sqlite3.DatabaseError, match="ajout seul"):
-        db.execute("DELETE FROM audit WHERE id = 2")
-    with pytest.raises(sqlite3.DatabaseError, match="prev_hash"):
-        db.execute(
-            "INSERT INTO audit (kind, ts, user, endpoint, refs, prev_hash, hash) VALUES ('request', 'x', 'u', 'e', '[]', ?, ?)",
+    with pytest.raises(backend.error, match="ajout seul"):
+        backend.execute("UPDATE audit SET question = 'autre' WHERE id = 2")
+    with pytest.raises(backend.error, match="ajout seul"):
+        backend.execute("DELETE FROM audit WHERE id = 2")
+    with pytest.raises(backend.error, match="prev_hash"):
+        backend.execute(
+            'INSERT INTO audit (id, kind, ts, "user", endpoint, refs, prev_hash, hash) '
+            "VALUES (4, 'request', 'x', 'u', 'e', '[]', ?, ?)",
             [GENESIS, GENESIS],
         )
-    db.close()
+    if backend.kind == "postgresql":
+        with pytest.raises(backend.error, match="ajout seul"):
+            backend.execute("TRUNCATE audit")
     assert log.verify().ok and log.count() == 3
 
 
-def test_tampered_content_is_detected(log):
+def test_tampered_content_is_detected(log, backend):
     _fill(log, 5)
-    db = _raw(log)
-    db.execute("DROP TRIGGER audit_no_update")
-    db.execute("UPDATE audit SET question = 'question inoffensive' WHERE id = 3")
-    db.close()
+    backend.drop_trigger("audit_no_update")
+    backend.execute("UPDATE audit SET question = 'question inoffensive' WHERE id = 3")
     report = log.verify()
     assert not report.ok and report.broken_id == 3 and "modifié" in report.reason
     assert "ligne 3" in report.render()
 
 
-def test_rehashed_row_breaks_the_link_to_the_next(log):
+def test_rehashed_row_breaks_the_link_to_the_next(log, backend):
     from assistant.ops.audit import FIELDS, row_hash
 
     _fill(log, 5)
-    db = _raw(log)
-    db.row_factory = sqlite3.Row
-    db.execute("DROP TRIGGER audit_no_update")
-    row = dict(db.execute("SELECT * FROM audit WHERE id = 2").fetchone())
+    backend.drop_trigger("audit_no_update")
+    row = backend.execute("SELECT * FROM audit WHERE id = 2")[0]
     row["abstained"] = 1 - row["abstained"]
     forged = row_hash({k: row[k] for k in FIELDS}, row["prev_hash"])
-    db.execute("UPDATE audit SET abstained = ?, hash = ? WHERE id = 2", [row["abstained"], forged])
-    db.close()
+    backend.execute("UPDATE audit SET abstained = ?, hash = ? WHERE id = 2", [row["abstained"], forged])
     report = log.verify()
     assert not report.ok and report.broken_id == 3 and "chaînage" in report.reason
 
 
-def test_deleted_rows_are_detected(log):
+def test_deleted_rows_are_detected(log, backend):
     _fill(log, 6)
-    db = _raw(log)
-    db.execute("DROP TRIGGER audit_no_delete")
-    db.execute("DELETE FROM audit WHERE id = 4")
-    db.close()
+    backend.drop_trigger("audit_no_delete")
+    backend.execute("DELETE FROM audit WHERE id = 4")
     report = log.verify()
     assert not report.ok and report.broken_id == 5
 
-    db = _raw(log)
-    db.execute("DELETE FROM audit WHERE id <= 2")  # the beginning, outside purge
-    db.close()
+    backend.execute("DELETE FROM audit WHERE id <= 2")  # the beginning, outside purge
     report = log.verify()
     assert not report.ok and report.broken_id == 3 and "début de chaîne" in report.reason
 
@@ -154,42 +204,45 @@ def test_purge_keeps_the_chain_verifiable(log, clock):
     assert log.verify().ok
 
 
-def test_purge_deletes_old_feedback(log, clock):
+def test_purge_deletes_old_feedback(log, clock, backend):
     log.add_feedback(user="u1", answer_id="a1", useful=True, comment="très utile, merci (06 12 34 56 78)")
     clock.now += timedelta(days=10)
     log.add_feedback(user="u2", answer_id="a2", useful=False, comment="")
     fb = log.feedback()
     assert [f["answer_id"] for f in fb] == ["a2", "a1"]
     assert fb[1]["comment"] == "très utile, merci ([TÉLÉPHONE])" and fb[1]["useful"] is True
-    db = _raw(log)
-    with pytest.raises(sqlite3.DatabaseError, match="ajout seul"):
-        db.execute("UPDATE feedback SET useful = 0")
-    db.close()
+    with pytest.raises(backend.error, match="ajout seul"):
+        backend.execute("UPDATE feedback SET useful = 0")
     assert log.purge(older_than_days=5).feedback_deleted == 1
     assert [f["answer_id"] for f in log.feedback()] == ["a2"]
 
 
-def test_pseudonyms(tmp_path, log):
+def test_pseudonyms(tmp_path, log, backend, request):
     p = log.pseudonym("abcd1234")
     assert len(p) == 16 and int(p, 16) >= 0 and p == log.pseudonym("abcd1234")
     assert p != log.pseudonym("abcd1235") and "abcd1234" not in p
     assert log.pseudonym(None) == "local"
-    assert stat.S_IMODE(log.secret_path.stat().st_mode) == 0o600
-    other = AuditLog(tmp_path / "other" / "audit.sqlite3")
+    same = backend.open()  # another worker of the same installation
+    assert same.pseudonym("abcd1234") == p
+    same.close()
+    if backend.kind == "sqlite":
+        assert isinstance(log, AuditLog) and stat.S_IMODE(log.secret_path.stat().st_mode) == 0o600
+        other = Backend("sqlite", str(tmp_path / "other" / "audit.sqlite3")).open()
+    else:
+        other = Backend("postgresql", request.getfixturevalue("pg_server").fresh_database()).open()
     assert other.pseudonym("abcd1234") != p  # per-installation secret
     other.close()
 
 
-def test_rows_survive_reopening_and_concurrent_writers(tmp_path):
-    path = tmp_path / "audit.sqlite3"
-    a = AuditLog(path)
+def test_rows_survive_reopening_and_concurrent_writers(backend):
+    a = backend.open()
     threads = [threading.Thread(target=_fill, args=(a, 10)) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     a.close()
-    b = AuditLog(path)
+    b = backend.open()
     report = b.verify()
     assert report.ok and report.rows == 40
     b.close()

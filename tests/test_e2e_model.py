@@ -7,25 +7,22 @@ must work, and did not try to reach any network.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
 from assistant.base.errors import ModelError
-from assistant.base.settings import PROJECT_ROOT, Settings
+from assistant.base.settings import Settings
 
 from .netguard import OutboundAttemptError, loopback_only
+from .slice_index import build_slice
 
 pytestmark = pytest.mark.model
-
-SLICE = re.compile(r"^(art-(4|5|26|27|50|99|113)(-|$)|annex-iii(-|$)|defi-6|art-1-(5|40)(-|$))")
 
 
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory, corpus):
     from assistant.core.service import Service
     from assistant.search.embed import make_embedder
-    from assistant.search.index import build_index, load_index
+    from assistant.search.index import load_index
 
     settings = Settings.load(embedder="embeddinggemma", llm="llm-1.5b", corpus_dir=str(corpus))
     index_dir = tmp_path_factory.mktemp("e2e-index")
@@ -34,14 +31,7 @@ def e2e(tmp_path_factory, corpus):
             embedder = make_embedder(settings)
         except ModelError as exc:
             pytest.skip(f"modèle absent : {exc}")
-        build_index(
-            manifest_path=PROJECT_ROOT / "corpus" / "sources.toml",
-            corpus_dir=corpus,
-            index_dir=index_dir,
-            embedder_factory=lambda: embedder,
-            embedder_name=embedder.name,
-            unit_filter=lambda u: bool(SLICE.match(u.ref)),
-        )
+        build_slice(index_dir, corpus, embedder)
         svc = Service(settings, embedder=embedder, index=load_index(index_dir))
         svc.generator  # noqa: B018 - load the GGUF under the guard too
     assert attempts == []

@@ -1,4 +1,6 @@
-"""API keys (stored hashed, roles, revocation), the listen guard, the rate limiter and the service CLI."""
+"""API keys (stored hashed, roles, revocation), the listen guard, the rate limiter and the service CLI.
+
+The key store tests run against both backends: the JSON file and a real PostgreSQL (tests/pgserver.py)."""
 
 from __future__ import annotations
 
@@ -6,31 +8,64 @@ import argparse
 import hashlib
 import json
 import stat
+from pathlib import Path
 
 import pytest
 
 from assistant.base.errors import AssistantError, InputError
 from assistant.base.settings import Settings
 from assistant.cli.admin import add_commands
-from assistant.ops.keys import PREFIX, KeyStore, assert_can_listen, is_loopback, role_allows
+from assistant.ops.keys import PREFIX, KeyRegistry, KeyStore, assert_can_listen, is_loopback, role_allows
 from assistant.ops.ratelimit import RateLimiter
 
 
+def _pg_rows(url: str, sql: str) -> list[dict]:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(url, autocommit=True, row_factory=dict_row) as conn:
+        cur = conn.execute(sql)
+        return list(cur.fetchall()) if cur.description else []
+
+
+@pytest.fixture(params=["file", "postgresql"])
+def backend(request, tmp_path) -> tuple[str, str]:
+    if request.param == "file":
+        return ("file", str(tmp_path / "var" / "keys.json"))
+    return ("postgresql", request.getfixturevalue("pg_url"))
+
+
+def open_store(backend: tuple[str, str]) -> KeyRegistry:
+    kind, where = backend
+    if kind == "file":
+        return KeyStore(Path(where))
+    from assistant.ops.db import database
+    from assistant.ops.keys_pg import PgKeyStore
+
+    return PgKeyStore(database(where))
+
+
 @pytest.fixture()
-def store(tmp_path):
-    return KeyStore(tmp_path / "var" / "keys.json")
+def store(backend):
+    return open_store(backend)
 
 
-def test_create_shows_key_once_and_stores_only_its_hash(store):
+def test_create_shows_key_once_and_stores_only_its_hash(store, backend):
     record, raw = store.create("agent", "Service des routes")
     assert raw.startswith(PREFIX) and len(raw) > len(PREFIX) + 40
-    text = store.path.read_text(encoding="utf-8")
+    kind, where = backend
+    if kind == "file":
+        text = Path(where).read_text(encoding="utf-8")
+        data = json.loads(text)["keys"][0]
+        assert stat.S_IMODE(Path(where).stat().st_mode) == 0o600
+    else:
+        rows = _pg_rows(where, "SELECT * FROM api_keys")
+        text = json.dumps(rows)
+        data = {k: v for k, v in rows[0].items() if k != "seq"}
     assert raw not in text and raw[len(PREFIX) :] not in text
     assert hashlib.sha256(raw.encode()).hexdigest() in text
-    data = json.loads(text)["keys"][0]
     assert set(data) == {"id", "role", "label", "created", "sha256", "revoked"}
     assert data["role"] == "agent" and data["label"] == "Service des routes" and data["revoked"] is None
-    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
     assert "sha256" not in record.public()
 
 
@@ -48,8 +83,8 @@ def test_authenticate_and_revoke(store):
     assert store.exists() and store.has_active()
 
 
-def test_revocation_seen_by_another_reader(store):
-    reader = KeyStore(store.path)  # e.g. the running server, while the CLI revokes
+def test_revocation_seen_by_another_reader(store, backend):
+    reader = open_store(backend)  # e.g. the running server, while the CLI revokes
     key, raw = store.create("trainer")
     assert reader.authenticate(raw) is not None
     store.revoke(key.id)
@@ -90,7 +125,22 @@ def test_assert_can_listen(store):
         assert_can_listen("10.0.0.5", store)
 
 
-def test_corrupt_key_file_is_a_clear_error(store):
+def test_keys_in_postgresql_are_never_deleted_nor_changed(pg_url):
+    import psycopg
+
+    store = open_store(("postgresql", pg_url))
+    key, _ = store.create("agent")
+    for sql in ("DELETE FROM api_keys", "UPDATE api_keys SET role = 'admin'"):
+        with pytest.raises(psycopg.Error, match="clés d'API"):
+            _pg_rows(pg_url, sql)
+    store.revoke(key.id)
+    with pytest.raises(psycopg.Error, match="seule la révocation"):
+        _pg_rows(pg_url, "UPDATE api_keys SET revoked = NULL")
+    assert [k.role for k in store.records()] == ["agent"] and not store.has_active()
+
+
+def test_corrupt_key_file_is_a_clear_error(tmp_path):
+    store = KeyStore(tmp_path / "var" / "keys.json")
     store.path.parent.mkdir(parents=True)
     store.path.write_text("{pas du json", encoding="utf-8")
     with pytest.raises(AssistantError, match="illisible"):
@@ -109,6 +159,17 @@ def test_token_bucket():
     assert rl.take("k") == 0.0
     assert rl.take("k") > 0
     assert RateLimiter.retry_after(0.01) == 1
+
+
+def test_token_bucket_in_postgresql_is_shared_by_workers(pg_url):
+    from assistant.ops.db import Database
+    from assistant.ops.ratelimit import PgRateLimiter
+
+    worker_a, worker_b = PgRateLimiter(Database(pg_url), 3), PgRateLimiter(Database(pg_url), 3)
+    assert [worker_a.take("k"), worker_b.take("k"), worker_a.take("k")] == [0.0, 0.0, 0.0]
+    wait = worker_b.take("k")  # the 4th request of the minute, whichever worker gets it
+    assert 0 < wait <= 20.0
+    assert worker_b.take("other") == 0.0  # buckets are per key
 
 
 # ---------------------------------------------------------------- CLI
@@ -151,3 +212,42 @@ def test_cli_keys_and_audit(tmp_path, capsys):
     assert code == 0 and json.loads(out)["deleted"] == 0
     code, out = _run(["audit", "verify", "--json"], settings, capsys)
     assert json.loads(out)["ok"] is True
+
+
+def test_cli_keys_audit_and_db_on_postgresql(pg_server, tmp_path, capsys):
+    url = pg_server.fresh_database(migrate=False)
+    settings = Settings.load(var_dir=str(tmp_path / "var"), database_url=url)
+    code, out = _run(["db", "status"], settings, capsys)
+    assert code == 1 and "assistant db upgrade" in out
+    code, out = _run(["db", "upgrade"], settings, capsys)
+    assert code == 0 and "0001_initial.sql" in out
+    code, out = _run(["db", "upgrade", "--json"], settings, capsys)
+    assert json.loads(out)["applied"] == [] and json.loads(out)["version"] == 1
+    code, out = _run(["keys", "create", "--role", "admin", "--label", "DSI", "--json"], settings, capsys)
+    created = json.loads(out)
+    assert code == 0 and not settings.keys_file.exists()  # in the database, not in a file
+    listed = json.loads(_run(["keys", "list", "--json"], settings, capsys)[1])
+    assert [k["id"] for k in listed["keys"]] == [created["id"]] and "@" in listed["path"]
+    from assistant.ops.stores import open_audit
+
+    log = open_audit(settings)
+    log.record(user="local", endpoint="POST /v1/ask", status=200, question="Mme Martin, 06 12 34 56 78 : article 5 ?")
+    code, out = _run(["audit", "show", "--limit", "5"], settings, capsys)
+    assert "Mme [NOM], [TÉLÉPHONE] : article 5 ?" in out and not settings.audit_file.exists()
+    code, out = _run(["audit", "verify"], settings, capsys)
+    assert code == 0 and "intègre : 1 ligne" in out
+
+
+def test_database_url_errors_are_clear(pg_server, tmp_path):
+    from assistant.base.errors import ConfigError
+    from assistant.ops.stores import open_audit
+
+    with pytest.raises(ConfigError, match="postgresql://"):
+        open_audit(Settings.load(var_dir=str(tmp_path), database_url="mysql://x@y/z"))
+    stale = Settings.load(var_dir=str(tmp_path), database_url=pg_server.fresh_database(migrate=False))
+    with pytest.raises(ConfigError, match="assistant db upgrade"):
+        open_audit(stale)
+    closed = f"postgresql://nobody:secret@127.0.0.1:{pg_server.port + 1}/x"
+    with pytest.raises(ConfigError, match="injoignable") as err:
+        open_audit(Settings.load(var_dir=str(tmp_path), database_url=closed))
+    assert "secret" not in str(err.value)

@@ -58,7 +58,11 @@ class Settings(BaseSettings):
     embedder: str = Field("embeddinggemma", description="Modèle de plongements : 'embeddinggemma' ou 'fake' (tests).")
     embed_batch: int = Field(16, description="Taille des lots de plongements.")
     llm: str = Field("llm-1.5b", description="LLM : 'llm-1.5b', 'llm-0.5b', un chemin .gguf, 'openai' ou 'fake'.")
-    llm_url: str = Field("", description="URL d'un serveur compatible OpenAI (llama.cpp server, vLLM) si llm='openai'.")
+    llm_url: str = Field(
+        "",
+        description="URL(s) de serveurs compatibles OpenAI (llama.cpp server, vLLM) si llm='openai', "
+        "séparées par des virgules : chaque demande va au serveur disponible le moins occupé.",
+    )
     llm_model_name: str = Field("", description="Nom du modèle côté serveur OpenAI-compatible.")
     threads: int = Field(
         default_factory=lambda: min(os.cpu_count() or 2, 4),
@@ -72,6 +76,11 @@ class Settings(BaseSettings):
         "", description="Base SQLite du registre des usages de l'IA (défaut : <var_dir>/register.sqlite3)."
     )
     audit_retention_days: int = Field(365, description="Durée de conservation du journal d'audit et des avis (jours).")
+    database_url: str = Field(
+        "",
+        description="Base PostgreSQL partagée (postgresql://…) pour l'audit, les clés, les avis et la limite de "
+        "débit de plusieurs processus ou machines ; vide : SQLite et fichiers locaux. Schéma : assistant db upgrade.",
+    )
     rate_per_minute: int = Field(30, description="Requêtes par minute et par clé d'API (seau à jetons).")
     parse_timeout: int = Field(
         300,

@@ -128,3 +128,16 @@ CLOZE_LINE_MIN_WORDS = 14  # a word blank in a shorter line leaves several words
 # « Which provision says… » items quote a whole sentence, neither a stub nor a paragraph.
 SOURCE_SENTENCE_MIN_WORDS = 8
 SOURCE_SENTENCE_MAX_WORDS = 40
+
+# ------------------------------------------------------------------ inference pool (backends/openai_http.py)
+
+# Seconds a failed upstream is skipped before it is tried again (then it gets requests again, and
+# is skipped again if it still fails). Not measured: initial choice (commit a6b5d6a, branch scale-out).
+UPSTREAM_RETRY_S = 15.0
+
+# ------------------------------------------------------------------ index switch (core/service.py)
+
+# Seconds between two looks at index/CURRENT by a serving process: every worker serves a rebuilt
+# index at most this long after `assistant index build` switched it. Not measured: initial choice
+# (commit a6b5d6a, branch scale-out); the look is one small file read.
+INDEX_RECHECK_S = 2.0

@@ -11,7 +11,8 @@ import sys
 from typing import Any
 
 from assistant.base.settings import Settings
-from assistant.ops.keys import ROLES, KeyStore, assert_can_listen
+from assistant.ops.keys import ROLES, assert_can_listen
+from assistant.ops.stores import open_audit, open_keys
 
 
 def _print_json(obj: object) -> None:
@@ -23,16 +24,14 @@ def _json_flag(p: argparse.ArgumentParser) -> None:
 
 
 def _audit(settings: Settings) -> Any:
-    from assistant.ops.audit import AuditLog
-
-    return AuditLog.from_settings(settings)
+    return open_audit(settings)
 
 
 # ---------------------------------------------------------------- keys
 
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
-    store = KeyStore(settings.keys_file)
+    store = open_keys(settings)
     as_json = getattr(args, "json", False)
     if args.keys_action == "create":
         record, raw = store.create(args.role, args.label or "")
@@ -132,6 +131,44 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
         log.close()
 
 
+# ---------------------------------------------------------------- db
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    """`assistant db upgrade|status`: the PostgreSQL schema (ASSISTANT_DATABASE_URL)."""
+    from assistant.base.errors import ConfigError
+    from assistant.ops.db import Database, describe, latest_version
+
+    url = settings.database_url.strip()
+    if not url:
+        raise ConfigError(
+            "Aucune base PostgreSQL configurée (ASSISTANT_DATABASE_URL vide) : l'assistant utilise SQLite et les "
+            "fichiers de ASSISTANT_VAR_DIR, sans migration à lancer."
+        )
+    db = Database(url)
+    try:
+        if args.db_action == "upgrade":
+            applied = db.upgrade()
+            out = {"database": describe(url), "applied": applied, "version": db.version()}
+            if getattr(args, "json", False):
+                _print_json(out)
+            elif applied:
+                print(f"Base {out['database']} : {len(applied)} migration(s) appliquée(s) ({', '.join(applied)}), "
+                      f"schéma en version {out['version']}.")  # fmt: skip
+            else:
+                print(f"Base {out['database']} : schéma déjà à jour (version {out['version']}).")
+            return 0
+        have, want = db.version(), latest_version()
+        if getattr(args, "json", False):
+            _print_json({"database": describe(url), "version": have, "expected": want, "current": have == want})
+        else:
+            state = "à jour" if have == want else "à mettre à jour : `assistant db upgrade`"
+            print(f"Base {describe(url)} : schéma en version {have} (attendue : {want}), {state}.")
+        return 0 if have == want else 1
+    finally:
+        db.close()
+
+
 # ---------------------------------------------------------------- serve
 
 
@@ -142,7 +179,7 @@ def service_app(settings: Settings, host: str, *, with_ui: bool = True) -> Any:
     gateway under the signed-in key's pseudonym ("local" when no key existed at start-up)."""
     from assistant.web.api import create_app
 
-    keys = KeyStore(settings.keys_file)
+    keys = open_keys(settings)
     assert_can_listen(host, keys)
     app = create_app(settings, keys=keys, audit=_audit(settings))
     if with_ui:
@@ -199,5 +236,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _json_flag(s)
     a.set_defaults(func=cmd_audit)
 
+    d = sub.add_parser("db", help="base PostgreSQL partagée (ASSISTANT_DATABASE_URL) : migrations, état")
+    ds = d.add_subparsers(dest="db_action", required=True)
+    _json_flag(ds.add_parser("upgrade", help="appliquer les migrations du schéma qui manquent"))
+    _json_flag(ds.add_parser("status", help="version du schéma"))
+    d.set_defaults(func=cmd_db)
 
-__all__ = ["add_commands", "cmd_audit", "cmd_keys", "service_app"]
+
+__all__ = ["add_commands", "cmd_audit", "cmd_db", "cmd_keys", "service_app"]

@@ -154,6 +154,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from assistant.law import law
 
     law()  # the law data files are checked before anything listens (a French error names the faulty field)
+    if args.workers > 1:
+        from assistant.cli.workers import serve_workers
+
+        return serve_workers(args, settings)
 
     app = service_app(settings, args.host, with_ui=not args.no_ui)  # refuses a non-loopback host without keys
     ui = "" if args.no_ui else f", interface : http://{args.host}:{args.port}/ui"
@@ -251,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--host", default="127.0.0.1")
     v.add_argument("--port", type=int, default=8000)
     v.add_argument("--no-ui", action="store_true", help="API seule, sans l'interface web")
+    v.add_argument("--workers", type=int, default=1, help="processus d'API (avec --no-ui ; voir deploy/)")
     v.set_defaults(func=cmd_serve)
 
     c = sub.add_parser("config", help="afficher les réglages")

@@ -16,14 +16,14 @@ from assistant.core.audited import Session
 from assistant.core.context import Context
 from assistant.core.register import RegisterSession
 from assistant.ops.audit import LOCAL_USER
-from assistant.ops.keys import ApiKey, KeyStore
+from assistant.ops.keys import ApiKey, KeyRegistry
 from assistant.register.lifecycle import Actor
 
 UI_PREFIX = "UI /ui"
 REVOKED = "Votre clé d'API n'est plus valide (révoquée) : reconnectez-vous avec une clé active."
 
 
-def ui_login(keys: KeyStore) -> Callable[[str, str], bool] | None:
+def ui_login(keys: KeyRegistry) -> Callable[[str, str], bool] | None:
     """For gradio's `auth=`: user name = key id, password = the API key; None while no key exists (local mode)."""
     if not keys.exists():
         return None
@@ -35,7 +35,7 @@ def ui_login(keys: KeyStore) -> Callable[[str, str], bool] | None:
     return check
 
 
-def signed_in_key(keys: KeyStore, request: Any) -> tuple[str, ApiKey | None]:
+def signed_in_key(keys: KeyRegistry, request: Any) -> tuple[str, ApiKey | None]:
     """(key id the UI request was signed in with, or "" without login; that key if it is still active)."""
     key_id = str(getattr(request, "username", "") or "").strip()
     if not key_id:

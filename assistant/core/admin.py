@@ -12,6 +12,7 @@ from assistant.core.context import Context
 from assistant.ops import models
 from assistant.ops.audit import LOCAL_USER
 from assistant.ops.keys import ROLES, role_allows
+from assistant.ops.stores import backend_name
 from assistant.search.index import index_status
 
 
@@ -26,7 +27,26 @@ def status_report(ctx: Context) -> dict:
         "rate_per_minute": ctx.limiter.capacity,
         "keys": {"total": len(keys), "active": {r: sum(1 for k in keys if k.active and k.role == r) for r in ROLES}},
         "audit": {"path": str(ctx.audit.path), "rows": ctx.audit.count(), "retention_days": ctx.audit.retention_days},
+        "storage": backend_name(ctx.settings),
     }
+
+
+def upstream_report(settings: Settings) -> list[dict]:
+    """The inference servers (ASSISTANT_LLM=openai): one entry for the pool, ready while one server
+    answers, then one `optional` entry per server (a server down makes the pool degraded, not unready)."""
+    from assistant.backends.openai_http import probe, split_urls
+
+    urls = split_urls(settings.llm_url)
+    if not urls:
+        return [{"name": "openai", "ok": False, "detail": "ASSISTANT_LLM_URL non réglé"}]
+    probes = [probe(u) for u in urls]
+    alive = sum(ok for ok, _ in probes)
+    pool = {"name": "openai", "ok": alive > 0, "detail": f"{alive}/{len(urls)} serveur(s) d'inférence joignable(s)"}
+    servers = [
+        {"name": f"openai-{i}", "ok": ok, "detail": detail, "optional": True}
+        for i, (ok, detail) in enumerate(probes, 1)
+    ]
+    return [pool, *servers]
 
 
 def model_report(settings: Settings) -> list[dict]:
@@ -48,13 +68,7 @@ def model_report(settings: Settings) -> list[dict]:
             }
         )
     elif llm == "openai":
-        out.append(
-            {
-                "name": "openai",
-                "ok": bool(settings.llm_url),
-                "detail": settings.llm_url or "ASSISTANT_LLM_URL non réglé",
-            }
-        )
+        out.extend(upstream_report(settings))
     elif llm != "fake":
         out.append({"name": llm, "ok": False, "detail": "modèle inconnu (réglage ASSISTANT_LLM)"})
     for st in models.status(settings.models_path, names=names) if names else []:

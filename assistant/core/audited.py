@@ -27,8 +27,9 @@ from assistant.answer.result import Response
 from assistant.base.errors import RefusedError, error_status, log_failure
 from assistant.base.settings import Settings
 from assistant.core.service import Service
-from assistant.ops.audit import AuditLog
+from assistant.ops.audit import AuditTrail
 from assistant.ops.metrics import Metrics
+from assistant.ops.stores import open_audit
 from assistant.training.quiz import Item
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class Caller:
 class Gateway:
     """The Service behind an audit row and metrics for each request."""
 
-    def __init__(self, service: Service, audit: AuditLog, metrics: Metrics | None = None):
+    def __init__(self, service: Service, audit: AuditTrail, metrics: Metrics | None = None):
         self.service = service
         self.audit = audit
         self.metrics = metrics
@@ -151,7 +152,7 @@ class Gateway:
         return row
 
     def run(self, caller: Caller, operation: str, call: Callable[[], T], **fields: Any) -> T:
-        """Any other request (administration reads): one row with `fields` (see AuditLog.record)."""
+        """Any other request (administration reads): one row with `fields` (see AuditTrail.record)."""
         out = self._run(caller, operation, call, fields)
         self._done(caller, operation, 200, **fields)
         return out
@@ -262,7 +263,7 @@ CLI_USER = "cli"
 @contextlib.contextmanager
 def cli_session(settings: Settings, service: Service | None = None) -> Iterator[Session]:
     """The CLI's interactive requests (ask, assess, search, quiz), audited as user "cli"."""
-    audit = AuditLog.from_settings(settings)
+    audit = open_audit(settings)
     try:
         yield Gateway(service or Service(settings), audit).session(CLI_USER, channel="cli", prefix="CLI")
     finally:

@@ -10,24 +10,26 @@ from assistant.base.settings import Settings
 from assistant.core.audited import Gateway
 from assistant.core.register import RegisterDesk, open_desk
 from assistant.core.service import Service
-from assistant.ops.audit import AuditLog
-from assistant.ops.keys import KeyStore
+from assistant.ops.audit import AuditTrail
+from assistant.ops.keys import KeyRegistry
 from assistant.ops.metrics import Metrics
-from assistant.ops.ratelimit import RateLimiter
+from assistant.ops.ratelimit import Limiter
+from assistant.ops.stores import open_audit, open_keys, open_limiter
 
 
 @dataclass
 class Context:
     settings: Settings
     service: Service
-    keys: KeyStore
-    audit: AuditLog
+    keys: KeyRegistry
+    audit: AuditTrail
     metrics: Metrics
-    limiter: RateLimiter
+    limiter: Limiter
     gateway: Gateway = field(init=False)
 
     def __post_init__(self) -> None:
         self.gateway = Gateway(self.service, self.audit, self.metrics)
+        self.metrics.watch_upstreams(self.service.upstreams)
 
     @classmethod
     def build(
@@ -35,16 +37,16 @@ class Context:
         settings: Settings,
         service: Service | None = None,
         *,
-        keys: KeyStore | None = None,
-        audit: AuditLog | None = None,
+        keys: KeyRegistry | None = None,
+        audit: AuditTrail | None = None,
     ) -> Self:
         return cls(
             settings=settings,
             service=service or Service(settings),
-            keys=keys or KeyStore(settings.keys_file),
-            audit=audit or AuditLog.from_settings(settings),
+            keys=keys or open_keys(settings),
+            audit=audit or open_audit(settings),
             metrics=Metrics(),
-            limiter=RateLimiter(settings.rate_per_minute),
+            limiter=open_limiter(settings),
         )
 
     @cached_property

@@ -12,10 +12,11 @@ from assistant.answer.compose import Answerer
 from assistant.answer.result import Answer, Assessment
 from assistant.assess.assessor import Assessor
 from assistant.backends import Generator, make_generator
+from assistant.base import tuning
 from assistant.base.errors import InputError
 from assistant.base.settings import Settings
 from assistant.search.embed import Embedder, make_embedder
-from assistant.search.index import Index, load_index
+from assistant.search.index import Index, current_generation, load_index
 from assistant.search.retrieve import Hit, Retriever, SearchResult
 from assistant.training.draw import builder_for, quiz_items
 from assistant.training.quiz import Item
@@ -40,13 +41,38 @@ class Service:
         self._generator = generator
         self._lock = threading.Lock()
         self._sources: dict[str, dict] | None = None
+        self._watch_index = index is None  # a loaded index follows `assistant index build`; a given one stays
+        self._index_checked = 0.0
 
     @property
     def index(self) -> Index:
         with self._lock:
             if self._index is None:
                 self._index = load_index(self.settings.index_path)
+                self._index_checked = time.monotonic()
+            elif self._watch_index and time.monotonic() - self._index_checked >= tuning.INDEX_RECHECK_S:
+                self._switch_if_rebuilt()
             return self._index
+
+    def _switch_if_rebuilt(self) -> None:
+        """Load the generation in service if a build switched CURRENT since (each worker process does
+        this on its own: every worker serves the new index within INDEX_RECHECK_S). Caller holds the lock."""
+        self._index_checked = time.monotonic()
+        assert self._index is not None
+        name = current_generation(self.settings.index_path)
+        if name is None or name == self._index.path.name:
+            return
+        self._index = load_index(self.settings.index_path)
+        for derived in ("retriever", "answerer", "assessor", "quiz_builder"):
+            self.__dict__.pop(derived, None)  # rebuilt on next use, over the new index
+        self._sources = None
+
+    def upstreams(self) -> list[dict]:
+        """The inference servers' state (ASSISTANT_LLM=openai), for /metrics; empty otherwise."""
+        if self.settings.llm != "openai":
+            return []
+        status = getattr(self.generator, "status", None)
+        return status() if callable(status) else []
 
     @property
     def embedder(self) -> Embedder:
@@ -76,6 +102,7 @@ class Service:
             raise InputError("La question est vide : écrivez une question en français.")
         if len(question) > MAX_QUESTION_CHARS:
             raise InputError(f"La question dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
+        _ = self.index  # a rebuilt index is picked up before the answer, not in the middle of it
         return self.answerer.ask(question, on_token=on_token)
 
     @cached_property
@@ -89,6 +116,7 @@ class Service:
         description = (description or "").strip()
         if len(description) > MAX_QUESTION_CHARS:
             raise InputError(f"La description dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
+        _ = self.index
         return self.assessor.assess(description, on_token=on_token, facts=facts)
 
     def assess_by_keywords(self, description: str) -> Assessment:
@@ -119,6 +147,7 @@ class Service:
     def retrieve(
         self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None
     ) -> SearchResult:
+        _ = self.index  # the generation in service (a rebuilt index is picked up here)
         return self.retriever.search(query, k, docs=docs, lang=lang)
 
     def search(self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None) -> dict:

@@ -1,4 +1,5 @@
-"""Append-only audit trail in SQLite, rows chained by hash (setting ASSISTANT_AUDIT_PATH).
+"""Append-only audit trail, rows chained by hash: SQLite here (setting ASSISTANT_AUDIT_PATH), PostgreSQL
+in `audit_pg.py` (setting ASSISTANT_DATABASE_URL; `ops/stores.py` picks one).
 
 One row per request, written before the response leaves: time (UTC), pseudonymous
 user, endpoint, HTTP status, the question *after* personal-data redaction, cited refs,
@@ -174,59 +175,35 @@ def _float(x: float | int | None) -> float | None:
     return None if x is None else round(float(x), 6)
 
 
-class AuditLog:
-    def __init__(
-        self,
-        path: Path,
-        *,
-        secret_path: Path | None = None,
-        retention_days: int = 365,
-        clock: Callable[[], datetime] = utc_now,
-    ):
-        self.path = Path(path)
-        self.secret_path = Path(secret_path) if secret_path else self.path.with_name("audit.secret")
+class AuditTrail:
+    """What every audit backend shares: the row contents (redaction, limits), pseudonyms, the chain walk.
+
+    A backend stores rows and serialises writers through its database: SQLite (`AuditLog`, below)
+    or PostgreSQL (`audit_pg.PgAuditLog`). It implements `_append_request`, `_insert_feedback`,
+    `_chain_rows`, `_purge_through`, `_secret_value` and the reads."""
+
+    path: Path | str  # where the rows are (shown to administrators; never a password)
+
+    def __init__(self, *, retention_days: int = 365, clock: Callable[[], datetime] = utc_now):
         self.retention_days = retention_days
         self._clock = clock
-        self._lock = threading.Lock()
         self._secret: bytes | None = None
         self._secret_lock = threading.Lock()
-        self._db = open_durable(self.path, _SCHEMA, what="Journal d'audit", setting="ASSISTANT_AUDIT_PATH")
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> AuditLog:
-        return cls(settings.audit_file, retention_days=int(settings.audit_retention_days))
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        raise NotImplementedError
 
     # ------------------------------------------------------------------ pseudonyms
 
     def _key(self) -> bytes:
         with self._secret_lock:
             if self._secret is None:
-                self._secret = self._load_or_create_secret()
+                self._secret = self._secret_value()
             return self._secret
 
-    def _load_or_create_secret(self) -> bytes:
-        """Read the installation secret; create it atomically (write aside, then link) if absent."""
-        try:
-            return bytes.fromhex(self.secret_path.read_text(encoding="ascii").strip())
-        except FileNotFoundError:
-            pass
-        tmp = self.secret_path.with_name(f".{self.secret_path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(secrets.token_bytes(32).hex() + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, self.secret_path)  # fails if another process created it first
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-        return bytes.fromhex(self.secret_path.read_text(encoding="ascii").strip())
+    def _secret_value(self) -> bytes:
+        """The per-installation secret of the pseudonyms (created on first use)."""
+        raise NotImplementedError
 
     def pseudonym(self, key_id: str | None) -> str:
         if not key_id:
@@ -235,19 +212,12 @@ class AuditLog:
 
     # ------------------------------------------------------------------ writing
 
-    def _append(self, fields: dict) -> int:
-        """Insert one chained row (caller holds the lock and an open IMMEDIATE transaction)."""
-        head = self._db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-        prev = head["hash"] if head else GENESIS
-        values = {k: fields.get(k) for k in FIELDS}
-        values["hash"] = row_hash(values, prev)
-        values["prev_hash"] = prev
-        cols = (*FIELDS, "prev_hash", "hash")
-        cur = self._db.execute(
-            f"INSERT INTO audit ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
-            [values[c] for c in cols],
-        )
-        return int(cur.lastrowid or 0)
+    def _append_request(self, fields: dict) -> int:
+        """Append one chained row and commit it durably, serialised with every other writer; its id."""
+        raise NotImplementedError
+
+    def _insert_feedback(self, row: dict) -> int:
+        raise NotImplementedError
 
     def record(
         self,
@@ -282,15 +252,7 @@ class AuditLog:
             "answer_id": answer_id if not answer_id or _UUID.fullmatch(answer_id) else redact(answer_id)[:MAX_REF],
             "detail": None,
         }
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row_id = self._append(fields)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        return row_id
+        return self._append_request(fields)
 
     def record_answer(
         self, *, user: str, endpoint: str, status: int, question: str, out: dict, latency_ms: float
@@ -319,12 +281,186 @@ class AuditLog:
             "useful": int(bool(useful)),
             "comment": redact(comment)[:MAX_TEXT] if comment else "",
         }
+        row_id = self._insert_feedback(row)
+        return {"id": row_id, **row, "useful": bool(row["useful"])}
+
+    # ------------------------------------------------------------------ reading
+
+    def has_answer(self, answer_id: str) -> bool:
+        raise NotImplementedError
+
+    def rows(self, limit: int = 100, since: str | None = None) -> list[dict]:
+        """Newest rows first (`since`: an audit timestamp, see `parse_since`)."""
+        raise NotImplementedError
+
+    def feedback(self, limit: int = 100) -> list[dict]:
+        raise NotImplementedError
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+    def _chain_rows(self) -> list[dict]:
+        """Every row (id, FIELDS, prev_hash, hash), oldest first."""
+        raise NotImplementedError
+
+    def verify(self) -> VerifyReport:
+        """Walk the chain from the first row; report the first row whose hash or link is wrong."""
+        return verify_chain(self._chain_rows())
+
+    # ------------------------------------------------------------------ retention
+
+    def _purge_through(self, cutoff: str, now: datetime, days: int) -> tuple[int, int, int | None]:
+        """In one serialised transaction: a purge marker, then delete the rows and feedback before
+        `cutoff`. Returns (rows deleted, feedback deleted, through_id)."""
+        raise NotImplementedError
+
+    def purge(self, older_than_days: int | None = None) -> PurgeReport:
+        """Delete rows and feedback older than the retention, keeping the chain verifiable."""
+        days = self.retention_days if older_than_days is None else older_than_days
+        if days < 0:
+            raise ValueError("older_than_days must be >= 0")
+        now = self._clock()
+        cutoff = iso(now - timedelta(days=days))
+        deleted, fb, through = self._purge_through(cutoff, now, days)
+        return PurgeReport(deleted, fb, through, cutoff)
+
+
+def chained(fields: dict, prev: str) -> dict:
+    """The column values of a row appended after the row whose hash is `prev`."""
+    values = {k: fields.get(k) for k in FIELDS}
+    values["hash"] = row_hash(values, prev)
+    values["prev_hash"] = prev
+    return values
+
+
+def purge_marker(through: int, anchor: str, deleted: int, days: int, now: datetime) -> dict:
+    """The fields of the row a purge appends before deleting (its detail anchors the rest of the chain)."""
+    detail = {"through_id": through, "anchor": anchor, "deleted": deleted, "older_than_days": days}
+    return {
+        "kind": "purge",
+        "ts": iso(now),
+        "user": "system",
+        "endpoint": "purge",
+        "refs": "[]",
+        "detail": json.dumps(detail, sort_keys=True),
+    }
+
+
+def verify_chain(rows: list[dict]) -> VerifyReport:
+    """The check of `verify()` over every row, oldest first (whatever the backend)."""
+    anchors: set[tuple[int, str]] = set()
+    for r in rows:
+        if r["kind"] == "purge":
+            try:
+                d = json.loads(r["detail"])
+                anchors.add((int(d["through_id"]), str(d["anchor"])))
+            except (TypeError, ValueError, KeyError):
+                pass  # a damaged marker is reported by its hash below
+    prev: dict | None = None
+    for r in rows:
+        fields = {k: r[k] for k in FIELDS}
+        if row_hash(fields, r["prev_hash"]) != r["hash"]:
+            return VerifyReport(False, len(rows), "", r["id"], "contenu modifié (l'empreinte ne correspond plus)")
+        if prev is None:
+            if r["prev_hash"] != GENESIS and (r["id"] - 1, r["prev_hash"]) not in anchors:
+                return VerifyReport(
+                    False, len(rows), "", r["id"], "début de chaîne inconnu (lignes supprimées hors purge)"
+                )
+        elif r["prev_hash"] != prev["hash"]:
+            return VerifyReport(False, len(rows), "", r["id"], "chaînage rompu (ligne supprimée, insérée ou déplacée)")
+        prev = r
+    return VerifyReport(True, len(rows), prev["hash"] if prev else GENESIS)
+
+
+def decode_row(d: dict) -> dict:
+    """A stored audit row as readers get it (JSON columns decoded, abstention as a bool)."""
+    d["refs"] = json.loads(d["refs"] or "[]")
+    d["detail"] = json.loads(d["detail"]) if d["detail"] else None
+    d["abstained"] = None if d["abstained"] is None else bool(d["abstained"])
+    return d
+
+
+class AuditLog(AuditTrail):
+    """The embedded backend: one SQLite file in WAL mode, synchronous=FULL; writers serialised by
+    `BEGIN IMMEDIATE` (SQLite's write lock, shared by every process that opens the file)."""
+
+    path: Path
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        secret_path: Path | None = None,
+        retention_days: int = 365,
+        clock: Callable[[], datetime] = utc_now,
+    ):
+        super().__init__(retention_days=retention_days, clock=clock)
+        self.path = Path(path)
+        self.secret_path = Path(secret_path) if secret_path else self.path.with_name("audit.secret")
+        self._lock = threading.Lock()
+        self._db = open_durable(self.path, _SCHEMA, what="Journal d'audit", setting="ASSISTANT_AUDIT_PATH")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AuditLog:
+        return cls(settings.audit_file, retention_days=int(settings.audit_retention_days))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _secret_value(self) -> bytes:
+        """Read the installation secret; create it atomically (write aside, then link) if absent."""
+        try:
+            return bytes.fromhex(self.secret_path.read_text(encoding="ascii").strip())
+        except FileNotFoundError:
+            pass
+        tmp = self.secret_path.with_name(f".{self.secret_path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_bytes(32).hex() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, self.secret_path)  # fails if another process created it first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        return bytes.fromhex(self.secret_path.read_text(encoding="ascii").strip())
+
+    # ------------------------------------------------------------------ writing
+
+    def _append(self, fields: dict) -> int:
+        """Insert one chained row (caller holds the lock and an open IMMEDIATE transaction)."""
+        head = self._db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+        values = chained(fields, head["hash"] if head else GENESIS)
+        cols = (*FIELDS, "prev_hash", "hash")
+        cur = self._db.execute(
+            f"INSERT INTO audit ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
+            [values[c] for c in cols],
+        )
+        return int(cur.lastrowid or 0)
+
+    def _append_request(self, fields: dict) -> int:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row_id = self._append(fields)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return row_id
+
+    def _insert_feedback(self, row: dict) -> int:
         with self._lock:
             cur = self._db.execute(
                 "INSERT INTO feedback (ts, user, answer_id, useful, comment) VALUES (?, ?, ?, ?, ?)",
                 [row["ts"], row["user"], row["answer_id"], row["useful"], row["comment"]],
             )
-        return {"id": cur.lastrowid, **row, "useful": bool(row["useful"])}
+        return int(cur.lastrowid or 0)
+
+    # ------------------------------------------------------------------ reading
 
     def has_answer(self, answer_id: str) -> bool:
         with self._lock:
@@ -332,21 +468,11 @@ class AuditLog:
                 self._db.execute("SELECT 1 FROM audit WHERE answer_id = ? LIMIT 1", [answer_id]).fetchone() is not None
             )
 
-    # ------------------------------------------------------------------ reading
-
     def rows(self, limit: int = 100, since: str | None = None) -> list[dict]:
-        """Newest rows first (`since`: an audit timestamp, see `parse_since`)."""
         sql = "SELECT * FROM audit" + (" WHERE ts >= ?" if since else "") + " ORDER BY id DESC LIMIT ?"
         with self._lock:
             got = self._db.execute(sql, [since, limit] if since else [limit]).fetchall()
-        out = []
-        for r in got:
-            d = dict(r)
-            d["refs"] = json.loads(d["refs"] or "[]")
-            d["detail"] = json.loads(d["detail"]) if d["detail"] else None
-            d["abstained"] = None if d["abstained"] is None else bool(d["abstained"])
-            out.append(d)
-        return out
+        return [decode_row(dict(r)) for r in got]
 
     def feedback(self, limit: int = 100) -> list[dict]:
         with self._lock:
@@ -357,46 +483,14 @@ class AuditLog:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM audit").fetchone()[0])
 
-    def verify(self) -> VerifyReport:
-        """Walk the chain from the first row; report the first row whose hash or link is wrong."""
+    def _chain_rows(self) -> list[dict]:
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT id, {', '.join(FIELDS)}, prev_hash, hash FROM audit ORDER BY id"
-            ).fetchall()
-        anchors: set[tuple[int, str]] = set()
-        for r in rows:
-            if r["kind"] == "purge":
-                try:
-                    d = json.loads(r["detail"])
-                    anchors.add((int(d["through_id"]), str(d["anchor"])))
-                except (TypeError, ValueError, KeyError):
-                    pass  # a damaged marker is reported by its hash below
-        prev: sqlite3.Row | None = None
-        for r in rows:
-            fields = {k: r[k] for k in FIELDS}
-            if row_hash(fields, r["prev_hash"]) != r["hash"]:
-                return VerifyReport(False, len(rows), "", r["id"], "contenu modifié (l'empreinte ne correspond plus)")
-            if prev is None:
-                if r["prev_hash"] != GENESIS and (r["id"] - 1, r["prev_hash"]) not in anchors:
-                    return VerifyReport(
-                        False, len(rows), "", r["id"], "début de chaîne inconnu (lignes supprimées hors purge)"
-                    )
-            elif r["prev_hash"] != prev["hash"]:
-                return VerifyReport(
-                    False, len(rows), "", r["id"], "chaînage rompu (ligne supprimée, insérée ou déplacée)"
-                )
-            prev = r
-        return VerifyReport(True, len(rows), prev["hash"] if prev else GENESIS)
+            got = self._db.execute(f"SELECT id, {', '.join(FIELDS)}, prev_hash, hash FROM audit ORDER BY id").fetchall()
+        return [dict(r) for r in got]
 
     # ------------------------------------------------------------------ retention
 
-    def purge(self, older_than_days: int | None = None) -> PurgeReport:
-        """Delete rows and feedback older than the retention, keeping the chain verifiable."""
-        days = self.retention_days if older_than_days is None else older_than_days
-        if days < 0:
-            raise ValueError("older_than_days must be >= 0")
-        now = self._clock()
-        cutoff = iso(now - timedelta(days=days))
+    def _purge_through(self, cutoff: str, now: datetime, days: int) -> tuple[int, int, int | None]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -408,22 +502,7 @@ class AuditLog:
                 if last is not None:
                     through = int(last["id"])
                     deleted = int(self._db.execute("SELECT COUNT(*) FROM audit WHERE id <= ?", [through]).fetchone()[0])
-                    detail = {
-                        "through_id": through,
-                        "anchor": last["hash"],
-                        "deleted": deleted,
-                        "older_than_days": days,
-                    }
-                    self._append(
-                        {
-                            "kind": "purge",
-                            "ts": iso(now),
-                            "user": "system",
-                            "endpoint": "purge",
-                            "refs": "[]",
-                            "detail": json.dumps(detail, sort_keys=True),
-                        }
-                    )
+                    self._append(purge_marker(through, last["hash"], deleted, days, now))
                     self._db.execute("INSERT INTO purge_gate (open) VALUES (1)")
                     self._db.execute("DELETE FROM audit WHERE id <= ?", [through])
                     self._db.execute("DELETE FROM purge_gate")
@@ -432,17 +511,23 @@ class AuditLog:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-        return PurgeReport(deleted, int(fb or 0), through, cutoff)
+        return deleted, int(fb or 0), through
 
 
 __all__ = [
+    "FIELDS",
     "GENESIS",
     "LOCAL_USER",
     "AuditLog",
+    "AuditTrail",
     "PurgeReport",
     "VerifyReport",
+    "chained",
+    "decode_row",
     "iso",
     "open_durable",
     "parse_since",
+    "purge_marker",
     "row_hash",
+    "verify_chain",
 ]

@@ -1,4 +1,5 @@
-"""API keys and roles, stored hashed in a JSON file (setting ASSISTANT_KEYS_PATH).
+"""API keys and roles, stored hashed: in a JSON file (setting ASSISTANT_KEYS_PATH) or in PostgreSQL
+(`keys_pg.py`, setting ASSISTANT_DATABASE_URL).
 
 A key is `cd13_` + 43 random URL-safe characters, shown once at creation. The file keeps
 only its SHA-256 (hex) with an id, a role, a label, the creation date and the revocation
@@ -22,7 +23,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -64,13 +65,73 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-class KeyStore:
+class KeyRegistry:
+    """What every key backend shares: authentication, roles, the raw key made once. A backend
+    (the JSON file below, or PostgreSQL in `keys_pg.py`; `ops/stores.py` picks one) implements
+    `records`, `_add` and `_revoke`."""
+
+    path: Path | str  # where the keys are (shown to administrators; never a password)
+
+    def records(self) -> list[ApiKey]:
+        """All keys (revoked ones included), as stored now."""
+        raise NotImplementedError
+
+    def _add(self, make: Callable[[set[str]], ApiKey]) -> ApiKey:
+        """Store the key `make(ids already taken)` returns, atomically with respect to other writers."""
+        raise NotImplementedError
+
+    def _revoke(self, key_id: str, when: str) -> ApiKey | None:
+        """Set the revocation date of an active key; the record (None: no such id)."""
+        raise NotImplementedError
+
+    def exists(self) -> bool:
+        """True once any key was ever created: from then on every request needs a key."""
+        return bool(self.records())
+
+    def has_active(self) -> bool:
+        return any(k.active for k in self.records())
+
+    def authenticate(self, raw: str | None) -> ApiKey | None:
+        """The active key matching `raw`, compared in constant time against every stored hash."""
+        if not raw:
+            return None
+        digest = hash_key(raw.strip())
+        found = None
+        for k in self.records():
+            if hmac.compare_digest(digest, k.sha256) and k.active:
+                found = k
+        return found
+
+    def create(self, role: str, label: str = "") -> tuple[ApiKey, str]:
+        """A new key: returns its record and the raw key (the only time it is available)."""
+        if role not in ROLES:
+            raise InputError(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.")
+        raw = PREFIX + secrets.token_urlsafe(32)
+
+        def make(ids: set[str]) -> ApiKey:
+            key_id = secrets.token_hex(4)
+            while key_id in ids:
+                key_id = secrets.token_hex(4)
+            return ApiKey(id=key_id, role=role, label=label.strip()[:200], created=_now(), sha256=hash_key(raw))
+
+        return self._add(make), raw
+
+    def revoke(self, key_id: str) -> ApiKey:
+        record = self._revoke(key_id, _now())
+        if record is None:
+            raise InputError(f"Aucune clé d'identifiant « {key_id} » : voyez `assistant keys list`.")
+        return record
+
+
+class KeyStore(KeyRegistry):
+    """The embedded backend: one JSON file, rewritten atomically under an exclusive file lock."""
+
+    path: Path
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self._lock = threading.Lock()
         self._cache: tuple[tuple[int, int] | None, list[ApiKey]] = (None, [])
-
-    # ------------------------------------------------------------------ reading
 
     def _stamp(self) -> tuple[int, int] | None:
         try:
@@ -104,26 +165,6 @@ class KeyStore:
                 self._cache = (stamp, self._read())
             return list(self._cache[1])
 
-    def exists(self) -> bool:
-        """True once any key was ever created: from then on every request needs a key."""
-        return bool(self.records())
-
-    def has_active(self) -> bool:
-        return any(k.active for k in self.records())
-
-    def authenticate(self, raw: str | None) -> ApiKey | None:
-        """The active key matching `raw`, compared in constant time against every stored hash."""
-        if not raw:
-            return None
-        digest = hash_key(raw.strip())
-        found = None
-        for k in self.records():
-            if hmac.compare_digest(digest, k.sha256) and k.active:
-                found = k
-        return found
-
-    # ------------------------------------------------------------------ writing
-
     @contextlib.contextmanager
     def _locked(self) -> Iterator[list[ApiKey]]:
         """Read-modify-write under an exclusive file lock (CLI and server may run together)."""
@@ -150,28 +191,20 @@ class KeyStore:
         with self._lock:
             self._cache = (None, [])
 
-    def create(self, role: str, label: str = "") -> tuple[ApiKey, str]:
-        """A new key: returns its record and the raw key (the only time it is available)."""
-        if role not in ROLES:
-            raise InputError(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.")
-        raw = PREFIX + secrets.token_urlsafe(32)
+    def _add(self, make: Callable[[set[str]], ApiKey]) -> ApiKey:
         with self._locked() as keys:
-            ids = {k.id for k in keys}
-            key_id = secrets.token_hex(4)
-            while key_id in ids:
-                key_id = secrets.token_hex(4)
-            record = ApiKey(id=key_id, role=role, label=label.strip()[:200], created=_now(), sha256=hash_key(raw))
+            record = make({k.id for k in keys})
             keys.append(record)
-        return record, raw
+        return record
 
-    def revoke(self, key_id: str) -> ApiKey:
+    def _revoke(self, key_id: str, when: str) -> ApiKey | None:
         with self._locked() as keys:
             for i, k in enumerate(keys):
                 if k.id == key_id:
                     if k.active:
-                        keys[i] = replace(k, revoked=_now())
+                        keys[i] = replace(k, revoked=when)
                     return keys[i]
-        raise InputError(f"Aucune clé d'identifiant « {key_id} » : voyez `assistant keys list`.")
+        return None
 
 
 def is_loopback(host: str | None) -> bool:
@@ -185,7 +218,7 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def assert_can_listen(host: str, keys: KeyStore) -> None:
+def assert_can_listen(host: str, keys: KeyRegistry) -> None:
     """Refuse to serve a non-loopback address while no active API key exists."""
     if is_loopback(host) or keys.has_active():
         return
@@ -196,4 +229,14 @@ def assert_can_listen(host: str, keys: KeyStore) -> None:
     )
 
 
-__all__ = ["PREFIX", "ROLES", "ApiKey", "KeyStore", "assert_can_listen", "hash_key", "is_loopback", "role_allows"]
+__all__ = [
+    "PREFIX",
+    "ROLES",
+    "ApiKey",
+    "KeyRegistry",
+    "KeyStore",
+    "assert_can_listen",
+    "hash_key",
+    "is_loopback",
+    "role_allows",
+]

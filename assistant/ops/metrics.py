@@ -9,9 +9,15 @@ assistant_answers_total{abstained}                        counter
 assistant_tokens_total{kind=prompt|completion}            counter
 assistant_energy_wh_total                                 counter (Wh, measured or estimated)
 assistant_co2e_grams_total                                counter
+assistant_llm_upstream_up{upstream}                       gauge (inference pool, ASSISTANT_LLM=openai: 0 while skipped)
+assistant_llm_upstream_in_flight{upstream}                gauge
+assistant_llm_upstream_requests_total{upstream}           counter (served by this worker)
+assistant_llm_upstream_failures_total{upstream}           counter
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,
@@ -21,6 +27,7 @@ from prometheus_client import (
     Histogram,
     disable_created_metrics,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # what a scraper gets unless it asks for OpenMetrics
@@ -79,6 +86,10 @@ class Metrics:
         )
         self.co2e = Counter("assistant_co2e_grams_total", "Émissions estimées des réponses (gCO2e).", registry=reg)
 
+    def watch_upstreams(self, source: Callable[[], list[dict]]) -> None:
+        """Expose the inference servers' state (`source()`: OpenAIHTTPGenerator.status rows) at each scrape."""
+        self.registry.register(_UpstreamCollector(source))
+
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route=route, method=method, status=str(status)).inc()
         self.duration.labels(route=route).observe(seconds)
@@ -113,6 +124,42 @@ class Metrics:
         """(body, content type) in the format the scraper asks for (text 0.0.4 by default, or OpenMetrics)."""
         encode, content_type = choose_encoder(accept or "")
         return encode(self.registry), content_type
+
+
+class _UpstreamCollector:
+    def __init__(self, source: Callable[[], list[dict]]):
+        self._source = source
+
+    def describe(self) -> list:
+        return []  # names known only at scrape time (one series per configured upstream)
+
+    def collect(self) -> Iterator:
+        try:
+            rows = self._source()
+        except Exception:  # a scrape never fails because of the pool (e.g. a bad ASSISTANT_LLM_URL)
+            rows = []
+        families: dict[str, GaugeMetricFamily | CounterMetricFamily] = {
+            "up": GaugeMetricFamily(
+                "assistant_llm_upstream_up",
+                "Serveur d'inférence utilisable (0 : écarté après un échec).",
+                labels=["upstream"],
+            ),
+            "in_flight": GaugeMetricFamily(
+                "assistant_llm_upstream_in_flight", "Générations en cours sur ce serveur.", labels=["upstream"]
+            ),
+            "served": CounterMetricFamily(
+                "assistant_llm_upstream_requests", "Générations servies par ce serveur.", labels=["upstream"]
+            ),
+            "failures": CounterMetricFamily(
+                "assistant_llm_upstream_failures",
+                "Échecs de ce serveur (injoignable, HTTP 5xx, flux coupé).",
+                labels=["upstream"],
+            ),
+        }
+        for row in rows:
+            for key, family in families.items():
+                family.add_metric([str(row["url"])], float(row[key]))
+        yield from families.values()
 
 
 __all__ = ["CONTENT_TYPE", "HTTP_BUCKETS", "STAGE_BUCKETS", "Metrics"]

@@ -42,8 +42,8 @@ from assistant.core.admin import model_report, status_report
 from assistant.core.audited import Caller
 from assistant.core.context import Context
 from assistant.core.service import MAX_QUESTION_CHARS, Service
-from assistant.ops.audit import AuditLog, parse_since
-from assistant.ops.keys import KeyStore, is_loopback, role_allows
+from assistant.ops.audit import AuditTrail, parse_since
+from assistant.ops.keys import KeyRegistry, is_loopback, role_allows
 from assistant.ops.metrics import CONTENT_TYPE
 from assistant.ops.ratelimit import RateLimiter
 from assistant.web.register_routes import add_register_routes
@@ -329,8 +329,8 @@ def principal(required: str, ctx_getter: Callable[[], ApiContext], *, rate_limit
     async def dep(request: Request, raw: Annotated[str | None, Depends(_raw_key)]) -> Principal:
         ctx = ctx_getter()
         request.state.t0 = getattr(request.state, "t0", None) or time.perf_counter()
-        if ctx.auth_enabled():
-            key = ctx.keys.authenticate(raw)
+        if await run_in_threadpool(ctx.auth_enabled):
+            key = await run_in_threadpool(ctx.keys.authenticate, raw)
             if key is None:
                 log.warning(
                     "Clé d'API refusée (%s) pour %s",
@@ -348,7 +348,7 @@ def principal(required: str, ctx_getter: Callable[[], ApiContext], *, rate_limit
             request.state.principal = who  # refused requests of known users are audited too
             raise ApiError(403, "forbidden", MESSAGES["forbidden"].format(role=who.role, required=required))
         if rate_limit and who.key_id is not None:  # per key: the anonymous local mode is not limited
-            wait = ctx.limiter.take(who.key_id)
+            wait = await run_in_threadpool(ctx.limiter.take, who.key_id)
             if wait > 0:
                 seconds = RateLimiter.retry_after(wait)
                 raise ApiError(
@@ -651,8 +651,8 @@ def create_app(
     settings: Settings | None = None,
     service: Service | None = None,
     *,
-    keys: KeyStore | None = None,
-    audit: AuditLog | None = None,
+    keys: KeyRegistry | None = None,
+    audit: AuditTrail | None = None,
 ) -> FastAPI:
     settings = settings or Settings.load()
     install_key_mask()
@@ -938,7 +938,7 @@ def create_app(
             _, code, message = classify(exc)
             return JSONResponse(status_code=503, content={"ready": False, "code": code, "message": message})
         models = model_report(settings)
-        missing = [m for m in models if not m["ok"]]
+        missing = [m for m in models if not m["ok"] and not m.get("optional")]
         info = {"generation": index.path.name, "corpus_version": index.corpus_version, "chunks": len(index.chunks)}
         if missing:
             message = "Modèle(s) non vérifié(s) : " + " ; ".join(f"{m['name']} : {m['detail']}" for m in missing)
