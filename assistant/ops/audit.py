@@ -48,12 +48,16 @@ GENESIS = "0" * 64
 LOCAL_USER = "local"
 MAX_TEXT = 2000
 MAX_REF = 200
+_HEX_ID = re.compile(r"[0-9a-f]{32}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Fields covered by the hash, in the table's column order (id excluded: the chain orders rows).
 FIELDS = (
     "kind", "ts", "user", "endpoint", "status", "question", "refs", "abstained", "model",
     "corpus_version", "latency_ms", "energy_wh", "answer_id", "detail",
 )  # fmt: skip
+# Fields added later: a column added to older databases when opened, hashed only when set, so
+# that the rows written before it keep their hash.
+LATER_FIELDS = ("conversation_id",)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -123,6 +127,7 @@ def parse_since(value: str) -> str:
 
 def row_hash(fields: dict, prev_hash: str) -> str:
     payload = {k: fields.get(k) for k in FIELDS} | {"prev_hash": prev_hash}
+    payload |= {k: fields[k] for k in LATER_FIELDS if fields.get(k) is not None}
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -179,6 +184,10 @@ class AuditLog:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            have = {r["name"] for r in self._db.execute("PRAGMA table_info(audit)")}
+            for name in LATER_FIELDS:
+                if name not in have:  # a database of an earlier version: the column is added, rows untouched
+                    self._db.execute(f"ALTER TABLE audit ADD COLUMN {name} TEXT")
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(
                 f"Journal d'audit inutilisable ({self.path} : {exc}). Vérifiez le dossier et ses droits "
@@ -232,10 +241,10 @@ class AuditLog:
         """Insert one chained row (caller holds the lock and an open IMMEDIATE transaction)."""
         head = self._db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
         prev = head["hash"] if head else GENESIS
-        values = {k: fields.get(k) for k in FIELDS}
+        values = {k: fields.get(k) for k in (*FIELDS, *LATER_FIELDS)}
         values["hash"] = row_hash(values, prev)
         values["prev_hash"] = prev
-        cols = (*FIELDS, "prev_hash", "hash")
+        cols = (*FIELDS, *LATER_FIELDS, "prev_hash", "hash")
         cur = self._db.execute(
             f"INSERT INTO audit ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
             [values[c] for c in cols],
@@ -256,6 +265,7 @@ class AuditLog:
         latency_ms: float | None = None,
         energy_wh: float | None = None,
         answer_id: str | None = None,
+        conversation_id: str | None = None,
     ) -> int:
         """Append a request row (the question is redacted here) and commit it durably; returns its id."""
         fields = {
@@ -274,6 +284,10 @@ class AuditLog:
             "energy_wh": _float(energy_wh),
             "answer_id": answer_id if not answer_id or _UUID.fullmatch(answer_id) else redact(answer_id)[:MAX_REF],
             "detail": None,
+            # a client may send any text as a conversation id (an unknown one is refused and audited)
+            "conversation_id": conversation_id
+            if not conversation_id or _HEX_ID.fullmatch(conversation_id)
+            else redact(conversation_id)[:MAX_REF],
         }
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -302,6 +316,7 @@ class AuditLog:
             latency_ms=latency_ms,
             energy_wh=(out.get("energy") or {}).get("wh"),
             answer_id=out.get("answer_id"),
+            conversation_id=out.get("conversation_id"),
         )
 
     def add_feedback(self, *, user: str, answer_id: str, useful: bool, comment: str = "") -> dict:
@@ -318,6 +333,17 @@ class AuditLog:
                 [row["ts"], row["user"], row["answer_id"], row["useful"], row["comment"]],
             )
         return {"id": cur.lastrowid, **row, "useful": bool(row["useful"])}
+
+    def answer_row(self, answer_id: str) -> dict | None:
+        """The row of an answer (user, endpoint, refs, abstained), None if this trail holds none."""
+        with self._lock:
+            r = self._db.execute(
+                "SELECT user, endpoint, refs, abstained FROM audit WHERE answer_id = ? ORDER BY id DESC LIMIT 1",
+                [answer_id],
+            ).fetchone()
+        if r is None:
+            return None
+        return {**dict(r), "refs": json.loads(r["refs"] or "[]"), "abstained": bool(r["abstained"])}
 
     def has_answer(self, answer_id: str) -> bool:
         with self._lock:
@@ -354,7 +380,7 @@ class AuditLog:
         """Walk the chain from the first row; report the first row whose hash or link is wrong."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT id, {', '.join(FIELDS)}, prev_hash, hash FROM audit ORDER BY id"
+                f"SELECT id, {', '.join((*FIELDS, *LATER_FIELDS))}, prev_hash, hash FROM audit ORDER BY id"
             ).fetchall()
         anchors: set[tuple[int, str]] = set()
         for r in rows:
@@ -366,7 +392,7 @@ class AuditLog:
                     pass  # a damaged marker is reported by its hash below
         prev: sqlite3.Row | None = None
         for r in rows:
-            fields = {k: r[k] for k in FIELDS}
+            fields = {k: r[k] for k in (*FIELDS, *LATER_FIELDS)}
             if row_hash(fields, r["prev_hash"]) != r["hash"]:
                 return VerifyReport(False, len(rows), "", r["id"], "contenu modifié (l'empreinte ne correspond plus)")
             if prev is None:
