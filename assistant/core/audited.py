@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 from assistant.answer.result import Response
 from assistant.base.errors import RefusedError, error_status, log_failure
 from assistant.base.settings import Settings
+from assistant.core.conversation import UNKNOWN as UNKNOWN_CONVERSATION
 from assistant.core.conversation import (
     Conversation,
     ConversationStore,
