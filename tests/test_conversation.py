@@ -280,3 +280,52 @@ def test_conversation_column_is_added_to_an_older_audit_database(tmp_path):
     assert rows[0]["conversation_id"] == "a" * 32 and rows[1]["conversation_id"] is None
     assert log.verify().ok
     log.close()
+
+
+# ---------------------------------------------------------------- the CLI's chat and the conversation evaluation
+
+
+def test_cli_chat_keeps_the_thread_and_survives_errors(service, tmp_path, capsys):
+    from assistant.cli.chat import repl
+    from assistant.core.audited import Gateway
+
+    gateway = Gateway(service, AuditLog(tmp_path / "audit.db"))
+    session = gateway.session("cli", channel="cli", prefix="CLI")
+    lines = iter([FIRST, "Depuis quand ?", "x" * 2100, "/nouvelle", "Depuis quand ?", "/quitter"])
+    assert repl(session.ask, read=lambda _p: next(lines)) == 0
+    out, errs = capsys.readouterr()
+    assert out.count("Question comprise : Depuis quand ? (à propos de : Un outil qui trie") == 1
+    assert "Erreur : La question dépasse" in errs and "Nouvelle conversation." in errs
+    rows = gateway.audit.rows(10)
+    ids = [r["conversation_id"] for r in rows if r["status"] == 200]
+    assert len(ids) == 3 and ids[1] == ids[2] != ids[0]  # newest first: the last turn opened a new conversation
+
+
+def test_conversation_eval_scores_first_turns_and_followups_apart(service, tmp_path):
+    from assistant.core.conversation import ConversationStore
+    from assistant.evaluation.conversations import run_conversation_eval
+
+    store = ConversationStore()
+
+    def chat(question, cid):
+        conv = store.get("eval", cid) if cid else store.new("eval")
+        ex = converse(service, list(conv.turns), question)
+        out = {**ex.response.to_json(), **ex.fields(conv)}
+        conv.add(ex.turn(out))
+        return out
+
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        json.dumps({"id": "c1", "category": "x", "turns": [
+            {"question": "Selon le RGPD, quelle amende pour une fuite de données ?", "answerable": False},
+            {"question": "Et depuis quand ?", "answerable": False},
+        ]}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    summary = run_conversation_eval(path, tmp_path / "run", chat=chat)
+    f = summary.figures
+    assert f["conversations"] == 1 and f["turns"] == 2 and f["carried_wrongly"] == 0
+    assert f["first"]["abstention_correct"] == 1.0 and f["followup"]["abstention_correct"] == 1.0
+    assert "questions de suite" in summary.render()
+    scores = [json.loads(x) for x in (tmp_path / "run" / "scores.jsonl").read_text().splitlines()]
+    assert [s["turn"] for s in scores] == ["first", "followup"] and scores[1]["followup_detected"] is True
