@@ -342,6 +342,10 @@ class Session:
     def feedback(self, answer_id: str | None, useful: bool, comment: str = "") -> dict:
         return self.gateway.feedback(self._door("feedback", answer_id=answer_id), answer_id, useful, comment)
 
+    def forget_conversation(self, conversation_id: str) -> None:
+        fields = {"conversation_id": conversation_id}
+        self.gateway.forget_conversation(self._door("forget_conversation", **fields), conversation_id)
+
 
 CLI_USER = "cli"
 
