@@ -329,3 +329,12 @@ def test_conversation_eval_scores_first_turns_and_followups_apart(service, tmp_p
     assert "questions de suite" in summary.render()
     scores = [json.loads(x) for x in (tmp_path / "run" / "scores.jsonl").read_text().splitlines()]
     assert [s["turn"] for s in scores] == ["first", "followup"] and scores[1]["followup_detected"] is True
+
+
+def test_what_if_without_a_recognised_fact_after_a_question_is_a_question(service):
+    first = "Le service communication peut-il publier une vidéo hypertruquée générée par IA sans le signaler ?"
+    ex1 = converse(service, [], first)
+    prev = ex1.turn({**ex1.response.to_json(), "answer_id": "a"})
+    ex = converse(service, [prev], "Et si le contenu est satirique ?")
+    assert ex.kind == "ask" and ex.changes == [] and ex.resolution.what_if
+    assert "satirique" in ex.resolution.understood and "hypertruquée" in ex.resolution.understood

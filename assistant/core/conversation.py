@@ -162,8 +162,12 @@ class Exchange:
         )
 
 
-def _assessable(turn: Turn) -> bool:
-    return turn.kind == "assess" or (not turn.abstained and about_ai_use(turn.question))
+def _reassess(turn: Turn, changed: Mapping[str, object]) -> bool:
+    """« Et si … » re-runs an assessment: after an assessment, or after a question describing a use
+    of AI when the change states a fact the cues recognise (else it is a question like another)."""
+    if turn.kind == "assess":
+        return True
+    return bool(changed) and not turn.abstained and about_ai_use(turn.question)
 
 
 def converse(
@@ -179,8 +183,8 @@ def converse(
     if len(res.understood) > MAX_QUESTION_CHARS:  # a long follow-up: asked as typed
         res = Resolution(question, question, sanitised(question) or question)
     previous = turns[-1] if turns else None
-    if res.what_if and previous is not None and _assessable(previous):
-        changed = changed_facts(res.change)
+    changed = changed_facts(res.change) if res.what_if else {}
+    if res.what_if and previous is not None and _reassess(previous, changed):
         description = previous.description or previous.question
         if not changed:  # nothing recognised: the words of the change join the description
             description = f"{description}\n{res.change}"
