@@ -338,3 +338,13 @@ def test_what_if_without_a_recognised_fact_after_a_question_is_a_question(servic
     ex = converse(service, [prev], "Et si le contenu est satirique ?")
     assert ex.kind == "ask" and ex.changes == [] and ex.resolution.what_if
     assert "satirique" in ex.resolution.understood and "hypertruquée" in ex.resolution.understood
+
+
+def test_a_followup_naming_another_provision_never_cites_the_previous_ones(service):
+    ex1 = converse(service, [], "Que prévoit l'article 5, paragraphe 1, point e), sur la reconnaissance faciale ?")
+    prev = ex1.turn({**ex1.response.to_json(), "answer_id": "a"})
+    assert prev.refs
+    ex2 = converse(service, [prev], "Et l'article 50 ?")
+    cited = {f"{c.doc_id}:{c.ref}" for c in ex2.response.citations}
+    assert any(c.startswith("ai-act:art-50") for c in cited)
+    assert not cited & set(prev.refs)

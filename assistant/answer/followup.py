@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer.cite import sentence_spans
 from assistant.answer.injection import addresses_model
-from assistant.search.retrieve import named_refs
+from assistant.search.retrieve import NamedRef, named_refs
 from assistant.text.norm import clean_ws, fold
 
 TOPIC_CHARS = 300  # not measured: initial choice (a topic is one question, rarely longer)
@@ -52,6 +52,8 @@ _BACK = re.compile(
     r"|y compris|dans ce cadre|la meme chose|aussi|egalement|le cas echeant|precedente?)\b"
 )
 _ENDS_WITH_PRONOUN = re.compile(r"-(?:il|elle|ils|elles)\s*\??\s*$")
+# « vise-t-il », « sont-elles »: a subject pronoun that points back (not the impersonal « faut-il »)
+_PRONOUN = re.compile(r"(?<!faut)(?<!agit)(?<!y a)-(?:t-)?(?:il|elle|ils|elles)\b")
 _DOCS = {
     "charte": re.compile(r"\bcharte\b"),
     "amendement": re.compile(r"\b2026\s*/\s*1744\b|\b(?:reglement )?modificati(?:f|on)\b|\bomnibus\b"),
@@ -73,6 +75,7 @@ DESIGNATION = re.compile(
     re.IGNORECASE,
 )
 _CONTENT = re.compile(r"[a-z]{4,}")
+_CLITIC = re.compile(r"\b(?:la|les|le|l')\s?[a-z]{3,}(?:er|ir)\b")  # « la remplir », « le notifier »
 _STOP = frozenset(
     [
         "alors",
@@ -188,12 +191,27 @@ def is_followup(question: str, previous: Turn | None) -> bool:
     if previous is None:
         return False
     q = fold(question).replace("’", "'")
-    if _OPENER.match(q) or _WHAT_IF.match(q) or _TIME_ALONE.match(q) or _BACK.search(q):
+    if _WHAT_IF.match(q) or _TIME_ALONE.match(q) or _BACK.search(q):
         return True
+    pronoun = _PRONOUN.search(q)
+    if pronoun and len(_content_words(q[: pronoun.start()])) < 3:
+        return True  # « vise-t-il … ? » (not « les personnes qui … sont-elles … ? », whose subject is stated)
+    if _OPENER.match(q):
+        # « Et … » before a question that states its own subject (four words of content or more,
+        # nothing pointing back, no « la remplir ») is a new question, asked as typed.
+        return len(_content_words(q)) < 4 or bool(_CLITIC.search(q))
     if _ENDS_WITH_PRONOUN.search(q) and len(_content_words(q)) <= 4:
         return True  # « Est-elle obligatoire ? »
     # An ellipsis: one word of content, naming no provision and no text (« Quelles sanctions ? »).
     return len(_content_words(q)) <= 1 and not names_provision(question) and not names_document(question)
+
+
+def related(key: str, named: NamedRef) -> bool:
+    """« doc:ref » is the named provision, a part of it, or the provision it is a part of (its lead-in)."""
+    doc_id, _, ref = key.partition(":")
+    return doc_id == named.doc_id and (
+        ref == named.ref or ref.startswith(named.ref + "-") or named.ref.startswith(ref + "-")
+    )
 
 
 def _core(question: str) -> str:

@@ -26,13 +26,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.answer.followup import Resolution, Turn, resolve, sanitised
+from assistant.answer.followup import Resolution, Turn, related, resolve, sanitised
 from assistant.answer.result import Response
 from assistant.assess.change import changed_facts, verdict_level, what_changed
 from assistant.assess.riskmap import about_ai_use
 from assistant.base.errors import InputError, RefusedError
 from assistant.base.tuning import CONVERSATION_TTL_S, CONVERSATION_TURNS, CONVERSATIONS_MAX
 from assistant.core.service import MAX_QUESTION_CHARS, Service
+from assistant.search.retrieve import named_refs
 
 MAX_HISTORY = CONVERSATION_TURNS
 UNKNOWN = (
@@ -194,7 +195,17 @@ def converse(
         before = previous.level or verdict_level(previous.verdict)
         changes = what_changed(before, previous.grounds, str(out.get("risk_level")), out.get("grounds") or [], changed)
         return Exchange(result, res, "assess", description, facts, changes)
-    return Exchange(service.ask(res.understood, on_token=on_token), res)
+    leave_out = earlier_provisions(res.question, previous)
+    extra = {"leave_out": leave_out} if leave_out else {}
+    return Exchange(service.ask(res.understood, on_token=on_token, **extra), res)
+
+
+def earlier_provisions(question: str, previous: Turn | None) -> list[str]:
+    """What the previous turn cited, when the question names another provision (never to be cited again)."""
+    named = named_refs(question)
+    if previous is None or not named:
+        return []
+    return [r for r in previous.refs if not any(related(r, n) for n in named)]
 
 
 def assess_turn(
@@ -247,4 +258,12 @@ def turns_from_history(
     return turns
 
 
-__all__ = ["Conversation", "ConversationStore", "Exchange", "assess_turn", "converse", "turns_from_history"]
+__all__ = [
+    "Conversation",
+    "ConversationStore",
+    "Exchange",
+    "assess_turn",
+    "converse",
+    "earlier_provisions",
+    "turns_from_history",
+]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from assistant.answer.followup import related
 from assistant.base.errors import AssistantError
 from assistant.evaluation.evaluate import citations_of, compute_figures, gold_matches, score_line
 from assistant.evaluation.records import Record
@@ -70,15 +71,25 @@ def _lines(conv: dict) -> list[dict]:
 
 
 def carried_wrongly(q: dict, resp: dict, previous: dict | None) -> bool:
-    """A follow-up naming a provision cites one the previous answer cited and its gold does not hold."""
-    if previous is None or not named_refs(q["question"]):
+    """A follow-up naming a provision cites one the previous answer cited, other than the named one, its
+    lead-in, a part of it, an amendment of a provision cited, or its gold."""
+    named = named_refs(q["question"])
+    if previous is None or not named:
         return False
     before = {(c["doc_id"], c["ref"]) for c in citations_of(previous)}
     gold = q.get("gold") or []
-    return any(
-        (c["doc_id"], c["ref"]) in before and not any(gold_matches(g, c["doc_id"], c["ref"]) for g in gold)
-        for c in citations_of(resp)
-    )
+    cites = citations_of(resp)
+    amendments = {a for c in cites for a in c.get("amended_by") or []}
+
+    def allowed(c: dict) -> bool:
+        key = f"{c['doc_id']}:{c['ref']}"
+        return (
+            any(related(key, n) for n in named)
+            or key in amendments
+            or any(gold_matches(g, c["doc_id"], c["ref"]) for g in gold)
+        )
+
+    return any((c["doc_id"], c["ref"]) in before and not allowed(c) for c in cites)
 
 
 @dataclass
