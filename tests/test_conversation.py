@@ -348,3 +348,12 @@ def test_a_followup_naming_another_provision_never_cites_the_previous_ones(servi
     cited = {f"{c.doc_id}:{c.ref}" for c in ex2.response.citations}
     assert any(c.startswith("ai-act:art-50") for c in cited)
     assert not cited & set(prev.refs)
+
+
+def test_a_streamed_followup_ends_with_its_conversation_fields(api):
+    c, _app = api
+    r1 = c.post("/v1/ask", json={"question": FIRST}).json()
+    r = c.post("/v1/ask", json={"question": "Depuis quand ?", "conversation_id": r1["conversation_id"], "stream": True})
+    events = [b for b in r.text.split("\n\n") if b.startswith("event: final")]
+    final = json.loads(events[0].split("data: ", 1)[1])
+    assert final["conversation_id"] == r1["conversation_id"] and final["followup"] is True and final["turn"] == 2
