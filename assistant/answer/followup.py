@@ -242,8 +242,31 @@ def _without_designations(topic: str) -> str:
     return re.sub(r"\s+([,;:?])", r"\1", out)
 
 
+_ROMAN_UP = re.compile(r"^[ivx]+$")
+
+
+def designation(key: str) -> str:
+    """The provision a « doc:ref » belongs to, named as agents do and as retrieval recognises it
+    (article, annex point, recital, charter challenge): the article rather than its paragraph, so
+    that a follow-up on the same article reaches its other paragraphs."""
+    doc_id, _, ref = key.partition(":")
+    parts = ref.split("-")
+    if parts[0] == "art" and len(parts) > 1:
+        own = " du règlement (UE) 2026/1744" if doc_id == "ai-act-2026-1744" else ""
+        return f"article {parts[1]}{own}"
+    if parts[0] == "annex" and len(parts) > 1 and _ROMAN_UP.match(parts[1]):
+        point = f", point {parts[2]}" if len(parts) > 2 and parts[2].isdigit() else ""
+        return f"annexe {parts[1].upper()}{point}"
+    if parts[0] == "recital" and len(parts) > 1:
+        return f"considérant {parts[1]}" + (" du règlement (UE) 2026/1744" if doc_id == "ai-act-2026-1744" else "")
+    if parts[0] == "defi" and len(parts) > 1:
+        return f"défi {parts[1]} de la charte"
+    return ""
+
+
 def _labels(previous: Turn, limit: int = 3) -> str:
-    return " ; ".join(dict.fromkeys(previous.labels[:limit]))
+    names = [d for d in (designation(r) for r in previous.refs) if d]
+    return " ; ".join(list(dict.fromkeys(names))[:limit])
 
 
 def resolve(question: str, turns: Sequence[Turn]) -> Resolution:
