@@ -132,47 +132,50 @@ def run_conversation_eval(
     first: list[Record] = []
     follow: list[Record] = []
     wrong: list[str] = []
-    results: list[dict] = []
+    written = (out_dir / "results.jsonl").open("w", encoding="utf-8")  # turn by turn: a cut run keeps its turns
     started = datetime.now().isoformat(timespec="seconds")
-    for n, conv in enumerate(convs, 1):
-        cid: str | None = None
-        previous: dict | None = None
-        for i, q in enumerate(_lines(conv)):
-            rec = Record(q)
-            try:
-                resp = chat(q["question"], cid)
-            except Exception as exc:  # one failing turn must not stop the run; the rest of the conversation goes
-                rec.status, rec.note = "error", f"{type(exc).__name__} : {exc}"
-                rec.score = score_line(q, {})
+    try:
+        for n, conv in enumerate(convs, 1):
+            cid: str | None = None
+            previous: dict | None = None
+            for i, q in enumerate(_lines(conv)):
+                rec = Record(q)
+                try:
+                    resp = chat(q["question"], cid)
+                except Exception as exc:  # one failing turn must not stop the run; the rest of the conversation goes
+                    rec.status, rec.note = "error", f"{type(exc).__name__} : {exc}"
+                    rec.score = score_line(q, {})
+                    (first if i == 0 else follow).append(rec)
+                    break
+                cid = resp.get("conversation_id")
+                rec.resp, rec.score = resp, score_line(q, resp)
+                rec.score["followup_detected"] = bool(resp.get("followup"))
+                if i and carried_wrongly(q, resp, previous):
+                    rec.score["carried_wrongly"] = True
+                    wrong.append(q["id"])
                 (first if i == 0 else follow).append(rec)
-                break
-            cid = resp.get("conversation_id")
-            rec.resp, rec.score = resp, score_line(q, resp)
-            rec.score["followup_detected"] = bool(resp.get("followup"))
-            if i and carried_wrongly(q, resp, previous):
-                rec.score["carried_wrongly"] = True
-                wrong.append(q["id"])
-            (first if i == 0 else follow).append(rec)
-            results.append({"id": q["id"], **resp})
-            previous = resp
-        progress(f"conversation {conv['id']} ({n}/{len(convs)})")
-    figures_first = compute_figures(first)
-    figures_follow = compute_figures(follow)
-    figures = {
-        "mode": "conversations",
-        "conversations": len(convs),
-        "turns": len(first) + len(follow),
-        "first": figures_first,
-        "followup": figures_follow,
-        "gap": figures_follow["answer_correct"] - figures_first["answer_correct"],
-        "carried_wrongly": len(wrong),
-        "carried_wrongly_ids": wrong,
-        "errors": [{"id": r.q["id"], "error": r.note} for r in first + follow if r.status == "error"],
-        "started_at": started,
-        "generated_at": datetime.now().isoformat(timespec="seconds"),
-        "files": [str(p) for p in files],
-    }
-    _dump(out_dir / "results.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results))
+                written.write(json.dumps({"id": q["id"], **resp}, ensure_ascii=False) + "\n")
+                written.flush()
+                previous = resp
+            progress(f"conversation {conv['id']} ({n}/{len(convs)})")
+        figures_first = compute_figures(first)
+        figures_follow = compute_figures(follow)
+        figures = {
+            "mode": "conversations",
+            "conversations": len(convs),
+            "turns": len(first) + len(follow),
+            "first": figures_first,
+            "followup": figures_follow,
+            "gap": figures_follow["answer_correct"] - figures_first["answer_correct"],
+            "carried_wrongly": len(wrong),
+            "carried_wrongly_ids": wrong,
+            "errors": [{"id": r.q["id"], "error": r.note} for r in first + follow if r.status == "error"],
+            "started_at": started,
+            "generated_at": datetime.now().isoformat(timespec="seconds"),
+            "files": [str(p) for p in files],
+        }
+    finally:
+        written.close()
     scores = [
         {"id": r.q["id"], "turn": "first" if r in first else "followup", "text": r.q["question"], **(r.score or {})}
         for r in first + follow
