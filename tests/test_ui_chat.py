@@ -49,13 +49,18 @@ def test_the_tab_keeps_the_thread_and_a_new_conversation_forgets_it(gateway):
     fns = {f.name: f.fn for f in blocks.fns.values()}
     request = SimpleNamespace(username=None)
     updates = list(fns["on_ask"](FIRST, request, None))
-    _page, st, *_rest, cleared = updates[-1]
+    st, cleared = updates[-1][1], updates[-1][6]
     assert st["conversation_id"] and st["n"] == 1 and updates[0][5] == "" and cleared == ""
     updates = list(fns["on_ask"]("Et depuis quand ?", request, st))
     page2, st2, *_rest = updates[-1]
     assert st2["conversation_id"] == st["conversation_id"] and st2["n"] == 2
     assert "Question comprise" in page2 and "Tour 1" in updates[0][5]  # the first turn moved up
-    _answer, cleared_state, _rating, note, _comment, thread3, _q = fns["on_restart"](st2, request)
+    first_turn, second_turn = list(st2["answers"])
+    assert first_turn.startswith("Tour 1 : Quelle amende") and st2["answers"][second_turn] == st2["answer_id"]
+    msg, _ = fns["on_useful"](st2, "Le premier tour était clair.", request, first_turn)  # rate an earlier turn
+    assert "enregistré" in msg
+    assert gateway.audit.feedback(1)[0]["answer_id"] == st["answer_id"]
+    _answer, cleared_state, _rating, note, _comment, thread3, _q, _rated = fns["on_restart"](st2, request)
     assert cleared_state is None and thread3 == "" and "Nouvelle conversation" in note
     assert len(gateway.conversations) == 0  # the server forgot it too
 

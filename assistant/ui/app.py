@@ -286,7 +286,8 @@ def _question_tab(
     gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[question], label="Exemples de questions")
     thread = gr.HTML("", elem_id="ia-thread", js_on_load=MARKER_JS, container=False)
     answer = gr.HTML(EMPTY_ANSWER_HTML, elem_id="ia-answer", js_on_load=MARKER_JS, container=False)
-    # {answer_id, conversation_id, turns: archived HTML, n}: server-side, for this open page only
+    # {answer_id, conversation_id, turns: archived HTML, n, answers: {turn label: answer_id}}:
+    # server-side, for this open page only
     state = gr.State(None)
     with gr.Group(visible=False, elem_id="ia-rating") as rating:
         gr.HTML(
@@ -299,6 +300,13 @@ def _question_tab(
             max_lines=6,
             max_length=MAX_COMMENT_CHARS,
             elem_id="ia-comment",
+        )
+        rated = gr.Dropdown(
+            label="Réponse évaluée",
+            choices=[],
+            value=None,
+            elem_id="ia-rated-turn",
+            info="La dernière, ou un tour précédent.",
         )
         with gr.Row():
             useful = gr.Button("Utile", elem_id="ia-useful")
@@ -314,13 +322,17 @@ def _question_tab(
             show_rating = update.done and update.response is not None and can_rate
             page = chat.turn_html(q, update.response, update.html)
             new_state: Any = st or None
+            choices: Any = gr.update()
             if update.response is not None:
+                answers = chat.rated_turns(st.get("answers") or {}, n + 1, q, answer_id(update.response))
                 new_state = {
                     "answer_id": answer_id(update.response),
                     "conversation_id": update.response.get("conversation_id"),
                     "turns": chat.kept(turns, page, n + 1),
                     "n": n + 1,
+                    "answers": answers,
                 }
+                choices = gr.update(choices=list(answers), value=list(answers)[-1])
             yield (
                 page,
                 new_state,
@@ -329,6 +341,7 @@ def _question_tab(
                 ("" if update.done else gr.update()),
                 earlier if first else gr.update(),
                 ("" if update.done and update.response is not None else gr.update()),
+                choices,
             )
             first = False
 
@@ -341,13 +354,13 @@ def _question_tab(
         note = render_message_html(
             "Nouvelle conversation : la question suivante ne tiendra pas compte des précédentes."
         )
-        return EMPTY_ANSWER_HTML, None, gr.update(visible=False), note, "", "", ""
+        return EMPTY_ANSWER_HTML, None, gr.update(visible=False), note, "", "", "", gr.update(choices=[], value=None)
 
     gr.on(
         triggers=[ask.click, question.submit],
         fn=on_ask,
         inputs=[question, state],
-        outputs=[answer, state, rating, rating_status, comment, thread, question],
+        outputs=[answer, state, rating, rating_status, comment, thread, question, rated],
         show_progress="minimal",
         concurrency_limit=concurrency,
         concurrency_id="ask",
@@ -357,20 +370,20 @@ def _question_tab(
     restart.click(
         on_restart,
         [state],
-        [answer, state, rating, rating_status, comment, thread, question],
+        [answer, state, rating, rating_status, comment, thread, question, rated],
         api_visibility="private",
     )
 
-    def on_useful(st: dict | None, text: str, request: gr.Request) -> tuple[str, Any]:
-        msg = submit_feedback(feedback_for(feedback, sessions, request), True, st, text)
+    def on_useful(st: dict | None, text: str, request: gr.Request, which: str | None = None) -> tuple[str, Any]:
+        msg = submit_feedback(feedback_for(feedback, sessions, request), True, chat.rated(st, which), text)
         return msg, gr.update(value="")
 
-    def on_not_useful(st: dict | None, text: str, request: gr.Request) -> tuple[str, Any]:
-        msg = submit_feedback(feedback_for(feedback, sessions, request), False, st, text)
+    def on_not_useful(st: dict | None, text: str, request: gr.Request, which: str | None = None) -> tuple[str, Any]:
+        msg = submit_feedback(feedback_for(feedback, sessions, request), False, chat.rated(st, which), text)
         return msg, gr.update(value="")
 
-    useful.click(on_useful, [state, comment], [rating_status, comment], api_visibility="private")
-    not_useful.click(on_not_useful, [state, comment], [rating_status, comment], api_visibility="private")
+    useful.click(on_useful, [state, comment, rated], [rating_status, comment], api_visibility="private")
+    not_useful.click(on_not_useful, [state, comment, rated], [rating_status, comment], api_visibility="private")
 
 
 def _admin_tab(admin: Any, tab: gr.Tab) -> None:

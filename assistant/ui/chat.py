@@ -63,4 +63,19 @@ def kept(turns: Sequence[str], new: str, n: int) -> list[str]:
     return out[-CONVERSATION_TURNS:]
 
 
-__all__ = ["archived", "kept", "thread_html", "turn_header_html", "turn_html"]
+def rated_turns(answers: Mapping[str, Any], n: int, question: str, answer_id: str | None) -> dict[str, Any]:
+    """The turns a rating can be given to ({label: answer_id}), the n-th added, bounded like the thread."""
+    short = question if len(question) <= 60 else question[:59] + "…"
+    out = {**answers, f"Tour {n} : {short}": answer_id}
+    return dict(list(out.items())[-CONVERSATION_TURNS:])
+
+
+def rated(state: Mapping[str, Any] | None, which: str | None) -> Mapping[str, Any] | None:
+    """The state a rating applies to: the chosen turn's answer, else the last one."""
+    answers = (state or {}).get("answers") or {}
+    if which and which in answers:
+        return {"answer_id": answers[which]}
+    return state
+
+
+__all__ = ["archived", "kept", "rated", "rated_turns", "thread_html", "turn_header_html", "turn_html"]
