@@ -75,6 +75,17 @@ DESIGNATION = re.compile(
     re.IGNORECASE,
 )
 _CONTENT = re.compile(r"[a-z]{4,}")
+_ASKS_OBJECT = re.compile(r"^(?:et |alors |mais )?(?:quel(?:le)?s?|que|qu')\b")
+_ELLIPSIS = re.compile(
+    r"^(?:et|mais) (?:pour|en cas d[e']|dans le cas d[eu']|concernant|quant a|cote|au sujet d[eu']"
+    r"|(?:le|la|les|l'|un|une|des|du)\b(?!.*-(?:t-)?(?:il|elle|ils|elles)\b)(?!.* (?:est|sont|doit|doivent|peut|peuvent|ont) ))"
+)
+# The question words of a topic, left out when it becomes the context of a follow-up (« quand »,
+# « combien » would make the follow-up a question of date or of number).
+_FRAME = re.compile(
+    r"^(?:depuis quand|a partir de quand|jusqu'a quand|quand|combien|quel(?:le)?s? (?:est|sont)|qu'est-ce qu(?:e|')"
+    r"|que (?:prevoit|dit|designe))\b\s*",
+)
 _CLITIC = re.compile(r"\b(?:la|les|le|l')\s?[a-z]{3,}(?:er|ir)\b")  # « la remplir », « le notifier »
 _STOP = frozenset(
     [
@@ -194,8 +205,12 @@ def is_followup(question: str, previous: Turn | None) -> bool:
     if _WHAT_IF.match(q) or _TIME_ALONE.match(q) or _BACK.search(q):
         return True
     pronoun = _PRONOUN.search(q)
-    if pronoun and len(_content_words(q[: pronoun.start()])) < 3:
-        return True  # « vise-t-il … ? » (not « les personnes qui … sont-elles … ? », whose subject is stated)
+    if pronoun and (len(_content_words(q[: pronoun.start()])) < 3 or _ASKS_OBJECT.match(q)):
+        # « vise-t-il … ? », « quelle méthode privilégie-t-elle ? » (not « les personnes qui … sont-elles
+        # … ? », whose subject is stated)
+        return True
+    if _ELLIPSIS.match(q):
+        return True  # « et pour la transparence ? », « et les obligations des … ? »: the previous question, for these
     if _OPENER.match(q):
         # « Et … » before a question that states its own subject (four words of content or more,
         # nothing pointing back, no « la remplir ») is a new question, asked as typed.
@@ -264,6 +279,13 @@ def designation(key: str) -> str:
     return ""
 
 
+def _subject(topic: str) -> str:
+    """The topic without its leading question words (« Quand le règlement … » → « le règlement … »)."""
+    m = _FRAME.match(fold(topic).replace("’", "'"))
+    rest = topic[m.end() :] if m and m.end() < len(topic) else topic
+    return rest.strip(" ,;:-") or topic
+
+
 def _labels(previous: Turn, limit: int = 3) -> str:
     names = [d for d in (designation(r) for r in previous.refs) if d]
     return " ; ".join(list(dict.fromkeys(names))[:limit])
@@ -287,18 +309,18 @@ def resolve(question: str, turns: Sequence[Turn]) -> Resolution:
     docs = names_document(text)
     if names_provision(text):
         # Another provision named: it replaces the previous ones; nothing earlier is carried.
-        rest = _without_designations(topic)
+        rest = _subject(_without_designations(topic))
         understood = f"{core.rstrip(' ?')} ? (à propos de : {rest})" if rest else f"{core.rstrip(' ?')} ?"
         return Resolution(text, understood, understood.rstrip(" ?"), True)
     if docs:
         # Another text named (« et la charte, qu'en dit-elle ? »): the topic, without the provisions of the other text.
-        rest = _without_designations(topic)
+        rest = _subject(_without_designations(topic))
         understood = f"Que dit {_DOC_NAMES[docs[0]]} à propos de : {rest} ?"
         return Resolution(text, understood, topic, True)
     about_them = bool(_TIME_ALONE.match(q) or _BACK.search(q) or _ENDS_WITH_PRONOUN.search(q))
     carried = previous.refs if about_them and not previous.abstained else ()
     labels = _labels(previous) if carried else ""
-    context = f"à propos de : {topic}" + (f" ; dispositions citées : {labels}" if labels else "")
+    context = f"à propos de : {_subject(topic)}" + (f" ; dispositions citées : {labels}" if labels else "")
     understood = f"{core.rstrip(' ?')} ? ({context})"
     return Resolution(text, understood, topic, True, tuple(carried))
 
