@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 
 from assistant.answer.cite import sentence_spans
 from assistant.answer.injection import addresses_model
+from assistant.base.tuning import TOPIC_CHARS
 from assistant.search.retrieve import NamedRef, named_refs
 from assistant.text.norm import clean_ws, fold
 
-TOPIC_CHARS = 300  # not measured: initial choice (a topic is one question, rarely longer)
 
 _OPENER = re.compile(
     r"^(?:et|alors|donc|mais|ensuite|du coup|dans ce cas|dans ce cas-la|a ce moment-la|meme question|pareil|idem)\b[\s,:-]*"

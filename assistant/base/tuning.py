@@ -120,9 +120,10 @@ SOURCE_SENTENCE_MIN_WORDS = 8
 SOURCE_SENTENCE_MAX_WORDS = 40
 
 # ------------------------------------------------------------------ conversations (core/conversation.py)
-# Server-side state of the conversations, in memory only. Not measured: initial choice (branch
-# conversations): a working session of an agent (about an hour, a handful of follow-ups), a
-# few hundred agents at most on one server.
+# Server-side state of the conversations, in memory only. All four: not measured: initial choice
+# (branch conversations): a working session of an agent (about an hour, a handful of follow-ups),
+# a few hundred agents at most on one server, a topic of one question.
 CONVERSATION_TURNS = 8  # turns kept per conversation (the oldest go first; a follow-up reads the last one)
 CONVERSATION_TTL_S = 3600  # a conversation untouched for this long is forgotten
 CONVERSATIONS_MAX = 500  # conversations kept at once (the least recently used go first)
+TOPIC_CHARS = 300  # what a follow-up carries of the previous question (answer/followup.py), at most
