@@ -36,7 +36,6 @@ from assistant.base.tuning import TOPIC_CHARS
 from assistant.search.retrieve import NamedRef, named_refs
 from assistant.text.norm import clean_ws, fold
 
-
 _OPENER = re.compile(
     r"^(?:et|alors|donc|mais|ensuite|du coup|dans ce cas|dans ce cas-la|a ce moment-la|meme question|pareil|idem)\b[\s,:-]*"
 )
