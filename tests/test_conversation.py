@@ -357,3 +357,21 @@ def test_a_streamed_followup_ends_with_its_conversation_fields(api):
     events = [b for b in r.text.split("\n\n") if b.startswith("event: final")]
     final = json.loads(events[0].split("data: ", 1)[1])
     assert final["conversation_id"] == r1["conversation_id"] and final["followup"] is True and final["turn"] == 2
+
+
+def test_what_if_after_a_question_starts_from_the_case_its_answer_cited(service):
+    question = "Un outil d'IA qui trie automatiquement les candidatures à nos offres d'emploi est-il à haut risque ?"
+    prev = _turn(question, ["ai-act:annex-iii-4-a"], ["annexe III, point 4 a)"], verdict="haut-risque")
+    ex = converse(service, [prev], "Et si un recruteur relit chaque classement avant toute décision ?")
+    out = ex.response.to_json()
+    assert ex.kind == "assess" and out["risk_level"] == "high-risk"
+    assert ex.facts["domaine"] == ["emploi_rh"] and ex.facts["decision_sur_personnes"] == "oui"
+    assert "Niveau inchangé : " in " ".join(ex.changes)
+    assert not any(c.startswith("Nouveau fondement") for c in ex.changes)  # the question had no grounds to compare
+
+
+def test_a_subject_stated_before_the_inverted_pronoun_is_not_a_reference_back():
+    prev = _turn("Quelles obligations s'appliquent aux fournisseurs de modèles d'IA à usage général ?")
+    assert not is_followup("Quel modèle de langage le Département a-t-il retenu, alors ?", prev)
+    assert is_followup("Et quelle méthode de conduite de projet privilégie-t-elle ?", prev)
+    assert not is_followup("Et les personnes qui signalent des violations du règlement sont-elles protégées ?", prev)

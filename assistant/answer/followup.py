@@ -74,6 +74,9 @@ DESIGNATION = re.compile(
     re.IGNORECASE,
 )
 _CONTENT = re.compile(r"[a-z]{4,}")
+_STATED_SUBJECT = re.compile(
+    r"\b(?:le|la|les|l'|un|une|ce|cet|cette|ces|son|sa|ses|notre|nos|votre|vos)\s*[\w'-]+\s+[\w]+-(?:t-)?(?:il|elle|ils|elles)$"
+)
 _ASKS_OBJECT = re.compile(r"^(?:et |alors |mais )?(?:quel(?:le)?s?|que|qu')\b")
 _ELLIPSIS = re.compile(
     r"^(?:et|mais) (?:pour|en cas d[e']|dans le cas d[eu']|concernant|quant a|cote|au sujet d[eu']"
@@ -204,7 +207,8 @@ def is_followup(question: str, previous: Turn | None) -> bool:
     if _WHAT_IF.match(q) or _TIME_ALONE.match(q) or _BACK.search(q):
         return True
     pronoun = _PRONOUN.search(q)
-    if pronoun and (len(_content_words(q[: pronoun.start()])) < 3 or _ASKS_OBJECT.match(q)):
+    inverted = pronoun is not None and bool(_STATED_SUBJECT.search(q[: pronoun.end()]))  # « le Département a-t-il »
+    if pronoun and not inverted and (len(_content_words(q[: pronoun.start()])) < 3 or _ASKS_OBJECT.match(q)):
         # « vise-t-il … ? », « quelle méthode privilégie-t-elle ? » (not « les personnes qui … sont-elles
         # … ? », whose subject is stated)
         return True

@@ -27,6 +27,25 @@ def changed_facts(change: str) -> dict[str, object]:
     return {name: f.value for name, f in kw.values.items() if f.strength > rm.DEFAULT and name not in kw.conflicts}
 
 
+def facts_of_cited(refs: Sequence[str], level: str | None) -> dict[str, object]:
+    """The facts an answer established by citing a case of the map (« annexe III, point 4 a) » →
+    domain emploi_rh, decisions on persons): the requirements of the map's entries of the answer's
+    level whose provision it cites. A « et si » after a question starts from them."""
+    if level is None:
+        return {}
+    cited = {r.partition(":")[2] for r in refs if r.startswith("ai-act:")}
+    out: dict[str, object] = {}
+    for entry in rm.ENTRIES:
+        if entry.level != level or not any(c == entry.main.ref or c.startswith(entry.main.ref + "-") for c in cited):
+            continue
+        for name, values in entry.requires.items():
+            if name == "domaine":
+                out[name] = list(values)
+            elif len(values) == 1:
+                out[name] = values[0]
+    return out
+
+
 def _fact_line(name: str, value: object) -> str:
     fact = rm.FACTS.get(name)
     label = fact.label if fact else name
@@ -68,7 +87,8 @@ def what_changed(
     added = [str(g.get("label")) for g in decisive if g.get("id") not in set(before_grounds)]
     gone = [g for g in before_grounds if g not in ids]
     if before_level is not None and added:
-        out.append("Nouveau fondement : " + " ; ".join(dict.fromkeys(added)) + ".")
+        lead = "Nouveau fondement" if before_grounds else "Fondement"
+        out.append(f"{lead} : " + " ; ".join(dict.fromkeys(added)) + ".")
     if gone:
         out.append(f"Fondement(s) qui ne s'appliquent plus : {len(gone)}.")
     derog = _derogation(after_grounds)
@@ -92,4 +112,4 @@ def verdict_level(verdict: str | None) -> str | None:
     return {"interdit": "prohibited", "haut-risque": "high-risk", "transparence": "limited"}.get(verdict or "")
 
 
-__all__ = ["DEROGATION_REF", "changed_facts", "verdict_level", "what_changed"]
+__all__ = ["DEROGATION_REF", "changed_facts", "facts_of_cited", "verdict_level", "what_changed"]

@@ -28,7 +28,7 @@ from typing import Any
 
 from assistant.answer.followup import Resolution, Turn, related, resolve, sanitised
 from assistant.answer.result import Response
-from assistant.assess.change import changed_facts, verdict_level, what_changed
+from assistant.assess.change import changed_facts, facts_of_cited, verdict_level, what_changed
 from assistant.assess.riskmap import about_ai_use
 from assistant.base.errors import InputError, RefusedError
 from assistant.base.tuning import CONVERSATION_TTL_S, CONVERSATION_TURNS, CONVERSATIONS_MAX
@@ -189,7 +189,8 @@ def converse(
         description = previous.description or previous.question
         if not changed:  # nothing recognised: the words of the change join the description
             description = f"{description}\n{res.change}"
-        facts = {**previous.facts, **changed}
+        seeded = {} if previous.kind == "assess" else facts_of_cited(previous.refs, verdict_level(previous.verdict))
+        facts = {**seeded, **previous.facts, **changed}
         result = service.assess(description, on_token=on_token, facts=facts or None)
         out = result.to_json()
         before = previous.level or verdict_level(previous.verdict)
