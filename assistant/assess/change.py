@@ -30,20 +30,19 @@ def changed_facts(change: str) -> dict[str, object]:
 def facts_of_cited(refs: Sequence[str], level: str | None) -> dict[str, object]:
     """The facts an answer established by citing a case of the map (« annexe III, point 4 a) » →
     domain emploi_rh, decisions on persons): the requirements of the map's entries of the answer's
-    level whose provision it cites. A « et si » after a question starts from them."""
+    level whose provision it cites first. A « et si » after a question starts from them."""
     if level is None:
         return {}
-    cited = {r.partition(":")[2] for r in refs if r.startswith("ai-act:")}
-    out: dict[str, object] = {}
-    for entry in rm.ENTRIES:
-        if entry.level != level or not any(c == entry.main.ref or c.startswith(entry.main.ref + "-") for c in cited):
-            continue
-        for name, values in entry.requires.items():
-            if name == "domaine":
-                out[name] = list(values)
-            elif len(values) == 1:
-                out[name] = values[0]
-    return out
+    cited = [r.partition(":")[2] for r in refs if r.startswith("ai-act:")]
+    for ref in cited:  # the first case the answer cites (its most relevant passage comes first)
+        for entry in rm.ENTRIES:
+            if entry.level == level and (ref == entry.main.ref or ref.startswith(entry.main.ref + "-")):
+                return {
+                    name: list(values) if name == "domaine" else values[0]
+                    for name, values in entry.requires.items()
+                    if name == "domaine" or len(values) == 1
+                }
+    return {}
 
 
 def _fact_line(name: str, value: object) -> str:
