@@ -105,3 +105,23 @@ def test_real_assessment_facts_fast_decoding_agrees_with_token_by_token(e2e):
     out = e2e.assess(text).to_json()
     assert out["risk_level"] == "high-risk" and out["extraction"]["model"].startswith(("valide", "non appelé"))
     assert "annex-iii-4-a" in [g["id"] for g in out["grounds"]]
+
+
+def test_real_two_turn_conversation_keeps_the_thread(e2e):
+    """A first question, then « Et depuis quand ? »: the follow-up is understood from the first
+    turn, answered by the real model, and cites the schedule (article 113) without the fines."""
+    from assistant.core.conversation import ConversationStore, converse
+
+    store = ConversationStore()
+    conv = store.new("e2e")
+    with loopback_only() as attempts:
+        first = converse(e2e, [], "Quelles pratiques d'IA sont interdites par l'article 5 ?")
+        out1 = {**first.response.to_json(), **first.fields(conv)}
+        conv.add(first.turn(out1))
+        second = converse(e2e, list(conv.turns), "Et depuis quand ?")
+        out2 = second.response.to_json()
+    assert attempts == []
+    assert not out1["abstained"] and any(c["ref"].startswith("art-5") for c in out1["citations"])
+    assert second.resolution.followup and "interdites" in second.resolution.understood
+    assert not out2["abstained"] and any(c["ref"].startswith("art-113") for c in out2["citations"])
+    assert "2025" in out2["answer"]

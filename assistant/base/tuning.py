@@ -141,3 +141,12 @@ UPSTREAM_RETRY_S = 15.0
 # index at most this long after `assistant index build` switched it. Not measured: initial choice
 # (commit a6b5d6a, branch scale-out); the look is one small file read.
 INDEX_RECHECK_S = 2.0
+
+# ------------------------------------------------------------------ conversations (core/conversation.py)
+# Server-side state of the conversations, in memory only. All four: not measured: initial choice
+# (branch conversations): a working session of an agent (about an hour, a handful of follow-ups),
+# a few hundred agents at most on one server, a topic of one question.
+CONVERSATION_TURNS = 8  # turns kept per conversation (the oldest go first; a follow-up reads the last one)
+CONVERSATION_TTL_S = 3600  # a conversation untouched for this long is forgotten
+CONVERSATIONS_MAX = 500  # conversations kept at once (the least recently used go first)
+TOPIC_CHARS = 300  # what a follow-up carries of the previous question (answer/followup.py), at most

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from assistant.base.errors import AssistantError
 from assistant.base.settings import PROJECT_ROOT, Settings
 from assistant.cli.output import err, print_json
 from assistant.core.service import Service
@@ -31,6 +32,13 @@ def cmd_eval_run(args: argparse.Namespace, settings: Settings) -> int:
 
     questions = [Path(q) for q in args.questions]
     out = Path(args.out)
+    from assistant.evaluation.conversations import is_conversation_file
+
+    talks = [q for q in questions if q.is_file() and is_conversation_file(q)]
+    if talks:  # conversations: every turn scored, first turns and follow-ups apart
+        if len(talks) < len(questions):
+            raise AssistantError("Donnez les fichiers de conversations à part (un run par sorte de fichier).")
+        return cmd_eval_conversations(talks, out, args, settings)
     if args.only_retrieval:
         summary = run_retrieval_eval(
             questions, out, k=args.k, service=Service(settings), progress=err, limit=args.limit
@@ -135,6 +143,28 @@ def cmd_eval_attacks(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print(summary.render())
         print(f"\nRésultats : {out / 'results.jsonl'}\nRapport : {out / 'report.json'}")
+    return 0
+
+
+def cmd_eval_conversations(files: list[Path], out: Path, args: argparse.Namespace, settings: Settings) -> int:
+    from assistant.core.conversation import ConversationStore, converse
+    from assistant.evaluation.conversations import run_conversation_eval
+
+    service, store = Service(settings), ConversationStore()
+
+    def chat(question: str, conversation_id: str | None) -> dict:
+        conv = store.get("eval", conversation_id) if conversation_id else store.new("eval")
+        exchange = converse(service, list(conv.turns), question)
+        out = {**exchange.response.to_json(), **exchange.fields(conv)}
+        conv.add(exchange.turn(out))
+        return out
+
+    summary = run_conversation_eval(files, out, chat=chat, limit=args.limit, progress=err)
+    if getattr(args, "json", False):
+        print_json(summary.figures)
+    else:
+        print(summary.render())
+        print(f"\nRésultats : {out / 'results.jsonl'}\nScores : {out / 'scores.jsonl'}")
     return 0
 
 

@@ -235,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     a.set_defaults(func=cmd_ask)
 
+    from assistant.cli.chat import add_chat_parser
+
+    add_chat_parser(sub)
+
     from assistant.cli.assess import add_assess_parser
 
     add_assess_parser(sub)

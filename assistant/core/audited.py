@@ -26,6 +26,15 @@ from typing import Any, TypeVar
 from assistant.answer.result import Response
 from assistant.base.errors import RefusedError, error_status, log_failure
 from assistant.base.settings import Settings
+from assistant.core.conversation import UNKNOWN as UNKNOWN_CONVERSATION
+from assistant.core.conversation import (
+    Conversation,
+    ConversationStore,
+    Exchange,
+    assess_turn,
+    converse,
+    turns_from_history,
+)
 from assistant.core.service import Service
 from assistant.ops.audit import AuditTrail
 from assistant.ops.metrics import Metrics
@@ -54,23 +63,109 @@ class Caller:
 class Gateway:
     """The Service behind an audit row and metrics for each request."""
 
-    def __init__(self, service: Service, audit: AuditTrail, metrics: Metrics | None = None):
+    def __init__(
+        self,
+        service: Service,
+        audit: AuditTrail,
+        metrics: Metrics | None = None,
+        conversations: ConversationStore | None = None,
+    ):
         self.service = service
         self.audit = audit
         self.metrics = metrics
+        self.conversations = conversations or ConversationStore()
 
     # ------------------------------------------------------------------ answers
 
-    def ask(self, caller: Caller, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
-        return self._answer(caller, "ask", question, lambda: self.service.ask(question, on_token=on_token))
+    def ask(
+        self,
+        caller: Caller,
+        question: str,
+        *,
+        on_token: Callable[[str], None] | None = None,
+        conversation_id: str | None = None,
+        history: Sequence[dict] | None = None,
+    ) -> dict:
+        """An answer, as a turn of a conversation (a new one unless `conversation_id` or `history` is given)."""
+        return self._turn(caller, "ask", question, on_token, conversation_id, history)
 
-    def assess(self, caller: Caller, description: str, *, on_token: Callable[[str], None] | None = None) -> dict:
-        return self._answer(caller, "assess", description, lambda: self.service.assess(description, on_token=on_token))
+    def assess(
+        self,
+        caller: Caller,
+        description: str,
+        *,
+        on_token: Callable[[str], None] | None = None,
+        conversation_id: str | None = None,
+        history: Sequence[dict] | None = None,
+    ) -> dict:
+        return self._turn(caller, "assess", description, on_token, conversation_id, history)
 
-    def _answer(self, caller: Caller, operation: str, text: str, call: Callable[[], Response]) -> dict:
-        """The result in its JSON form (the contract every entry point serves), with its answer_id."""
+    def _turn(
+        self,
+        caller: Caller,
+        operation: str,
+        text: str,
+        on_token: Callable[[str], None] | None,
+        conversation_id: str | None,
+        history: Sequence[dict] | None,
+    ) -> dict:
+        """One audited turn: the conversation opened (an unknown id is refused and audited), the turn
+        answered (core/conversation.py), its row with the conversation id, then the turn kept."""
+        done: list[Exchange] = []
+        opened: list[Conversation] = []
+        store = self.conversations
+
+        def call() -> Response:
+            if conversation_id:
+                conv = store.get(caller.user, conversation_id)
+            else:
+                turns = turns_from_history(
+                    history or [], answer_row=self.audit.answer_row, owner=caller.user, label=self._ref_label
+                )
+                conv = store.new(caller.user, turns)
+            run = converse if operation == "ask" else assess_turn
+            done.append(run(self.service, list(conv.turns), text, on_token=on_token))
+            opened.append(conv)
+            return done[0].response
+
+        out = self._answer(caller, operation, text, call, lambda: done[0].fields(opened[0]))
+        opened[0].add(done[0].turn(out))
+        return out
+
+    def open_conversation(self, caller: Caller) -> dict:
+        """A new, empty conversation of this user (its turns come with the questions)."""
+        conv = self._run(caller, "conversation", lambda: self.conversations.new(caller.user), {})
+        self._done(caller, "conversation", 201, conversation_id=conv.id)
+        return {"conversation_id": conv.id}
+
+    def forget_conversation(self, caller: Caller, conversation_id: str) -> None:
+        """Forget a conversation of this user (RefusedError 404 for an unknown one or someone else's)."""
+
+        def call() -> None:
+            if not self.conversations.forget(caller.user, conversation_id):
+                raise RefusedError(404, "not_found", UNKNOWN_CONVERSATION)
+
+        fields = {"conversation_id": conversation_id}
+        self._run(caller, "forget_conversation", call, fields)
+        self._done(caller, "forget_conversation", 204, **fields)
+
+    def _ref_label(self, key: str) -> str:
+        doc_id, _, ref = key.partition(":")
+        chunk = self.service.index.chunk_by_key(doc_id, ref)
+        return chunk.label if chunk else ref
+
+    def _answer(
+        self,
+        caller: Caller,
+        operation: str,
+        text: str,
+        call: Callable[[], Response],
+        extra: Callable[[], dict] | None = None,
+    ) -> dict:
+        """The result in its JSON form (the contract every entry point serves), with its answer_id
+        (and the fields of its conversation turn)."""
         result = self._run(caller, operation, call, {"question": text})
-        out = {"answer_id": str(uuid.uuid4()), **result.to_json()}
+        out = {"answer_id": str(uuid.uuid4()), **result.to_json(), **(extra() if extra else {})}
         try:  # no row, no answer: a failed write ends the request as an internal error
             self.audit.record_answer(
                 user=caller.user,
@@ -239,11 +334,19 @@ class Session:
             self.gateway.refuse(caller, operation, self.refusal, **fields)
         return caller
 
-    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> dict:
-        return self.gateway.ask(self._door("ask", question=question), question, on_token=on_token)
+    def ask(
+        self, question: str, *, on_token: Callable[[str], None] | None = None, conversation_id: str | None = None
+    ) -> dict:
+        return self.gateway.ask(
+            self._door("ask", question=question), question, on_token=on_token, conversation_id=conversation_id
+        )
 
-    def assess(self, description: str, *, on_token: Callable[[str], None] | None = None) -> dict:
-        return self.gateway.assess(self._door("assess", question=description), description, on_token=on_token)
+    def assess(
+        self, description: str, *, on_token: Callable[[str], None] | None = None, conversation_id: str | None = None
+    ) -> dict:
+        return self.gateway.assess(
+            self._door("assess", question=description), description, on_token=on_token, conversation_id=conversation_id
+        )
 
     def search(self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None) -> dict:
         return self.gateway.search(self._door("search", question=query), query, k=k, docs=docs, lang=lang)
@@ -255,6 +358,10 @@ class Session:
 
     def feedback(self, answer_id: str | None, useful: bool, comment: str = "") -> dict:
         return self.gateway.feedback(self._door("feedback", answer_id=answer_id), answer_id, useful, comment)
+
+    def forget_conversation(self, conversation_id: str) -> None:
+        fields = {"conversation_id": conversation_id}
+        self.gateway.forget_conversation(self._door("forget_conversation", **fields), conversation_id)
 
 
 CLI_USER = "cli"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from contextvars import ContextVar
 from functools import cached_property
 from pathlib import Path
 
@@ -24,6 +25,9 @@ from assistant.training.quizbank import Bank, bank_path
 from assistant.training.quizgen import Builder
 
 MAX_QUESTION_CHARS = 2000
+# Provisions an answer must not rest on (« doc_id:ref »), set for the duration of one ask: a
+# follow-up naming another provision never cites what the previous turn cited (core/conversation.py).
+LEAVE_OUT: ContextVar[frozenset[str]] = ContextVar("leave_out", default=frozenset())
 
 
 class Service:
@@ -94,16 +98,38 @@ class Service:
 
     @cached_property
     def answerer(self) -> Answerer:
-        return Answerer(lambda q, k: self.retrieve(q, k), lambda: self.generator, self.index)
+        return Answerer(self._evidence, lambda: self.generator, self.index)
 
-    def ask(self, question: str, *, on_token: Callable[[str], None] | None = None) -> Answer:
+    def ask(
+        self, question: str, *, on_token: Callable[[str], None] | None = None, leave_out: Collection[str] = ()
+    ) -> Answer:
+        """`leave_out`: « doc_id:ref » of provisions the answer must not rest on (passages holding them
+        or held by them are left out of the evidence)."""
         question = question.strip()
         if not question:
             raise InputError("La question est vide : écrivez une question en français.")
         if len(question) > MAX_QUESTION_CHARS:
             raise InputError(f"La question dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
         _ = self.index  # a rebuilt index is picked up before the answer, not in the middle of it
-        return self.answerer.ask(question, on_token=on_token)
+        token = LEAVE_OUT.set(frozenset(leave_out))
+        try:
+            return self.answerer.ask(question, on_token=on_token)
+        finally:
+            LEAVE_OUT.reset(token)
+
+    def _evidence(self, query: str, k: int) -> SearchResult:
+        """The answer's passages: the search's, without those of the provisions left out."""
+        out = LEAVE_OUT.get()
+        if not out:
+            return self.retrieve(query, k)
+        res = self.retrieve(query, k + len(out))
+
+        def left_out(h: Hit) -> bool:
+            key = f"{h.chunk.doc_id}:{h.chunk.ref}"
+            return any(key == x or x.startswith(key + "-") or key.startswith(x + "-") for x in out)
+
+        res.hits = [h for h in res.hits if not left_out(h)][:k]
+        return res
 
     @cached_property
     def assessor(self) -> Assessor:

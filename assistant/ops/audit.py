@@ -49,12 +49,16 @@ GENESIS = "0" * 64
 LOCAL_USER = "local"
 MAX_TEXT = 2000
 MAX_REF = 200
+_HEX_ID = re.compile(r"[0-9a-f]{32}")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 # Fields covered by the hash, in the table's column order (id excluded: the chain orders rows).
 FIELDS = (
     "kind", "ts", "user", "endpoint", "status", "question", "refs", "abstained", "model",
     "corpus_version", "latency_ms", "energy_wh", "answer_id", "detail",
 )  # fmt: skip
+# Fields added later: a column added to older databases when opened, hashed only when set, so
+# that the rows written before it keep their hash.
+LATER_FIELDS = ("conversation_id",)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -144,6 +148,7 @@ def parse_since(value: str) -> str:
 
 def row_hash(fields: dict, prev_hash: str) -> str:
     payload = {k: fields.get(k) for k in FIELDS} | {"prev_hash": prev_hash}
+    payload |= {k: fields[k] for k in LATER_FIELDS if fields.get(k) is not None}
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -233,6 +238,7 @@ class AuditTrail:
         latency_ms: float | None = None,
         energy_wh: float | None = None,
         answer_id: str | None = None,
+        conversation_id: str | None = None,
     ) -> int:
         """Append a request row (the question is redacted here) and commit it durably; returns its id."""
         fields = {
@@ -251,6 +257,10 @@ class AuditTrail:
             "energy_wh": _float(energy_wh),
             "answer_id": answer_id if not answer_id or _UUID.fullmatch(answer_id) else redact(answer_id)[:MAX_REF],
             "detail": None,
+            # a client may send any text as a conversation id (an unknown one is refused and audited)
+            "conversation_id": conversation_id
+            if not conversation_id or _HEX_ID.fullmatch(conversation_id)
+            else redact(conversation_id)[:MAX_REF],
         }
         return self._append_request(fields)
 
@@ -271,6 +281,7 @@ class AuditTrail:
             latency_ms=latency_ms,
             energy_wh=(out.get("energy") or {}).get("wh"),
             answer_id=out.get("answer_id"),
+            conversation_id=out.get("conversation_id"),
         )
 
     def add_feedback(self, *, user: str, answer_id: str, useful: bool, comment: str = "") -> dict:
@@ -287,6 +298,10 @@ class AuditTrail:
     # ------------------------------------------------------------------ reading
 
     def has_answer(self, answer_id: str) -> bool:
+        raise NotImplementedError
+
+    def answer_row(self, answer_id: str) -> dict | None:
+        """The row of an answer (user, endpoint, refs, abstained), None if this trail holds none."""
         raise NotImplementedError
 
     def rows(self, limit: int = 100, since: str | None = None) -> list[dict]:
@@ -327,7 +342,7 @@ class AuditTrail:
 
 def chained(fields: dict, prev: str) -> dict:
     """The column values of a row appended after the row whose hash is `prev`."""
-    values = {k: fields.get(k) for k in FIELDS}
+    values = {k: fields.get(k) for k in (*FIELDS, *LATER_FIELDS)}
     values["hash"] = row_hash(values, prev)
     values["prev_hash"] = prev
     return values
@@ -358,7 +373,7 @@ def verify_chain(rows: list[dict]) -> VerifyReport:
                 pass  # a damaged marker is reported by its hash below
     prev: dict | None = None
     for r in rows:
-        fields = {k: r[k] for k in FIELDS}
+        fields = {k: r.get(k) for k in (*FIELDS, *LATER_FIELDS)}
         if row_hash(fields, r["prev_hash"]) != r["hash"]:
             return VerifyReport(False, len(rows), "", r["id"], "contenu modifié (l'empreinte ne correspond plus)")
         if prev is None:
@@ -399,6 +414,16 @@ class AuditLog(AuditTrail):
         self.secret_path = Path(secret_path) if secret_path else self.path.with_name("audit.secret")
         self._lock = threading.Lock()
         self._db = open_durable(self.path, _SCHEMA, what="Journal d'audit", setting="ASSISTANT_AUDIT_PATH")
+        try:
+            have = {r["name"] for r in self._db.execute("PRAGMA table_info(audit)")}
+            for name in LATER_FIELDS:
+                if name not in have:  # a database of an earlier version: the column is added, rows untouched
+                    self._db.execute(f"ALTER TABLE audit ADD COLUMN {name} TEXT")
+        except sqlite3.Error as exc:
+            raise ConfigError(
+                f"Journal d'audit inutilisable ({self.path} : {exc}). Vérifiez le dossier et ses droits "
+                "(réglage ASSISTANT_AUDIT_PATH ou ASSISTANT_VAR_DIR)."
+            ) from None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuditLog:
@@ -434,7 +459,7 @@ class AuditLog(AuditTrail):
         """Insert one chained row (caller holds the lock and an open IMMEDIATE transaction)."""
         head = self._db.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
         values = chained(fields, head["hash"] if head else GENESIS)
-        cols = (*FIELDS, "prev_hash", "hash")
+        cols = (*FIELDS, *LATER_FIELDS, "prev_hash", "hash")
         cur = self._db.execute(
             f"INSERT INTO audit ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
             [values[c] for c in cols],
@@ -468,6 +493,16 @@ class AuditLog(AuditTrail):
                 self._db.execute("SELECT 1 FROM audit WHERE answer_id = ? LIMIT 1", [answer_id]).fetchone() is not None
             )
 
+    def answer_row(self, answer_id: str) -> dict | None:
+        with self._lock:
+            r = self._db.execute(
+                "SELECT user, endpoint, refs, abstained FROM audit WHERE answer_id = ? ORDER BY id DESC LIMIT 1",
+                [answer_id],
+            ).fetchone()
+        if r is None:
+            return None
+        return {**dict(r), "refs": json.loads(r["refs"] or "[]"), "abstained": bool(r["abstained"])}
+
     def rows(self, limit: int = 100, since: str | None = None) -> list[dict]:
         sql = "SELECT * FROM audit" + (" WHERE ts >= ?" if since else "") + " ORDER BY id DESC LIMIT ?"
         with self._lock:
@@ -485,7 +520,9 @@ class AuditLog(AuditTrail):
 
     def _chain_rows(self) -> list[dict]:
         with self._lock:
-            got = self._db.execute(f"SELECT id, {', '.join(FIELDS)}, prev_hash, hash FROM audit ORDER BY id").fetchall()
+            got = self._db.execute(
+                f"SELECT id, {', '.join((*FIELDS, *LATER_FIELDS))}, prev_hash, hash FROM audit ORDER BY id"
+            ).fetchall()
         return [dict(r) for r in got]
 
     # ------------------------------------------------------------------ retention
@@ -517,6 +554,7 @@ class AuditLog(AuditTrail):
 __all__ = [
     "FIELDS",
     "GENESIS",
+    "LATER_FIELDS",
     "LOCAL_USER",
     "AuditLog",
     "AuditTrail",

@@ -12,15 +12,16 @@ pseudonym.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from assistant.ops.audit import FIELDS, GENESIS, AuditTrail, chained, decode_row, purge_marker, utc_now
+from assistant.ops.audit import FIELDS, GENESIS, LATER_FIELDS, AuditTrail, chained, decode_row, purge_marker, utc_now
 from assistant.ops.db import AUDIT_LOCK, Database, describe, one
 
-_COLS = (*FIELDS, "prev_hash", "hash")
+_COLS = (*FIELDS, *LATER_FIELDS, "prev_hash", "hash")
 _SQL_COLS = ", ".join(f'"{c}"' for c in _COLS)
 
 
@@ -82,6 +83,19 @@ class PgAuditLog(AuditTrail):
     def has_answer(self, answer_id: str) -> bool:
         with self.db.transaction() as conn:
             return conn.execute("SELECT 1 FROM audit WHERE answer_id = %s LIMIT 1", [answer_id]).fetchone() is not None
+
+    def answer_row(self, answer_id: str) -> dict | None:
+        with self.db.transaction() as conn:
+            got = _dicts(
+                conn.execute(
+                    'SELECT "user", endpoint, refs, abstained FROM audit WHERE answer_id = %s ORDER BY id DESC LIMIT 1',
+                    [answer_id],
+                )
+            )
+        if not got:
+            return None
+        r = got[0]
+        return {**r, "refs": json.loads(r["refs"] or "[]"), "abstained": bool(r["abstained"])}
 
     def rows(self, limit: int = 100, since: str | None = None) -> list[dict]:
         sql = f"SELECT id, {_SQL_COLS} FROM audit" + (" WHERE ts >= %s" if since else "") + " ORDER BY id DESC LIMIT %s"

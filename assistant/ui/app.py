@@ -28,6 +28,7 @@ import os
 # Before gradio is imported: no telemetry, whatever the environment says.
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
+import contextlib
 import logging
 import queue
 import re
@@ -42,6 +43,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.base.errors import AssistantError, log_failure
+from assistant.ui import chat
 from assistant.ui.render import (
     EMPTY_ANSWER_HTML,
     MARKER_JS,
@@ -98,8 +100,11 @@ class AnswerUpdate(NamedTuple):
     done: bool
 
 
-def stream_answer(service: Any, question: str, *, sources: SourceLookup | None = None) -> Iterator[AnswerUpdate]:
-    """Run `service.ask` in a worker thread and yield the answer as it is written, then the final one."""
+def stream_answer(
+    service: Any, question: str, *, sources: SourceLookup | None = None, conversation_id: str | None = None
+) -> Iterator[AnswerUpdate]:
+    """Run `service.ask` in a worker thread and yield the answer as it is written, then the final one
+    (`conversation_id`: the question follows the earlier turns of that conversation)."""
     question = (question or "").strip()
     if not question:
         yield AnswerUpdate(render_message_html("Écrivez d'abord votre question."), None, True)
@@ -113,7 +118,8 @@ def stream_answer(service: Any, question: str, *, sources: SourceLookup | None =
 
     def work() -> None:
         try:
-            outcome["response"] = service.ask(question, on_token=tokens.put)
+            thread = {"conversation_id": conversation_id} if conversation_id else {}
+            outcome["response"] = service.ask(question, on_token=tokens.put, **thread)
         except AssistantError as exc:  # French message meant for the user
             outcome["error"] = str(exc)
         except Exception as exc:
@@ -281,9 +287,14 @@ def _question_tab(
         autofocus=True,
         elem_id="ia-question",
     )
-    ask = gr.Button("Poser la question", variant="primary", elem_id="ia-ask")
+    with gr.Row():
+        ask = gr.Button("Poser la question", variant="primary", elem_id="ia-ask")
+        restart = gr.Button("Nouvelle conversation", elem_id="ia-new-conversation")
     gr.Examples(examples=[[e] for e in EXAMPLES], inputs=[question], label="Exemples de questions")
+    thread = gr.HTML("", elem_id="ia-thread", js_on_load=MARKER_JS, container=False)
     answer = gr.HTML(EMPTY_ANSWER_HTML, elem_id="ia-answer", js_on_load=MARKER_JS, container=False)
+    # {answer_id, conversation_id, turns: archived HTML, n, answers: {turn label: answer_id}}:
+    # server-side, for this open page only
     state = gr.State(None)
     with gr.Group(visible=False, elem_id="ia-rating") as rating:
         gr.HTML(
@@ -297,38 +308,89 @@ def _question_tab(
             max_length=MAX_COMMENT_CHARS,
             elem_id="ia-comment",
         )
+        rated = gr.Dropdown(
+            label="Réponse évaluée",
+            choices=[],
+            value=None,
+            elem_id="ia-rated-turn",
+            info="La dernière, ou un tour précédent.",
+        )
         with gr.Row():
             useful = gr.Button("Utile", elem_id="ia-useful")
             not_useful = gr.Button("Pas utile", elem_id="ia-not-useful")
     rating_status = gr.HTML("", elem_id="ia-rating-status")
 
-    def on_ask(q: str, request: gr.Request) -> Iterator[tuple]:
-        for update in stream_answer(sessions(request), q, sources=sources):
+    def on_ask(q: str, request: gr.Request, st: dict | None = None) -> Iterator[tuple]:
+        st = st or {}
+        turns, n = list(st.get("turns") or []), int(st.get("n") or 0)
+        earlier = chat.thread_html(turns)  # the turns so far, the last answer included, move up
+        first = True
+        for update in stream_answer(sessions(request), q, sources=sources, conversation_id=st.get("conversation_id")):
             show_rating = update.done and update.response is not None and can_rate
-            new_state = {"answer_id": answer_id(update.response)} if update.response is not None else None
-            yield update.html, new_state, gr.update(visible=show_rating), "", ("" if update.done else gr.update())
+            page = chat.turn_html(q, update.response, update.html)
+            new_state: Any = st or None
+            choices: Any = gr.update()
+            if update.response is not None:
+                answers = chat.rated_turns(st.get("answers") or {}, n + 1, q, answer_id(update.response))
+                new_state = {
+                    "answer_id": answer_id(update.response),
+                    "conversation_id": update.response.get("conversation_id"),
+                    "turns": chat.kept(turns, page, n + 1),
+                    "n": n + 1,
+                    "answers": answers,
+                }
+                choices = gr.update(choices=list(answers), value=list(answers)[-1])
+            yield (
+                page,
+                new_state,
+                gr.update(visible=show_rating),
+                "",
+                ("" if update.done else gr.update()),
+                earlier if first else gr.update(),
+                ("" if update.done and update.response is not None else gr.update()),
+                choices,
+            )
+            first = False
+
+    def on_restart(st: dict | None, request: gr.Request) -> tuple:
+        cid = (st or {}).get("conversation_id")
+        forget = getattr(sessions(request), "forget_conversation", None)
+        if cid and callable(forget):
+            with contextlib.suppress(AssistantError):  # already forgotten (expired): nothing left to forget
+                forget(cid)
+        note = render_message_html(
+            "Nouvelle conversation : la question suivante ne tiendra pas compte des précédentes."
+        )
+        return EMPTY_ANSWER_HTML, None, gr.update(visible=False), note, "", "", "", gr.update(choices=[], value=None)
 
     gr.on(
         triggers=[ask.click, question.submit],
         fn=on_ask,
-        inputs=[question],
-        outputs=[answer, state, rating, rating_status, comment],
+        inputs=[question, state],
+        outputs=[answer, state, rating, rating_status, comment, thread, question, rated],
         show_progress="minimal",
         concurrency_limit=concurrency,
         concurrency_id="ask",
         api_visibility="private",
     )
 
-    def on_useful(st: dict | None, text: str, request: gr.Request) -> tuple[str, Any]:
-        msg = submit_feedback(feedback_for(feedback, sessions, request), True, st, text)
+    restart.click(
+        on_restart,
+        [state],
+        [answer, state, rating, rating_status, comment, thread, question, rated],
+        api_visibility="private",
+    )
+
+    def on_useful(st: dict | None, text: str, request: gr.Request, which: str | None = None) -> tuple[str, Any]:
+        msg = submit_feedback(feedback_for(feedback, sessions, request), True, chat.rated(st, which), text)
         return msg, gr.update(value="")
 
-    def on_not_useful(st: dict | None, text: str, request: gr.Request) -> tuple[str, Any]:
-        msg = submit_feedback(feedback_for(feedback, sessions, request), False, st, text)
+    def on_not_useful(st: dict | None, text: str, request: gr.Request, which: str | None = None) -> tuple[str, Any]:
+        msg = submit_feedback(feedback_for(feedback, sessions, request), False, chat.rated(st, which), text)
         return msg, gr.update(value="")
 
-    useful.click(on_useful, [state, comment], [rating_status, comment], api_visibility="private")
-    not_useful.click(on_not_useful, [state, comment], [rating_status, comment], api_visibility="private")
+    useful.click(on_useful, [state, comment, rated], [rating_status, comment], api_visibility="private")
+    not_useful.click(on_not_useful, [state, comment, rated], [rating_status, comment], api_visibility="private")
 
 
 def _admin_tab(admin: Any, tab: gr.Tab) -> None:

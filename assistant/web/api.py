@@ -197,19 +197,50 @@ class SearchRequest(BaseModel):
     lang: str | None = Field(None, max_length=10, description="Filtrer par langue (fr, en).")
 
 
-class AskRequest(BaseModel):
+class HistoryTurn(BaseModel):
+    question: str = Field(..., max_length=MAX_QUESTION, description="Une question précédente.")
+    answer_id: str | None = Field(None, max_length=64, description="L'answer_id de sa réponse.")
+
+
+class Conversing(BaseModel):
+    """The conversation fields of /v1/ask and /v1/assess (the handler passes them to the gateway)."""
+
+    conversation_id: str | None = Field(
+        None,
+        max_length=64,
+        description="Suite d'une conversation : le conversation_id renvoyé avec une réponse précédente "
+        "(gardée en mémoire sur le serveur, une heure au plus). Absent : une nouvelle conversation.",
+    )
+    history: list[HistoryTurn] | None = Field(
+        None,
+        max_length=8,
+        description="Sans état côté serveur : les questions précédentes (et leurs answer_id), les plus anciennes "
+        "d'abord. Ignoré si conversation_id est donné.",
+    )
+
+    def conversation(self) -> dict:
+        if self.conversation_id:
+            return {"conversation_id": self.conversation_id}
+        if self.history:
+            return {"history": [h.model_dump() for h in self.history]}
+        return {}
+
+
+class AskRequest(Conversing):
     question: str = Field(
         ...,
         max_length=MAX_QUESTION,
         pattern=HAS_TEXT,
-        description=f"La question, en français ({MAX_QUESTION} caractères au plus).",
+        description=f"La question, en français ({MAX_QUESTION} caractères au plus). Une question de suite "
+        "(« Et depuis quand ? ») est comprise d'après la précédente : la réponse donne la question comprise "
+        "(understood_question).",
     )
     stream: bool = Field(
         False, description="Réponse au fil de l'eau (server-sent events : token…, puis final ou error)."
     )
 
 
-class DescriptionRequest(BaseModel):
+class DescriptionRequest(Conversing):
     description: str = Field(
         ..., max_length=MAX_QUESTION, pattern=HAS_TEXT, description="Description du projet, en français."
     )
@@ -551,8 +582,9 @@ def add_answer_route(
         await run_in_threadpool(lambda: ctx.service.index)  # index_missing as a JSON 503, before any stream
         ctx.enter_queue()
         if not wants_stream(request, given.stream):
+            who_calls = caller(request)
             try:
-                out = await run_in_threadpool(run, caller(request), text)
+                out = await run_in_threadpool(lambda: run(who_calls, text, **given.conversation()))
             finally:
                 ctx.pending -= 1
             return JSONResponse(out)
@@ -565,7 +597,7 @@ def add_answer_route(
                 ctx.pending -= 1
 
         return StreamingResponse(
-            leave_queue_after(_stream(run, caller(request), text)),
+            leave_queue_after(_stream(run, caller(request), text, given.conversation())),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
@@ -597,12 +629,13 @@ def add_answer_route(
                     },
                 },
             },
+            404: {"model": ErrorBody, "description": "Conversation inconnue ou expirée (conversation_id)."},
             **_ERRORS,
         },
     )(handler)
 
 
-async def _stream(run: AnswerRun, who: Caller, text: str) -> AsyncIterator[str]:
+async def _stream(run: AnswerRun, who: Caller, text: str, conversation: dict | None = None) -> AsyncIterator[str]:
     """token events while the answer is written, then final (after its audit row) or error."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -619,7 +652,9 @@ async def _stream(run: AnswerRun, who: Caller, text: str) -> AsyncIterator[str]:
 
     def work() -> None:
         try:
-            post(("final", run(who, text, on_token=on_token)))  # the row is written before it returns
+            post(
+                ("final", run(who, text, on_token=on_token, **(conversation or {})))
+            )  # the row is written before it returns
         except BaseException as exc:
             post(("error", exc))
 
@@ -775,6 +810,10 @@ def create_app(
             "Réponse en français fondée sur les passages retrouvés, avec citations vérifiées (`citations`), "
             "étiquette IA (`ai_generated`, `label`), modèle et version du corpus, temps et énergie. "
             "`abstained: true` quand les textes ne permettent pas de répondre. `answer_id` sert aux avis. "
+            "Chaque réponse appartient à une conversation (`conversation_id`) : renvoyez-le avec la question "
+            "suivante, ou envoyez `history`, pour une question de suite ; `understood_question` dit comment elle "
+            "a été comprise, `carried_refs` les dispositions reprises du tour précédent, `changes` ce qu'une "
+            "hypothèse (« et si… ») a changé à une évaluation. "
             "Avec `stream: true` (ou `Accept: text/event-stream`) : événements `token` ({text}) puis `final` "
             "(la réponse complète) ou `error` ({code, message})."
         ),
@@ -862,6 +901,46 @@ def create_app(
     def feedback(request: Request, req: FeedbackRequest, who: Annotated[Principal, agent]) -> dict:
         row = gateway.feedback(caller(request), req.id, req.useful, req.comment)
         return {"id": row["id"], "answer_id": req.id, "useful": req.useful, "message": "Merci pour votre avis."}
+
+    @app.post(
+        "/v1/conversations",
+        summary="Commencer une conversation",
+        description="Un conversation_id pour les questions qui suivront (POST /v1/ask le crée aussi à la "
+        "première question). Gardée en mémoire seulement, une heure au plus, pour la seule clé qui l'a ouverte.",
+        tags=["Réponses"],
+        operation_id="conversation",
+        status_code=201,
+        responses={
+            201: {
+                "description": "La conversation ouverte.",
+                "links": {
+                    "Question": {
+                        "operationId": "ask",
+                        "requestBody": {"question": "Quelles sont les pratiques interdites ?",
+                                        "conversation_id": "$response.body#/conversation_id"},
+                        "description": "Poser une question dans cette conversation.",
+                    }
+                },
+            },
+            **_ERRORS,
+        },
+    )  # fmt: skip
+    def conversation(request: Request, who: Annotated[Principal, agent]) -> dict:
+        return gateway.open_conversation(caller(request))
+
+    @app.delete(
+        "/v1/conversations/{conversation_id}",
+        summary="Oublier une conversation",
+        description="Le serveur oublie les tours de la conversation (« Nouvelle conversation »). Le journal "
+        "d'audit garde ses lignes, masquées.",
+        tags=["Réponses"],
+        operation_id="forget_conversation",
+        status_code=204,
+        responses={404: {"model": ErrorBody, "description": "Conversation inconnue."}, **_ERRORS},
+    )
+    def forget_conversation(request: Request, conversation_id: str, who: Annotated[Principal, agent]) -> Response:
+        gateway.forget_conversation(caller(request), conversation_id[:64])
+        return Response(status_code=204)
 
     # ------------------------------------------------------------------ admin
 
