@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer.cite import best_window, is_supported, refine, sentence_spans, terms
 from assistant.answer.injection import has_markup, withhold
+from assistant.answer.precedence import attributions, grouped, heading
 from assistant.answer.prompts import canary, load_prompt
 from assistant.answer.result import Answer, Citation, Closest, ModelInfo
 from assistant.answer.schedule import asks_date, date_lines, dates_in, schedule_evidence
@@ -57,7 +58,7 @@ from assistant.text.norm import clean_ws, fold
 
 ABSTAIN_TEXT = (
     "Les textes de référence (règlement (UE) 2024/1689 sur l'IA, règlement (UE) 2026/1744 qui le modifie, "
-    "projet de charte IA du Département) ne permettent pas de répondre à cette question."
+    "projet de charte IA du Département, recommandations de la CNIL) ne permettent pas de répondre à cette question."
 )
 
 # Abstention thresholds, quote and prompt lengths are tuned numbers, with where each comes
@@ -454,10 +455,14 @@ class Answerer:
             if extra not in cited_main:
                 cited_main.append(extra)  # show at least the MIN_CITED best passages
         cited_main += [e for e in evidence if e.role in ("lead", "sibling")]
-        lines.append("Texte applicable :")
-        for e in sorted(cited_main, key=lambda e: e.n):
-            _, label, page = e.located()
-            lines.append(f"— {label}{_page(page)} : « {e.quote} » [{e.n}]")
+        # Binding texts first, each group saying what kind of text it is (answer/precedence.py).
+        for key, members in grouped(
+            sorted(cited_main, key=lambda e: e.n), lambda e: self._index.source(e.chunk.doc_id).get("nature")
+        ):
+            lines.append(heading(key))
+            for e in members:
+                _, label, page = e.located()
+                lines.append(f"— {label}{_page(page)} : « {e.quote} » [{e.n}]")
         cited = list(cited_main)
         by_key = {f"{e.chunk.doc_id}:{e.chunk.ref}": e for e in evidence}
         for m in sorted(cited_main, key=lambda e: e.n):
@@ -478,7 +483,8 @@ class Answerer:
                 if dates:
                     lines.append(f"Date(s) applicable(s) depuis cette modification : {', '.join(dates)}.")
                 break
-        text, citations = renumber("\n".join(lines), cited, self._index.url)
+        lines += attributions([self._index.source(e.chunk.doc_id) for e in cited])
+        text, citations = renumber("\n".join(lines), cited, self._index.url, self._index.source)
         return _Body(text, False, citations, verdict.kind if verdict else None)
 
     @staticmethod
@@ -580,8 +586,14 @@ def _english_terms(question: str) -> set[str]:
     return set(re.findall(r"\d{4}|\d+", question))
 
 
-def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | None]) -> tuple[str, list[Citation]]:
-    """Number citations 1..m in order of first appearance; drop markers of uncited passages."""
+def renumber(
+    text: str,
+    cited: list[Evidence],
+    url: Callable[[str, str], str | None],
+    source: Callable[[str], dict] | None = None,
+) -> tuple[str, list[Citation]]:
+    """Number citations 1..m in order of first appearance; drop markers of uncited passages.
+    `source` gives each document's licence and nature (Index.source), carried by its citations."""
     order: list[int] = []
     for m in SPACED_MARKER.finditer(text):
         k = int(m.group(1))
@@ -599,6 +611,7 @@ def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | N
     for old in order:
         e = by_n[old]
         ref, label, page = e.located()
+        doc = source(e.chunk.doc_id) if source else {}
         citations.append(
             Citation(
                 n=mapping[old],
@@ -610,6 +623,8 @@ def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | N
                 quote=e.quote,
                 url=url(e.chunk.doc_id, ref),
                 amended_by=tuple(e.chunk.amended_by),
+                licence=doc.get("licence") or None,
+                nature=doc.get("nature") or None,
             )
         )
     return text, citations

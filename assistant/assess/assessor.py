@@ -595,7 +595,7 @@ class Assessor:
 
     def _finish(self, body: dict, book: _Book) -> None:
         """Renumber the citations in order of first appearance; the lists get the same numbers."""
-        text, citations = renumber(body["answer"], book.items, self._index.url)
+        text, citations = renumber(body["answer"], book.items, self._index.url, self._index.source)
         order: list[int] = []
         for m in MARKER.finditer(body["answer"]):
             k = int(m.group(1))

@@ -17,6 +17,7 @@ from typing import Any
 
 from assistant.answer.result import AI_LABEL
 from assistant.base.errors import log_failure
+from assistant.base.natures import nature
 from assistant.text.citations import MARKER, OFFICIAL_URL_PREFIXES
 
 log = logging.getLogger(__name__)
@@ -183,13 +184,24 @@ def _passage_details(item: Mapping, quote: str, passage_for: Callable[[Mapping],
 def _link_html(url: object) -> str:
     safe = safe_official_url(url)
     if safe:
+        site = "cnil.fr" if safe.startswith("https://www.cnil.fr/") else "EUR-Lex"
         return (
             f'<p class="ia-link"><a href="{esc(safe)}" target="_blank" rel="noopener noreferrer">'
-            "Texte officiel sur EUR-Lex (nouvel onglet)</a></p>"
+            f"Texte officiel sur {site} (nouvel onglet)</a></p>"
         )
     if url:
         return f'<p class="ia-link">Adresse indiquée (non vérifiée, non cliquable) : <code>{esc(url)}</code></p>'
     return ""
+
+
+def _source_terms_html(c: Mapping) -> str:
+    """What kind of text the passage comes from and its licence (CC BY-ND: quoted verbatim)."""
+    parts = []
+    if c.get("nature"):
+        parts.append(f"Nature : {esc(nature(str(c.get('nature'))).label)}")
+    if c.get("licence"):
+        parts.append(f"Licence : {esc(c.get('licence'))} (citation à l'identique, avec la source)")
+    return f'<p class="ia-terms">{" · ".join(parts)}</p>' if parts else ""
 
 
 def _citation_card(c: Mapping, passage_for, label_for) -> str:
@@ -214,6 +226,7 @@ def _citation_card(c: Mapping, passage_for, label_for) -> str:
             names.append(esc(name))
         parts.append(f'<p class="ia-amended">⚠ Modifié par : {" ; ".join(names)}</p>')
     parts.append(_link_html(c.get("url")))
+    parts.append(_source_terms_html(c))
     parts.append(_passage_details(c, quote, passage_for))
     parts.append("</li>")
     return "".join(parts)
