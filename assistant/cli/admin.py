@@ -196,5 +196,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _json_flag(s)
     a.set_defaults(func=cmd_audit)
 
+    from assistant.cli.docs import add_docs_parser
+
+    add_docs_parser(sub)
+
 
 __all__ = ["add_commands", "cmd_audit", "cmd_keys", "service_app"]
