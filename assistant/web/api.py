@@ -902,7 +902,7 @@ def create_app(
     def admin_status(request: Request, who: Annotated[Principal, admin]) -> dict:
         return gateway.run(caller(request), "admin_status", lambda: status_report(ctx))
 
-    add_document_routes(app, gateway, admin, caller, _ERRORS)  # web/documents_api.py
+    app.state.documents = add_document_routes(app, gateway, admin, caller, _ERRORS)  # web/documents_api.py
 
     # ------------------------------------------------------------------ operations
 

@@ -82,11 +82,11 @@ def add_document_routes(
     tags: list = ["Administration"]
 
     @app.get(DOCUMENTS_PREFIX, summary="Lister les textes de référence et leurs versions", tags=tags, responses=errors)
-    def list_documents(request: Request, who: Annotated[Any, admin]) -> dict:
+    def list_documents(request: Request, who: Any = admin) -> dict:
         return run(request, "docs_list", docs.list)
 
     @app.get(f"{DOCUMENTS_PREFIX}/status", summary="État de la reconstruction de l'index", tags=tags, responses=errors)
-    def build_status(request: Request, who: Annotated[Any, admin]) -> dict:
+    def build_status(request: Request, who: Any = admin) -> dict:
         return run(request, "docs_status", docs.status)
 
     @app.post(
@@ -97,7 +97,7 @@ def add_document_routes(
         tags=tags,
         responses=errors,
     )
-    def add_document(request: Request, body: AddDocument, who: Annotated[Any, admin]) -> dict:
+    def add_document(request: Request, body: AddDocument, who: Any = admin) -> dict:
         user = caller(request).user
         return run(
             request,
@@ -112,7 +112,7 @@ def add_document_routes(
         tags=tags,
         responses=errors,
     )
-    def replace_document(request: Request, doc_id: str, body: FileBody, who: Annotated[Any, admin]) -> dict:
+    def replace_document(request: Request, doc_id: str, body: FileBody, who: Any = admin) -> dict:
         user = caller(request).user
         return run(
             request,
@@ -125,8 +125,8 @@ def add_document_routes(
     def withdraw_document(
         request: Request,
         doc_id: str,
-        who: Annotated[Any, admin],
         confirm: Annotated[bool, Query(description="true pour retirer ; false : ce qui serait retiré")] = False,
+        who: Any = admin,
     ) -> dict:
         user = caller(request).user
         return run(request, "docs_withdraw", lambda: docs.withdraw(doc_id[:63], by=user, confirm=confirm), doc_id[:63])
