@@ -161,3 +161,32 @@ def test_unknown_nature_refused_in_manifest(tmp_path, bad):
     )
     with pytest.raises(CorpusError, match="nature"):
         load_manifest(m)
+
+
+def test_assessment_quotes_the_cnil_advice_after_the_obligations(fake_settings):
+    from assistant.assess.recommendations import HEADING
+    from assistant.core.service import Service
+
+    svc = Service(fake_settings)
+    out = svc.assess_by_keywords(
+        "Un agent conversationnel d'IA générative répondra aux usagers sur les aides sociales à partir de "
+        "leurs dossiers personnels."
+    ).to_json()
+    recs = out["recommendations"]
+    assert [r["citations"][0]["ref"] for r in recs] == ["question-5", "question-6", "question-7", "question-9"]
+    text = out["answer"]
+    assert text.index("Obligations du Département :") < text.index(HEADING) < text.index("Décision :")
+    assert "Source : CNIL, FAQ IA générative, https://www.cnil.fr/" in text
+    faq = [c for c in svc.index.chunks if c.doc_id == "cnil-ia-generative-faq"]
+    for r in recs:
+        c = r["citations"][0]
+        assert c["licence"] == CC and c["nature"] == "recommandation"
+        assert any(c["quote"] in x.text for x in faq if x.ref == c["ref"])  # verbatim
+    # binding texts keep the first numbers: the CNIL's come after every AI Act and charter citation
+    first_cnil = min(c["n"] for c in out["citations"] if c["doc_id"].startswith("cnil-"))
+    assert all(c["n"] < first_cnil for c in out["citations"] if not c["doc_id"].startswith("cnil-"))
+    prohibited = svc.assess_by_keywords(
+        "Nous voudrions équiper les postes de l'accueil du public d'une caméra qui analyse les expressions du "
+        "visage des agents pour détecter leur stress ou leur agacement, et alerter leur encadrant."
+    ).to_json()
+    assert prohibited["risk_level"] == "prohibited" and prohibited["recommendations"] == []

@@ -150,6 +150,7 @@ class Assessment(Response):
     risk_label: str
     obligations: list[ListItem] = field(default_factory=list)
     charter: list[ListItem] = field(default_factory=list)
+    recommendations: list[ListItem] = field(default_factory=list)  # the CNIL's advice (does not bind)
     to_clarify: list[str] = field(default_factory=list)
     human_decision: str = ""
     grounds: list[dict[str, Any]] = field(default_factory=list)
@@ -165,6 +166,7 @@ class Assessment(Response):
                 "risk_label": self.risk_label,
                 "obligations": [o.to_json() for o in self.obligations],
                 "charter": [c.to_json() for c in self.charter],
+                "recommendations": [r.to_json() for r in self.recommendations],
                 "to_clarify": list(self.to_clarify),
                 "human_decision": self.human_decision,
                 "grounds": [dict(g) for g in self.grounds],

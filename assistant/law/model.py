@@ -190,3 +190,4 @@ class Law:
     topics: tuple[ThesaurusTopic, ...]
     expansions: tuple[tuple[re.Pattern[str], str], ...]
     training: Mapping[str, TrainingTopic]
+    recommendations: tuple[Challenge, ...] = ()  # the CNIL's advice quoted next to the obligations
