@@ -133,6 +133,10 @@ class Documents:
 
     # ------------------------------------------------------------------ background build
 
+    def rebuild(self, why: str = "réindexation demandée") -> dict:
+        """A new generation of the same texts, in the background (the « Réindexer » button)."""
+        return self._rebuild(why)
+
     def _rebuild(self, why: str) -> dict:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
