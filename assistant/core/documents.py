@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from assistant.base.errors import AssistantError, InputError
+from assistant.base.errors import AssistantError, CorpusError, InputError
 from assistant.base.natures import nature
 from assistant.base.settings import Settings
 from assistant.base.units import Unit
@@ -90,7 +90,10 @@ class Documents:
         doc = as_document(meta, src, sha256_file(src), kind, "aperçu")
         from assistant.ingest.safeparse import load_units_isolated
 
-        units = load_units_isolated(doc, src.parent)
+        try:
+            units = load_units_isolated(doc, src.parent)
+        except CorpusError as exc:  # the administrator's file, not the service, is at fault: 422
+            raise InputError(f"Document illisible : {exc}") from None
         return preview_of(units, kind)
 
     # ------------------------------------------------------------------ changes
