@@ -2,7 +2,8 @@
 
 A passage of the AI Act binds; a CNIL recommendation advises; the département's charter
 frames the use inside the département. Answers say which kind each passage comes from and
-list binding texts first (answer/precedence.py). The kind is declared per document in
+list binding texts first, then the département's own rules (they bind its agents), then a
+regulator's advice (answer/precedence.py). The kind is declared per document in
 corpus/sources.toml (`nature = "…"`) or by the administrator who adds a document.
 """
 
@@ -22,8 +23,8 @@ NATURES: dict[str, Nature] = {
     n.key: n
     for n in (
         Nature("reglement", 0, "texte contraignant (règlement européen)"),
-        Nature("recommandation", 1, "recommandation d'une autorité de régulation"),
-        Nature("departement", 2, "texte du Département"),
+        Nature("departement", 1, "texte du Département"),  # binds the agents (internal rule), not the law
+        Nature("recommandation", 2, "recommandation d'une autorité de régulation"),
         Nature("autre", 3, "document de référence"),
     )
 }
