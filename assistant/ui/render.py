@@ -135,7 +135,7 @@ def _text_html(text: str, numbers: set[int] | None = None) -> str:
 
 
 _LIST_LINE = re.compile(r"^(\d{1,2})\. (.+\[\d+\])$")
-QUOTES_HEADING = "Texte applicable :"
+QUOTES_HEADING = "Texte applicable"  # then « : » or « — <kind of text> : » (answer/precedence.py)
 
 
 def _answer_text_html(text: str, numbers: set[int]) -> str:
@@ -160,8 +160,8 @@ def _answer_text_html(text: str, numbers: set[int]) -> str:
     if items:
         out.append(f'<ol class="ia-list">{"".join(items)}</ol>')
     out.append(
-        f'<details class="ia-quotes"><summary>{esc(QUOTES_HEADING.rstrip(" :"))} : les passages cités mot pour mot</summary>'
-        f"{_text_html(quotes, numbers)}</details>"
+        f'<details class="ia-quotes"><summary>{esc(QUOTES_HEADING)} : les passages cités mot pour mot</summary>'
+        f"{_text_html(QUOTES_HEADING + quotes, numbers)}</details>"
     )
     return "".join(out)
 
