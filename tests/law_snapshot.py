@@ -81,6 +81,31 @@ def _facts_and_decision(text: str) -> dict:
     }
 
 
+def _without_advice(body: dict) -> dict:
+    """The assessment as it was before the CNIL's recommendations and the document terms of
+    citations (licence, nature: manifest data, not law) were added, so that the older digests
+    still prove nothing else moved; the recommendations have their own digest."""
+    from assistant.assess.recommendations import HEADING
+
+    def plain(c: dict) -> dict:
+        return {k: v for k, v in c.items() if k not in ("licence", "nature")}
+
+    out = {k: v for k, v in body.items() if k != "recommendations"}
+    lines, kept, skipping = body["answer"].split("\n"), [], False
+    for line in lines:
+        if line == HEADING:
+            skipping = True
+        elif skipping and not line.startswith(("— ", "Source : ")):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    out["answer"] = "\n".join(kept)
+    out["citations"] = [plain(c) for c in body["citations"] if not c["doc_id"].startswith("cnil-")]
+    for part in ("obligations", "charter"):
+        out[part] = [{**it, "citations": [plain(c) for c in it["citations"]]} for it in body.get(part) or []]
+    return out
+
+
 def snapshot(index_dir: Path) -> dict[str, dict]:
     """{item id: {"level": …, "digest": {part: hash}}} for every description and question."""
     from assistant.answer import schedule
@@ -113,16 +138,18 @@ def snapshot(index_dir: Path) -> dict[str, dict]:
     for key, text in descriptions():
         fd = _facts_and_decision(text)
         body = service.assess_by_keywords(text).to_json()
-        kept = {k: v for k, v in body.items() if k not in _VOLATILE}
+        advice = body.get("recommendations")
+        kept = {k: v for k, v in _without_advice(body).items() if k not in _VOLATILE}
         out[key] = {
             "level": body["risk_level"],
             "digest": {
                 "facts": _digest([fd["keywords"], fd["conflicts"], fd["about_ai"]]),
                 "decision": _digest(fd["decision"]),
-                "obligations": _digest(body.get("obligations")),
-                "charter": _digest(body.get("charter")),
+                "obligations": _digest(kept.get("obligations")),
+                "charter": _digest(kept.get("charter")),
                 "to_clarify": _digest(body.get("to_clarify")),
                 "assessment": _digest(kept),
+                "recommendations": _digest(advice),
             },
         }
     for key, text in questions():

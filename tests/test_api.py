@@ -224,7 +224,19 @@ def test_documents(api):
     assert r.status_code == 200
     docs = {d["doc_id"]: d for d in r.json()["documents"]}
     assert {"ai-act", "ai-act-2026-1744", "charte"} <= set(docs)
-    assert set(docs["ai-act"]) == {"doc_id", "title", "short", "lang", "version", "date", "url", "chunks"}
+    assert set(docs["ai-act"]) == {
+        "doc_id",
+        "title",
+        "short",
+        "lang",
+        "version",
+        "date",
+        "url",
+        "chunks",
+        "licence",
+        "nature",
+    }
+    assert docs["cnil-ia-generative-faq"]["licence"] == "CC BY-ND 4.0 FR" and docs["ai-act"]["nature"] == "reglement"
     assert docs["ai-act"]["chunks"] > 100 and docs["ai-act"]["url"].startswith("https://eur-lex.europa.eu/")
 
 

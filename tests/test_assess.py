@@ -66,7 +66,19 @@ def check_contract(service: Service, out: dict) -> None:
     assert [c["n"] for c in out["citations"]] == list(range(1, len(out["citations"]) + 1))
     by_n = {c["n"]: c for c in out["citations"]}
     for c in out["citations"]:
-        assert set(c) == {"n", "doc_id", "ref", "label", "page", "lang", "quote", "url", "amended_by"}
+        assert set(c) == {
+            "n",
+            "doc_id",
+            "ref",
+            "label",
+            "page",
+            "lang",
+            "quote",
+            "url",
+            "amended_by",
+            "licence",
+            "nature",
+        }
         assert c["quote"] and c["quote"] in passage_of(service, c), c  # exact substring of the indexed passage
     for key in ("obligations", "charter"):
         for item in out[key]:

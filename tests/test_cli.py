@@ -36,7 +36,13 @@ def test_index_status_json(fake_settings, capsys):
     assert main(["index", "status", "--json"]) == 0
     st = json.loads(capsys.readouterr().out)
     assert st["ready"] and st["chunks"] > 1500
-    assert {d["doc_id"] for d in st["documents"]} == {"ai-act", "ai-act-2026-1744", "charte"}
+    assert {d["doc_id"] for d in st["documents"]} == {
+        "ai-act",
+        "ai-act-2026-1744",
+        "charte",
+        "cnil-ia-generative-faq",
+        "cnil-ia-annoter-donnees",
+    }
 
 
 def test_eval_retrieval_writes_results(fake_settings, tmp_path, capsys):

@@ -50,6 +50,9 @@ class _Unlinked:
     def aliases(self):
         return []
 
+    def source(self, doc_id):
+        return {}
+
 
 def test_answer_never_repeats_a_planted_order(fake_settings, tmp_path):
     """A model that obeys the planted order: its sentence is supported only by the withheld

@@ -36,6 +36,7 @@ def provisions(data: Law) -> list[tuple[str, str, str, str]]:
     for ob in data.obligations:
         out += [(f"obligations.toml {ob.id}", r.doc_id, r.ref, "ref") for r in ob.refs]
     out += [(f"charter.toml {c.id}", c.ref.doc_id, c.ref.ref, "ref") for c in data.charter]
+    out += [(f"recommendations.toml {r.id}", r.ref.doc_id, r.ref.ref, "ref") for r in data.recommendations]
     out += [(f"schedule.toml chapitre {n}", "ai-act", f"art-{a}", "prefix") for a, n in data.schedule.chapters]
     for chapter, sections in data.schedule.sections.items():
         out += [(f"schedule.toml {chapter}.{n}", "ai-act", f"art-{a}", "prefix") for a, n in sections]
@@ -76,7 +77,7 @@ def test_each_file_says_who_reviewed_it_and_against_which_text():
     assert [m.file for m in data.meta.values()] == [f"assistant/law/{name}.toml" for name in FILES]
     for m in data.meta.values():
         assert m.reviewed_by and isinstance(m.reviewed_on, datetime.date)
-        assert "2024/1689" in m.basis or "charte" in m.basis.lower()
+        assert "2024/1689" in m.basis or "charte" in m.basis.lower() or "CNIL" in m.basis
     assert data.meta["assistant/law/riskmap.toml"].basis == (
         "Règlement (UE) 2024/1689 tel que modifié par le règlement (UE) 2026/1744"
     )

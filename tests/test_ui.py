@@ -521,3 +521,21 @@ def test_an_internal_error_is_logged_without_the_question(caplog):
     assert "erreur interne" in updates[-1].html
     assert "RuntimeError" in caplog.text and "ask failed" in caplog.text
     assert "123 456" not in caplog.text and "Mon NIR" not in caplog.text, caplog.text
+
+
+def test_source_card_of_a_cnil_passage_shows_nature_licence_and_cnil_link():
+    cnil = _citation(
+        1,
+        doc_id="cnil-ia-generative-faq",
+        ref="question-5",
+        label="CNIL, FAQ IA générative, question 5 : Quel mode de déploiement privilégier (on premise, API, cloud) ?",
+        page=None,
+        url="https://www.cnil.fr/fr/les-questions-reponses-de-la-cnil-sur-lutilisation-dun-systeme-dia-generative",
+        licence="CC BY-ND 4.0 FR",
+        nature="recommandation",
+    )
+    page = render_answer_html(_response("Sur site [1].", [cnil, _citation(2, nature="reglement")]))
+    assert "Texte officiel sur cnil.fr (nouvel onglet)" in page and 'href="https://www.cnil.fr/fr/' in page
+    assert "Nature : recommandation d&#x27;une autorité de régulation" in page
+    assert "Licence : CC BY-ND 4.0 FR (citation à l'identique, avec la source)" in page
+    assert "Nature : texte contraignant (règlement européen)" in page and page.count("Licence :") == 1

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer.cite import QUOTE_GAP, best_window, is_supported, refine, sentence_spans, terms
 from assistant.answer.injection import has_markup, withhold
+from assistant.answer.precedence import attributions, grouped, heading
 from assistant.answer.prompts import canary, load_prompt
 from assistant.answer.result import Answer, Citation, Closest, ModelInfo
 from assistant.answer.schedule import asks_date, date_lines, dates_in, schedule_evidence
@@ -61,7 +62,7 @@ AI_ACT_PREFIX = (
 )
 ABSTAIN_TEXT = (
     "Les textes de référence (règlement (UE) 2024/1689 sur l'IA, règlement (UE) 2026/1744 qui le modifie, "
-    "projet de charte IA du Département) ne permettent pas de répondre à cette question."
+    "projet de charte IA du Département, recommandations de la CNIL) ne permettent pas de répondre à cette question."
 )
 
 # Abstention thresholds, quote and prompt lengths are tuned numbers, with where each comes
@@ -535,10 +536,16 @@ class Answerer:
         else:
             cited_main += [e for e in evidence if e.role in ("lead", "sibling")]
         evidence = evidence + items
-        lines.append("Texte applicable :")
-        for e in cited_main if items else sorted(cited_main, key=lambda e: e.n):
-            _, label, page = e.located()
-            lines.append(f"— {label}{_page(page)} : « {e.quote} » [{e.n}]")
+        # Binding texts first, each group saying what kind of text it is (answer/precedence.py);
+        # a list keeps its order inside its group.
+        for key, members in grouped(
+            cited_main if items else sorted(cited_main, key=lambda e: e.n),
+            lambda e: self._index.source(e.chunk.doc_id).get("nature"),
+        ):
+            lines.append(heading(key))
+            for e in members:
+                _, label, page = e.located()
+                lines.append(f"— {label}{_page(page)} : « {e.quote} » [{e.n}]")
         cited = list(cited_main)
         by_key = {f"{e.chunk.doc_id}:{e.chunk.ref}": e for e in evidence}
         for m in sorted(cited_main, key=lambda e: e.n):
@@ -562,7 +569,8 @@ class Answerer:
                 if dates:
                     lines.append(f"Date(s) applicable(s) depuis cette modification : {', '.join(dates)}.")
                 break
-        text, citations = renumber("\n".join(lines), cited, self._index.url)
+        lines += attributions([self._index.source(e.chunk.doc_id) for e in cited])
+        text, citations = renumber("\n".join(lines), cited, self._index.url, self._index.source)
         return _Body(text, False, citations, verdict.kind if verdict else None)
 
     def _amended_dates(self, evidence: list[Evidence], numbered: int) -> list[tuple[str, Evidence]]:
@@ -720,8 +728,14 @@ def _english_terms(question: str) -> set[str]:
 _QUOTED = re.compile(r"(« .*? »)", re.S)
 
 
-def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | None]) -> tuple[str, list[Citation]]:
-    """Number citations 1..m in order of first appearance; drop markers of uncited passages."""
+def renumber(
+    text: str,
+    cited: list[Evidence],
+    url: Callable[[str, str], str | None],
+    source: Callable[[str], dict] | None = None,
+) -> tuple[str, list[Citation]]:
+    """Number citations 1..m in order of first appearance; drop markers of uncited passages.
+    `source` gives each document's licence and nature (Index.source), carried by its citations."""
     order: list[int] = []
     outside = "".join(part for part in _QUOTED.split(text) if not part.startswith("« "))
     for m in SPACED_MARKER.finditer(outside):
@@ -741,6 +755,7 @@ def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | N
     for old in order:
         e = by_n[old]
         ref, label, page = e.located()
+        doc = source(e.chunk.doc_id) if source else {}
         citations.append(
             Citation(
                 n=mapping[old],
@@ -752,6 +767,8 @@ def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | N
                 quote=e.quote,
                 url=url(e.chunk.doc_id, ref),
                 amended_by=tuple(e.chunk.amended_by),
+                licence=doc.get("licence") or None,
+                nature=doc.get("nature") or None,
             )
         )
     return text, citations

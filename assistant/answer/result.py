@@ -7,7 +7,7 @@ domain code builds and reads the typed objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from assistant.ops.energy import Energy
@@ -30,11 +30,11 @@ class Citation:
     quote: str
     url: str | None
     amended_by: tuple[str, ...] = ()
+    licence: str | None = None  # reuse terms of the cited text (« CC BY-ND 4.0 FR »), shown with it
+    nature: str | None = None  # base/natures.py key: reglement | recommandation | departement | autre
 
     def renumbered(self, n: int) -> Citation:
-        return Citation(
-            n, self.doc_id, self.ref, self.label, self.page, self.lang, self.quote, self.url, self.amended_by
-        )
+        return replace(self, n=n)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +47,8 @@ class Citation:
             "quote": self.quote,
             "url": self.url,
             "amended_by": list(self.amended_by),
+            "licence": self.licence,
+            "nature": self.nature,
         }
 
 
@@ -148,6 +150,7 @@ class Assessment(Response):
     risk_label: str
     obligations: list[ListItem] = field(default_factory=list)
     charter: list[ListItem] = field(default_factory=list)
+    recommendations: list[ListItem] = field(default_factory=list)  # the CNIL's advice (does not bind)
     to_clarify: list[str] = field(default_factory=list)
     human_decision: str = ""
     grounds: list[dict[str, Any]] = field(default_factory=list)
@@ -163,6 +166,7 @@ class Assessment(Response):
                 "risk_label": self.risk_label,
                 "obligations": [o.to_json() for o in self.obligations],
                 "charter": [c.to_json() for c in self.charter],
+                "recommendations": [r.to_json() for r in self.recommendations],
                 "to_clarify": list(self.to_clarify),
                 "human_decision": self.human_decision,
                 "grounds": [dict(g) for g in self.grounds],

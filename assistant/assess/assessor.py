@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from assistant.answer.cite import best_window, is_supported, sentence_spans, support, terms
 from assistant.answer.compose import SCHEMA as PHRASE_SCHEMA
 from assistant.answer.compose import Evidence, collect, model_info, parse_reply, renumber
+from assistant.answer.precedence import attributions
 from assistant.answer.prompts import canary, load_prompt
 from assistant.answer.result import Assessment, ListItem
 from assistant.answer.verdict import category
-from assistant.assess import levels
+from assistant.assess import levels, recommendations
 from assistant.assess import riskmap as rm
 from assistant.backends import Generator
 from assistant.base.errors import AssistantError, BackendError, InputError
@@ -395,6 +396,7 @@ class Assessor:
             risk_label=body["risk_label"],
             obligations=body["obligations"],
             charter=body["charter"],
+            recommendations=body.get("recommendations", []),
             to_clarify=body["to_clarify"],
             human_decision=body["human_decision"],
             grounds=body["grounds"],
@@ -510,6 +512,7 @@ class Assessor:
         lines += _grounds(book, decision, neighbours)
         obligations = _obligations(book, facts, decision)
         charter = _charter(book, facts, decision)
+        advice = _recommendations(book, facts, decision)
         questions = decision.questions[:MAX_QUESTIONS]
         if obligations:
             lines.append("Obligations du Département :")
@@ -517,6 +520,11 @@ class Assessor:
         if charter:
             lines.append("Charte IA du Département :")
             lines += [f"— {c.text}" for c in charter]
+        if advice:  # after everything that binds: its citations come last, the others keep their numbers
+            lines.append(recommendations.HEADING)
+            lines += [f"— {r.text}" for r in advice]
+            quoted = recommendations.due(_LAW.recommendations, _conditions(facts, decision))
+            lines += attributions([self._index.source(d) for d in dict.fromkeys(r.ref.doc_id for r in quoted)])
         if questions:
             lines.append("Points à clarifier :")
             lines += [f"— {q}" for q in questions]
@@ -534,6 +542,7 @@ class Assessor:
             "risk_label": rm.LEVEL_FR[level],
             "_obligations": obligations,
             "_charter": charter,
+            "_recommendations": advice,
             "to_clarify": questions,
             "human_decision": human,
             "grounds": [
@@ -595,7 +604,7 @@ class Assessor:
 
     def _finish(self, body: dict, book: _Book) -> None:
         """Renumber the citations in order of first appearance; the lists get the same numbers."""
-        text, citations = renumber(body["answer"], book.items, self._index.url)
+        text, citations = renumber(body["answer"], book.items, self._index.url, self._index.source)
         order: list[int] = []
         for m in MARKER.finditer(body["answer"]):
             k = int(m.group(1))
@@ -615,6 +624,7 @@ class Assessor:
 
         body["obligations"] = listed(body.pop("_obligations"))
         body["charter"] = listed(body.pop("_charter"))
+        body["recommendations"] = listed(body.pop("_recommendations"))
 
     def _not_about_ai(self, text: str) -> dict:
         questions = [rm.FACTS["finalite_definie"].question, rm.FACTS["domaine"].question]
@@ -636,6 +646,7 @@ class Assessor:
             "risk_label": rm.LEVEL_FR["undetermined"],
             "obligations": [],
             "charter": [],
+            "recommendations": [],
             "to_clarify": questions,
             "human_decision": HUMAN_DECISION + HUMAN_DECISION_CLARIFY,
             "grounds": [],
@@ -773,6 +784,18 @@ def _charter(book: _Book, facts: Mapping[str, object], decision: rm.Decision) ->
             got = book.line(challenge.lead, challenge.ref, challenge.quote_chars)
             if got:
                 items.append(_Item(*got))
+    return items
+
+
+def _recommendations(book: _Book, facts: Mapping[str, object], decision: rm.Decision) -> list[_Item]:
+    """The CNIL's recommendations whose conditions hold (assess/recommendations.py), quoted verbatim."""
+    if decision.level == "out-of-scope" and facts.get("systeme_ia") == rm.NO:
+        return []
+    items: list[_Item] = []
+    for rec in recommendations.due(_LAW.recommendations, _conditions(facts, decision)):
+        got = book.line(rec.lead, rec.ref, rec.quote_chars)
+        if got:
+            items.append(_Item(*got))
     return items
 
 

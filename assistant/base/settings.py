@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     )
     n_ctx: int = Field(4096, description="Taille du contexte du LLM (jetons).")
     var_dir: str = Field(default_factory=_in_project("var"), description="Données du service : clés, audit (hors git).")
+    library_dir: str = Field(
+        "", description="Documents ajoutés par l'administrateur, avec leurs versions (défaut : <var_dir>/library)."
+    )
     keys_path: str = Field("", description="Fichier des clés d'API (défaut : <var_dir>/keys.json).")
     audit_path: str = Field("", description="Base SQLite du journal d'audit (défaut : <var_dir>/audit.sqlite3).")
     register_path: str = Field(
@@ -143,6 +146,10 @@ class Settings(BaseSettings):
     @property
     def var_path(self) -> Path:
         return Path(self.var_dir).expanduser()
+
+    @property
+    def library_path(self) -> Path:
+        return Path(self.library_dir).expanduser() if self.library_dir else self.var_path / "library"
 
     @property
     def keys_file(self) -> Path:

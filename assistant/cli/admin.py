@@ -241,6 +241,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _json_flag(ds.add_parser("upgrade", help="appliquer les migrations du schéma qui manquent"))
     _json_flag(ds.add_parser("status", help="version du schéma"))
     d.set_defaults(func=cmd_db)
+    from assistant.cli.docs import add_docs_parser
+
+    add_docs_parser(sub)
 
 
 __all__ = ["add_commands", "cmd_audit", "cmd_db", "cmd_keys", "service_app"]

@@ -88,6 +88,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         embedder_name=embedder_name,
         force=args.force,
         only=args.doc or None,
+        library_dir=settings.library_path,
         progress=err,
         bar=_bar("Plongements"),
     )
@@ -104,13 +105,9 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _embedder_name(settings: Settings) -> str:
-    if settings.embedder == "fake":
-        from assistant.search.embed import FakeEmbedder
+    from assistant.search.embed import embedder_name
 
-        return FakeEmbedder().name
-    from assistant.ops.models import SPECS
-
-    return f"embeddinggemma-300m@{SPECS['embedder'].sha256[:12]}"
+    return embedder_name(settings)
 
 
 # ---------------------------------------------------------------- search

@@ -9,6 +9,8 @@ from assistant.base.settings import Settings
 from assistant.core.access import UI_PREFIX, signed_in_key, ui_user
 from assistant.core.audited import Caller
 from assistant.core.context import Context
+from assistant.core.documents import documents_of
+from assistant.ingest.library import Meta
 from assistant.ops import models
 from assistant.ops.audit import LOCAL_USER
 from assistant.ops.keys import ROLES, role_allows
@@ -105,11 +107,33 @@ class AdminView:
         return self._ctx.gateway.run(self._caller("status"), "admin_status", lambda: status_report(self._ctx))
 
     def reindex(self) -> str:
-        """Re-indexing from the UI is not offered yet: say how to do it on the server."""
-        return (
-            "La réindexation depuis l'interface n'est pas encore disponible : sur le serveur, lancez "
-            "`assistant index build`, puis redémarrez le service."
+        """A new index generation built in the background, switched atomically (core/documents.py)."""
+        job = self._ctx.gateway.run(
+            self._caller("reindex"), "admin_reindex", lambda: documents_of(self._ctx.service).rebuild()
         )
+        return (
+            str(job["message"])
+            + " Le service reste disponible ; « Actualiser l'état » montre la génération en service."
+        )
+
+    # ------------------------------------------------------------------ reference texts (ui/documents_section.py)
+
+    def documents(self) -> dict:
+        return self._doc_call("list", lambda d: d.list())
+
+    def document_add(self, meta: Meta, path: Path, confirm: bool) -> dict:
+        return self._doc_call("add", lambda d: d.add(meta, path, by=self._user, confirm=confirm), meta.doc_id)
+
+    def document_replace(self, doc_id: str, path: Path, confirm: bool) -> dict:
+        return self._doc_call("replace", lambda d: d.replace(doc_id, path, by=self._user, confirm=confirm), doc_id)
+
+    def document_withdraw(self, doc_id: str, confirm: bool) -> dict:
+        return self._doc_call("withdraw", lambda d: d.withdraw(doc_id, by=self._user, confirm=confirm), doc_id)
+
+    def _doc_call(self, what: str, call: Any, doc_id: str = "") -> dict:
+        docs = documents_of(self._ctx.service)
+        fields = {"question": f"docs {what} {doc_id}".strip(), "refs": [f"{doc_id}:"] if doc_id else []}
+        return self._ctx.gateway.run(self._caller(f"docs {what}"), f"docs_{what}", lambda: call(docs), **fields)
 
     def feedback_rows(self, limit: int) -> list[dict]:
         return self._ctx.gateway.run(

@@ -78,6 +78,13 @@ class Service:
         status = getattr(self.generator, "status", None)
         return status() if callable(status) else []
 
+    def fresh(self) -> None:
+        """Serve the generation in service now: after a switch (an index build, a document added,
+        replaced or withdrawn and built in the background), the next request reads the new one."""
+        with self._lock:
+            if self._index is not None and self._watch_index:
+                self._switch_if_rebuilt()
+
     @property
     def embedder(self) -> Embedder:
         with self._lock:
@@ -105,6 +112,7 @@ class Service:
     ) -> Answer:
         """`leave_out`: « doc_id:ref » of provisions the answer must not rest on (passages holding them
         or held by them are left out of the evidence)."""
+        self.fresh()
         question = question.strip()
         if not question:
             raise InputError("La question est vide : écrivez une question en français.")
@@ -139,6 +147,7 @@ class Service:
         self, description: str, *, on_token: Callable[[str], None] | None = None, facts: dict | None = None
     ) -> Assessment:
         """Assessment of a planned use of AI (risk level, obligations, charter, questions, who decides)."""
+        self.fresh()
         description = (description or "").strip()
         if len(description) > MAX_QUESTION_CHARS:
             raise InputError(f"La description dépasse {MAX_QUESTION_CHARS} caractères : raccourcissez-la.")
@@ -148,6 +157,7 @@ class Service:
     def assess_by_keywords(self, description: str) -> Assessment:
         """The assessment from the keyword facts alone (no model): what the worked cases fall back on
         when the model cannot be used."""
+        self.fresh()
         assessor = Assessor(self.index, lambda: None, lambda q, k: self.retrieve(q, k, docs=["ai-act"]))
         assessor.use_model = assessor.phrase = False
         return assessor.assess(description)
@@ -162,6 +172,7 @@ class Service:
         self, topics: Sequence[str], n: int = 10, level: str | None = None, seed: int | str | None = None
     ) -> tuple[list[Item], list[str]]:
         """Quiz items for a session (validated bank first, then built by code) and the notes that go with them."""
+        self.fresh()
         notes: list[str] = []
         items = quiz_items(
             Bank(bank_path(self.settings)), lambda: self.quiz_builder, topics, n, level, seed=seed, notes=notes
@@ -177,11 +188,12 @@ class Service:
         return self.retriever.search(query, k, docs=docs, lang=lang)
 
     def search(self, query: str, k: int = 5, docs: Sequence[str] | None = None, lang: str | None = None) -> dict:
+        self.fresh()
         t0 = time.perf_counter()
         res = self.retrieve(query, k, docs, lang)
         return {
             "query": query,
-            "results": [hit_json(h, rank) for rank, h in enumerate(res.hits, 1)],
+            "results": [hit_json(h, rank, self.index) for rank, h in enumerate(res.hits, 1)],
             "timings": {"retrieval_ms": round((time.perf_counter() - t0) * 1000, 1)},
         }
 
@@ -189,6 +201,7 @@ class Service:
 
     def documents(self) -> list[dict]:
         """Indexed documents (index manifest, completed from corpus/sources.toml for older indexes)."""
+        self.fresh()
         return [self._doc_meta(d) for d in self.index.manifest.get("documents", [])]
 
     def _doc_meta(self, d: dict) -> dict:
@@ -207,13 +220,14 @@ class Service:
                 docs = []
             self._sources = {
                 d.doc_id: {"doc_id": d.doc_id, "title": d.title, "short": d.short, "lang": d.lang, "version": d.version,
-                           "date": d.date, "url": d.url}
+                           "date": d.date, "url": d.url, "licence": d.licence, "nature": d.nature}
                 for d in docs
             }  # fmt: skip
         return self._sources
 
     def unit(self, doc_id: str, ref: str) -> dict | None:
         """The exact source passage of a ref: a chunk ref (split chunks joined) or a finer span inside a chunk."""
+        self.fresh()
         chunks = [c for c in self.index.chunks if c.doc_id == doc_id and c.ref == ref]
         if chunks:
             first = chunks[0]
@@ -244,6 +258,8 @@ class Service:
             "version": version,
             "text": text,
             "url": self.index.url(doc_id, ref),
+            "licence": doc.get("licence"),
+            "nature": doc.get("nature"),
             "document": doc.get("short") or doc.get("title") or doc_id,
             "amended_by": [
                 {"doc_id": a.split(":", 1)[0], "ref": a.split(":", 1)[-1], "label": self._label(a)} for a in amended
@@ -256,11 +272,13 @@ class Service:
         return c.label if c else link
 
 
-DOC_FIELDS = ("doc_id", "title", "short", "lang", "version", "date", "url", "chunks")
+DOC_FIELDS = ("doc_id", "title", "short", "lang", "version", "date", "url", "chunks", "licence", "nature")
 
 
-def hit_json(h: Hit, rank: int) -> dict:
+def hit_json(h: Hit, rank: int, index: Index | None = None) -> dict:
+    """One search result; with the index, the passage's official link, licence and nature too."""
     c = h.chunk
+    doc = index.source(c.doc_id) if index is not None else {}
     return {
         "rank": rank,
         "score": round(h.score, 6),
@@ -273,4 +291,7 @@ def hit_json(h: Hit, rank: int) -> dict:
         "dense": round(h.dense, 4),
         "bm25": round(h.bm25, 3),
         "amended_by": list(c.amended_by),
+        "url": index.url(c.doc_id, c.ref) if index is not None else None,
+        "licence": doc.get("licence") or None,
+        "nature": doc.get("nature") or None,
     }

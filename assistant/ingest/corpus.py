@@ -9,9 +9,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from assistant.base.errors import CorpusError
+from assistant.base.natures import DEFAULT_NATURE, check_nature
 from assistant.base.units import Unit
 
-KINDS = ("eurlex-html", "formex-xml", "charter-text", "pdf", "text")
+KINDS = ("eurlex-html", "formex-xml", "charter-text", "web-text", "pdf", "html", "text")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Document:
     annex_files: tuple[str, ...] = ()
     annex_sha256: tuple[str, ...] = ()
     amends: str = ""
+    licence: str = ""  # reuse terms shown with every citation (« CC BY-ND 4.0 FR »)
+    nature: str = ""  # base/natures.py: reglement | recommandation | departement | autre
     index: bool = True
     extra: dict[str, object] = field(default_factory=dict)
 
@@ -57,6 +60,9 @@ def load_manifest(path: Path) -> list[Document]:
             raise CorpusError(
                 f"Manifeste, document « {entry['doc_id']} » : type « {entry['kind']} » inconnu (attendu : {', '.join(KINDS)})."
             )
+        bad_nature = check_nature(entry.get("nature") or DEFAULT_NATURE)
+        if bad_nature:
+            raise CorpusError(f"Manifeste, document « {entry['doc_id']} » : {bad_nature}.")
         if entry["doc_id"] in seen:
             raise CorpusError(f"Manifeste : l'identifiant « {entry['doc_id']} » est utilisé deux fois.")
         seen.add(entry["doc_id"])
@@ -166,9 +172,10 @@ def check_file(corpus_dir: Path, name: str, expected: str, doc_id: str, fmt: str
 def document_hash(corpus_dir: Path, doc: Document) -> str:
     """A content hash of everything a document's units depend on (files + manifest entry)."""
     h = hashlib.sha256()
-    h.update(
-        json.dumps([doc.doc_id, doc.kind, doc.lang, doc.version, doc.short, doc.amends], ensure_ascii=False).encode()
-    )
+    fields = [doc.doc_id, doc.kind, doc.lang, doc.version, doc.short, doc.amends]
+    if doc.licence or doc.nature:  # shown with every citation: a change must reach the index manifest
+        fields += [doc.licence, doc.nature, doc.url]
+    h.update(json.dumps(fields, ensure_ascii=False).encode())
     for name, sha in [
         (doc.file, doc.sha256),
         (doc.pages_file, doc.pages_sha256),
@@ -191,7 +198,7 @@ def _content_hash(path: Path) -> str:
 
 def load_units(doc: Document, corpus_dir: Path, cache_dir: Path | None = None) -> list[Unit]:
     """Parse one document (checking its files' hashes) into units, pages attached when known."""
-    fmt = {"eurlex-html": "html", "formex-xml": "xml", "pdf": "pdf"}.get(doc.kind, "text")
+    fmt = {"eurlex-html": "html", "formex-xml": "xml", "pdf": "pdf", "html": "html"}.get(doc.kind, "text")
     path = check_file(corpus_dir, doc.file, doc.sha256, doc.doc_id, fmt)
     if doc.kind == "eurlex-html":
         from assistant.ingest.parse_eurlex import parse_eurlex
@@ -214,6 +221,10 @@ def load_units(doc: Document, corpus_dir: Path, cache_dir: Path | None = None) -
         from assistant.ingest.parse_charter import parse_charter
 
         units = parse_charter(path, doc_id=doc.doc_id, lang=doc.lang)
+    elif doc.kind == "web-text":
+        from assistant.ingest.parse_webtext import parse_webtext
+
+        units = parse_webtext(path, doc_id=doc.doc_id, lang=doc.lang, short=doc.short)
     else:
         from assistant.ingest.parse_generic import parse_generic
 

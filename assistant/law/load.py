@@ -18,6 +18,7 @@ from assistant.law.fields import Table, data_error
 from assistant.law.model import (
     AI_ACT,
     CHARTER,
+    CNIL_FAQ,
     CONDITIONS,
     DOCS,
     STRENGTHS,
@@ -52,6 +53,7 @@ FILES = (
     "schedule",
     "thesaurus",
     "training",
+    "recommendations",
     "lists",
 )
 # Where a list answer is read from (lists.toml `structure`).
@@ -279,17 +281,19 @@ def _obligations(file: str, data: dict, entries: tuple[Entry, ...]) -> tuple[Obl
     return out
 
 
-def _charter(file: str, data: dict) -> tuple[Challenge, ...]:
+def _charter(file: str, data: dict, key: str = "challenge", doc: str = CHARTER) -> tuple[Challenge, ...]:
+    """Items quoted when their conditions hold: the charter's challenges, or (key
+    "recommendation", doc a CNIL text) the regulator's recommendations."""
     fields = {"id", "lead", "source", "doc", "focus", "when", "quote_chars"}
     return tuple(
         Challenge(
             t.text("id"),
             t.text("lead"),
-            t.ref(doc=CHARTER),
+            t.ref(doc=doc),
             t.choices("when", list(CONDITIONS), required=True),
             t.integer("quote_chars", 240, minimum=80),
         )
-        for t in _entries(file, data, "challenge", fields)
+        for t in _entries(file, data, key, fields)
     )
 
 
@@ -402,6 +406,7 @@ def load(directory: Path = HERE) -> Law:
         topics=topics,
         expansions=expansions,
         training=MappingProxyType(_training(*files["training"])),
+        recommendations=_charter(*files["recommendations"], "recommendation", CNIL_FAQ),
         lists=_lists(*files["lists"], schedule),
     )
 

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 AI_ACT, AMENDING_ACT, CHARTER = "ai-act", "ai-act-2026-1744", "charte"
-DOCS = (AI_ACT, AMENDING_ACT, CHARTER)
+CNIL_FAQ, CNIL_ANNOTATION = "cnil-ia-generative-faq", "cnil-ia-annoter-donnees"  # the regulator's advice
+DOCS = (AI_ACT, AMENDING_ACT, CHARTER, CNIL_FAQ, CNIL_ANNOTATION)
 YES, NO, UNKNOWN = "oui", "non", "inconnu"
 TRI = (YES, NO, UNKNOWN)
 HIGH, LOW = 2, 1  # strength of a keyword finding (a stated phrase / a weak hint)
@@ -209,4 +210,5 @@ class Law:
     topics: tuple[ThesaurusTopic, ...]
     expansions: tuple[tuple[re.Pattern[str], str], ...]
     training: Mapping[str, TrainingTopic]
+    recommendations: tuple[Challenge, ...] = ()  # the CNIL's advice quoted next to the obligations
     lists: tuple[SetList, ...] = ()

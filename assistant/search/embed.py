@@ -117,3 +117,12 @@ def make_embedder(settings: Settings) -> Embedder:
         threads=settings.threads,
         batch_size=settings.embed_batch,
     )
+
+
+def embedder_name(settings: Settings) -> str:
+    """The name an index records for the embedder these settings choose (without loading it)."""
+    if settings.embedder == "fake":
+        return FakeEmbedder().name
+    from assistant.ops.models import SPECS
+
+    return f"embeddinggemma-300m@{SPECS['embedder'].sha256[:12]}"

@@ -76,6 +76,8 @@ class PassageIndex(Protocol):
 
     def aliases(self) -> list[str]: ...
 
+    def source(self, doc_id: str) -> dict: ...
+
 
 @dataclass
 class Index:
@@ -109,6 +111,12 @@ class Index:
     def aliases(self) -> list[str]:
         """Other names of the indexed texts declared in the manifest (« RGPD » for a GDPR text…)."""
         return [a for d in self.manifest.get("documents", []) for a in d.get("aliases", [])]
+
+    def source(self, doc_id: str) -> dict:
+        """What a citation shows of its document: short title, nature, licence, url ({} if unknown)."""
+        if not hasattr(self, "_sources"):
+            self._sources = {d["doc_id"]: d for d in self.manifest.get("documents", []) if d.get("doc_id")}
+        return self._sources.get(doc_id, {})
 
     def chunk_by_key(self, doc_id: str, ref: str) -> Chunk | None:
         if not hasattr(self, "_by_key"):
@@ -164,6 +172,7 @@ def build_index(
     bar: Callable[[int], Callable[[int], None]] | None = None,
     unit_filter: Callable[[Unit], bool] | None = None,
     parse_limits: Limits | None = None,
+    library_dir: Path | None = None,
 ) -> BuildReport:
     """Parse, chunk, embed (with cache) and write a new generation; switch to it atomically.
 
@@ -171,7 +180,7 @@ def build_index(
     environment, see `safeparse.Limits`).
     """
     t0 = time.perf_counter()
-    docs = [d for d in load_manifest(manifest_path) if (d.doc_id in only if only else d.index)]
+    docs = [d for d in all_documents(manifest_path, library_dir) if (d.doc_id in only if only else d.index)]
     if not docs:
         raise IndexStateError(
             "Aucun document à indexer : vérifiez corpus/sources.toml (champ index) ou l'option --doc."
@@ -207,6 +216,24 @@ def build_index(
     return BuildReport(name, len(chunks), embedded, time.perf_counter() - t0)
 
 
+def all_documents(manifest_path: Path, library_dir: Path | None) -> list[Document]:
+    """The shipped texts (corpus/sources.toml) and the administrator's active ones (ingest/library.py)."""
+    docs = load_manifest(manifest_path)
+    if library_dir is None:
+        return docs
+    from assistant.ingest.library import Library
+
+    shipped = {d.doc_id for d in docs}
+    added = Library(library_dir).documents()
+    clash = [d.doc_id for d in added if d.doc_id in shipped]
+    if clash:
+        raise CorpusError(
+            f"Bibliothèque : l'identifiant « {clash[0]} » est aussi celui d'un texte de corpus/sources.toml ; "
+            "retirez le document de la bibliothèque. L'index en service reste inchangé."
+        )
+    return docs + added
+
+
 def _chunk_documents(
     docs: Sequence[Document],
     parsed: dict[str, list[Unit]],
@@ -232,6 +259,9 @@ def _chunk_documents(
                 "url": doc.url,
                 "eli": doc.eli,
                 "amends": doc.amends,
+                "licence": doc.licence,
+                "nature": doc.nature,
+                "aliases": list(doc.extra.get("aliases", []) or []),  # type: ignore[call-overload]
                 "units": len(units),
                 "chunks": len(doc_chunks),
                 "hash": document_hash(corpus_dir, doc),

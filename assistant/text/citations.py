@@ -13,7 +13,7 @@ MARKER_RUN = re.compile(r"(\s*\[\d{1,3}\])+")
 LEADING_MARKERS = re.compile(r"^(?:\s*\[\d{1,3}\])+")
 
 # Links shown as links (elsewhere: plain text): the official publishers of the reference texts.
-OFFICIAL_URL_PREFIXES = ("https://eur-lex.europa.eu/", "http://data.europa.eu/")
+OFFICIAL_URL_PREFIXES = ("https://eur-lex.europa.eu/", "http://data.europa.eu/", "https://www.cnil.fr/")
 
 _ANCHOR = re.compile(r"^(art|recital|annex)-([0-9a-z]+)")
 

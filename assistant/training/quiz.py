@@ -42,6 +42,7 @@ TOPICS: tuple[Topic, ...] = (
     Topic("charte", "La charte départementale et ses 7 défis", ("defis", "charte departementale")),
     Topic("souverainete", "Souveraineté des données", ("donnees", "hebergement")),
     Topic("frugalite", "IA frugale", ("frugal", "sobriete", "ia frugale")),
+    Topic("recommandations-cnil", "Recommandations de la CNIL sur l'IA générative", ("cnil", "recommandations")),
 )
 TOPIC_BY_SLUG = {t.slug: t for t in TOPICS}
 

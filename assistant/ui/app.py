@@ -44,6 +44,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.base.errors import AssistantError, log_failure
 from assistant.ui import chat
+from assistant.ui.documents_section import add_documents_section
 from assistant.ui.render import (
     EMPTY_ANSWER_HTML,
     MARKER_JS,
@@ -423,6 +424,7 @@ def _admin_tab(admin: Any, tab: gr.Tab) -> None:
         audit_limit = gr.Number(value=50, label="Nombre de lignes", precision=0, minimum=1, maximum=ADMIN_MAX_ROWS)
     audit_btn = gr.Button("Rechercher dans le journal", elem_id="ia-admin-audit")
     audit_html = gr.HTML("")
+    add_documents_section(admin, lambda request, what, call: _admin_call(admin, request, what, call))
 
     def status(request: gr.Request) -> str:
         return _admin_call(admin, request, "lecture de l'état", lambda a: render_status_html(a.status()))

@@ -17,6 +17,7 @@ from typing import Any
 
 from assistant.answer.result import AI_LABEL
 from assistant.base.errors import log_failure
+from assistant.base.natures import nature
 from assistant.text.citations import MARKER, OFFICIAL_URL_PREFIXES
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,7 @@ def _text_html(text: str, numbers: set[int] | None = None) -> str:
 
 
 _LIST_LINE = re.compile(r"^(\d{1,2})\. (.+\[\d+\])$")
-QUOTES_HEADING = "Texte applicable :"
+QUOTES_HEADING = "Texte applicable"  # then « : » or « — <kind of text> : » (answer/precedence.py)
 
 
 def _answer_text_html(text: str, numbers: set[int]) -> str:
@@ -159,8 +160,8 @@ def _answer_text_html(text: str, numbers: set[int]) -> str:
     if items:
         out.append(f'<ol class="ia-list">{"".join(items)}</ol>')
     out.append(
-        f'<details class="ia-quotes"><summary>{esc(QUOTES_HEADING.rstrip(" :"))} : les passages cités mot pour mot</summary>'
-        f"{_text_html(quotes, numbers)}</details>"
+        f'<details class="ia-quotes"><summary>{esc(QUOTES_HEADING)} : les passages cités mot pour mot</summary>'
+        f"{_text_html(QUOTES_HEADING + quotes, numbers)}</details>"
     )
     return "".join(out)
 
@@ -220,13 +221,24 @@ def _passage_details(item: Mapping, quote: str, passage_for: Callable[[Mapping],
 def _link_html(url: object) -> str:
     safe = safe_official_url(url)
     if safe:
+        site = "cnil.fr" if safe.startswith("https://www.cnil.fr/") else "EUR-Lex"
         return (
             f'<p class="ia-link"><a href="{esc(safe)}" target="_blank" rel="noopener noreferrer">'
-            "Texte officiel sur EUR-Lex (nouvel onglet)</a></p>"
+            f"Texte officiel sur {site} (nouvel onglet)</a></p>"
         )
     if url:
         return f'<p class="ia-link">Adresse indiquée (non vérifiée, non cliquable) : <code>{esc(url)}</code></p>'
     return ""
+
+
+def _source_terms_html(c: Mapping) -> str:
+    """What kind of text the passage comes from and its licence (CC BY-ND: quoted verbatim)."""
+    parts = []
+    if c.get("nature"):
+        parts.append(f"Nature : {esc(nature(str(c.get('nature'))).label)}")
+    if c.get("licence"):
+        parts.append(f"Licence : {esc(c.get('licence'))} (citation à l'identique, avec la source)")
+    return f'<p class="ia-terms">{" · ".join(parts)}</p>' if parts else ""
 
 
 def _citation_card(c: Mapping, passage_for, label_for) -> str:
@@ -251,6 +263,7 @@ def _citation_card(c: Mapping, passage_for, label_for) -> str:
             names.append(esc(name))
         parts.append(f'<p class="ia-amended">⚠ Modifié par : {" ; ".join(names)}</p>')
     parts.append(_link_html(c.get("url")))
+    parts.append(_source_terms_html(c))
     parts.append(_passage_details(c, quote, passage_for))
     parts.append("</li>")
     return "".join(parts)

@@ -46,6 +46,7 @@ from assistant.ops.audit import AuditTrail, parse_since
 from assistant.ops.keys import KeyRegistry, is_loopback, role_allows
 from assistant.ops.metrics import CONTENT_TYPE
 from assistant.ops.ratelimit import RateLimiter
+from assistant.web.documents_api import DOCUMENTS_PREFIX, MAX_DOCUMENT_BODY, add_document_routes
 from assistant.web.register_routes import add_register_routes
 
 log = logging.getLogger("assistant.web.api")
@@ -428,7 +429,8 @@ class ServiceMiddleware:
         try:
             path = scope.get("path", "")
             if not path.startswith(UNLIMITED_PREFIXES):
-                replay = await self._read_limited(scope, receive)
+                limit = MAX_DOCUMENT_BODY if path.startswith(DOCUMENTS_PREFIX) else MAX_BODY  # uploads
+                replay = await self._read_limited(scope, receive, limit)
                 if replay is None:
                     await self._json(send_wrapper, 413, error_body("too_large", MESSAGES["too_large"]))
                     return
@@ -449,12 +451,12 @@ class ServiceMiddleware:
             )
 
     @staticmethod
-    async def _read_limited(scope: Scope, receive: Receive) -> Receive | None:
-        """Read the whole body (at most MAX_BODY bytes) and replay it; None when it is too large."""
+    async def _read_limited(scope: Scope, receive: Receive, limit: int = MAX_BODY) -> Receive | None:
+        """Read the whole body (at most `limit` bytes) and replay it; None when it is too large."""
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    if int(value) > MAX_BODY:
+                    if int(value) > limit:
                         return None
                 except ValueError:
                     return None
@@ -470,7 +472,7 @@ class ServiceMiddleware:
                 return gone
             body = message.get("body", b"")
             size += len(body)
-            if size > MAX_BODY:
+            if size > limit:
                 return None
             chunks.append(body)
             if not message.get("more_body", False):
@@ -986,6 +988,8 @@ def create_app(
     )
     def admin_status(request: Request, who: Annotated[Principal, admin]) -> dict:
         return gateway.run(caller(request), "admin_status", lambda: status_report(ctx))
+
+    app.state.documents = add_document_routes(app, gateway, admin, caller, _ERRORS)  # web/documents_api.py
 
     # ------------------------------------------------------------------ register of AI uses (web/register_routes.py)
 
