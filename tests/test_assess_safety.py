@@ -141,8 +141,10 @@ def test_unknown_blocks_a_low_level_and_only_evidence_unblocks_it():
 
 
 def test_a_minimal_use_with_a_cue_is_not_minimal():
-    text = "Un outil classerait les courriers entrants par service et persuaderait les agents de les traiter vite."
-    assert keyword_decision(text.replace(" et persuaderait les agents de les traiter vite", ""))[1].level == "minimal"
+    text = "Un outil classerait les courriers entrants par service et pousserait les agents à acheter des formations."
+    assert (
+        keyword_decision(text.replace(" et pousserait les agents à acheter des formations", ""))[1].level == "minimal"
+    )
     assert keyword_decision(text)[1].level == "undetermined"
 
 
@@ -269,3 +271,66 @@ def test_every_practice_cue_names_a_practice_of_article_5():
         for cue in cues.practice_cues:
             assert cue.fact in rm.PRACTICE_FACTS and cue.source is not None
             assert cue.source.ref.startswith("art-5-1") or cue.source.doc_id == "ai-act-2026-1744"
+
+
+def test_a_yes_whose_passage_misses_the_cue_stays_unknown():
+    text = "Un assistant de réservation afficherait les gîtes libres. Il ajouterait un compte à rebours."
+    targeted = {"manipulation_subliminale": passages(text)}
+    cued = rm.keyword_facts(text).cued
+    reply = {TARGETED + "manipulation_subliminale": "oui", PASSAGE + "manipulation_subliminale": passages(text)[0]}
+    assert parse_targeted(json.dumps(reply), targeted, text, cued)["manipulation_subliminale"][0] == "inconnu"
+    reply[PASSAGE + "manipulation_subliminale"] = passages(text)[1]  # « Il ajouterait un compte à rebours »
+    assert parse_targeted(json.dumps(reply), targeted, text, cued)["manipulation_subliminale"][0] == "oui"
+
+
+# ---------------------------------------------------------------------------- paraphrases that state a practice
+
+
+@pytest.mark.parametrize(
+    ("text", "entry"),
+    [
+        (
+            "Un robot conversationnel inciterait les personnes âgées isolées à souscrire des contrats de téléassistance "
+            "coûteux en entretenant leur peur des cambriolages.",
+            "art-5-1-b",
+        ),
+        (
+            "Le Département noterait les familles d'accueil selon leurs publications sur les réseaux sociaux ; les moins "
+            "bien notées ne recevraient plus d'enfants.",
+            "art-5-1-c",
+        ),
+        (
+            "Un logiciel estimerait, à partir de l'âge, du quartier et des antécédents familiaux, la probabilité qu'un "
+            "jeune suivi par l'ASE commette un délit.",
+            "art-5-1-d",
+        ),
+        (
+            "Les caméras des collèges analyseraient le visage des élèves pendant les cours pour mesurer leur attention.",
+            "art-5-1-f",
+        ),
+    ],
+)
+def test_paraphrases_of_a_practice_are_prohibited(text, entry):
+    _, d = keyword_decision(text)
+    assert d.level == "prohibited" and entry in {g.entry.id for g in d.grounds}, (d.level, d.grounds)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # art. 6(3)(a): a narrow procedural task
+        "Un outil trierait les demandes de RSA par ordre d'arrivée et vérifierait que toutes les pièces sont jointes, "
+        "l'instructeur décidant seul.",
+        # art. 6(3)(c): deviations from decisions already taken, without replacing the human assessment
+        "Un outil relirait les décisions d'attribution de la PCH déjà prises par la commission pour repérer des écarts "
+        "de pratique entre territoires.",
+    ],
+)
+def test_art_6_3_derogations_are_read(text):
+    _, d = keyword_decision(text)
+    assert d.level == "minimal" and "art-6-3" in {g.entry.id for g in d.grounds}
+
+
+def test_fraud_detection_on_benefits_is_a_decision_on_persons():
+    _, d = keyword_decision("Un logiciel détecterait les fraudes aux prestations en croisant les fichiers.")
+    assert d.level == "high-risk" and "annex-iii-5-a" in {g.entry.id for g in d.grounds}

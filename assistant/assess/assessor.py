@@ -160,9 +160,12 @@ def targeted_prompt(targeted: Mapping[str, list[str]]) -> str:
     return "\n".join(lines)
 
 
-def parse_targeted(raw: str, targeted: Mapping[str, list[str]], text: str) -> dict[str, tuple[str, str]]:
+def parse_targeted(
+    raw: str, targeted: Mapping[str, list[str]], text: str, cued: Mapping[str, str] | None = None
+) -> dict[str, tuple[str, str]]:
     """The model's targeted answers: practice → (oui | non | inconnu, supporting passage or "").
-    A « oui » whose passage is not a substring of the description stays « inconnu »."""
+    A « oui » whose passage is not a substring of the description, or (`cued`: practice → the words
+    of its cue) does not hold a word of the cue, stays « inconnu »."""
     try:
         data = json.loads(raw[raw.index("{") : raw.rindex("}") + 1])
     except ValueError:
@@ -176,7 +179,9 @@ def parse_targeted(raw: str, targeted: Mapping[str, list[str]], text: str) -> di
         span = span.strip() if isinstance(span, str) and span != NO_PASSAGE else ""
         if value not in rm.TRI:
             value = rm.UNKNOWN
-        if value == rm.YES and (not span or span not in text):
+        words = {w for w in re.findall(r"\w{4,}", (cued or {}).get(name, ""))}
+        cue_in_span = not words or bool(words & set(re.findall(r"\w{4,}", fold(span))))
+        if value == rm.YES and (not span or span not in text or not cue_in_span):
             out[name] = (rm.UNKNOWN, "")
         else:
             out[name] = (str(value), span if value == rm.YES else "")
@@ -442,7 +447,7 @@ class Assessor:
                 model_facts, status, llm = (
                     (None, "désactivé", "")
                     if not self.use_model
-                    else self._read_facts(text, tokens, open_fields(kw), targeted)
+                    else self._read_facts(text, tokens, open_fields(kw), targeted, kw.cued)
                 )
                 timings["facts_ms"] = _ms(t0)
                 merged, sources, contradictions = merge_facts(kw, model_facts, given)
@@ -498,10 +503,12 @@ class Assessor:
         tokens: dict,
         fields: list[str] | None = None,
         targeted: Mapping[str, list[str]] | None = None,
+        cued: Mapping[str, str] | None = None,
     ) -> tuple[dict[str, object] | None, str, str]:
         """The model's facts for `fields` (all by default): (facts or None, status, model name).
         One retry on junk. `targeted`: the cued practices asked one by one in the same object
-        (their answers go to `last_targeted`)."""
+        (their answers go to `last_targeted`); `cued`: the words of their cues, one of which the
+        passage of a « oui » must hold."""
         fields = list(MODEL_FIELDS) if fields is None else fields
         targeted = dict(targeted or {})
         self.last_targeted = {}
@@ -538,7 +545,7 @@ class Assessor:
                 return unavailable
             parsed = parse_facts(raw, fields) if fields else {}
             if parsed is not None:
-                self.last_targeted = parse_targeted(raw, targeted, text)
+                self.last_targeted = parse_targeted(raw, targeted, text, cued)
                 return model_to_facts(parsed), ("valide" if attempt == 0 else "valide après une nouvelle demande"), name
         return None, "réponse du modèle invalide deux fois : faits extraits par mots-clés seulement", name
 
