@@ -157,7 +157,9 @@ def test_ask_streams_server_sent_events(api, shared):
     events = _events(r.text)
     kinds = [e for e, _ in events]
     assert kinds[-1] == "final" and set(kinds[:-1]) == {"token"} and len(kinds) > 3
-    assert "".join(d["text"] for e, d in events if e == "token") == phrase
+    streamed = "".join(d["text"] for e, d in events if e == "token")
+    # the evidence first (the best passage, quoted as in the final answer), then the model's words
+    assert streamed.startswith("Règlement (UE) 2024/1689, article 99, paragraphe 3") and streamed.endswith(phrase)
     final = events[-1][1]
     assert final["ai_generated"] is True and uuid.UUID(final["answer_id"])
     assert _audit(app).rows(1)[0]["answer_id"] == final["answer_id"]
@@ -397,7 +399,7 @@ def test_keys_required_once_they_exist(make, caplog):
     assert any(row["status"] == 403 for row in rows)  # the refused admin call of the agent is audited
     assert all("martin.j@cg13.fr" not in (row["question"] or "") for row in rows)
     status = c.get("/v1/admin/status", headers={"X-API-Key": raw_admin}).json()
-    assert status["auth"] is True and status["keys"]["active"] == {"agent": 1, "trainer": 0, "admin": 1}
+    assert status["auth"] is True and status["keys"]["active"] == {"agent": 1, "trainer": 0, "referent": 0, "admin": 1}
     assert status["index"]["ready"] is True and status["audit"]["rows"] >= 3
     since = c.get("/v1/admin/audit", params={"since": "2999-01-01"}, headers={"X-API-Key": raw_admin}).json()
     assert since["rows"] == []

@@ -44,6 +44,9 @@ def provisions(data: Law) -> list[tuple[str, str, str, str]]:
     for slug, t in data.training.items():
         out += [(f"training.toml {slug}", d, p, "prefix") for d, p in t.draws_on]
         out += [(f"training.toml {slug}", d, r, "ref") for d, r in t.key_passages]
+    for lst in data.lists:
+        out.append((f"lists.toml {lst.id}", lst.source.doc_id, lst.source.ref, "prefix"))
+        out += [(f"lists.toml {lst.id}", i.ref.doc_id, i.ref.ref, "ref") for i in lst.items]
     return out
 
 
@@ -218,6 +221,18 @@ def test_the_copy_of_the_package_data_loads(copy):
             "first_article = 50\n",
             "first_article = 4\n",
             "schedule.toml, entrée « IV », champ « first_article » : les chapitres se suivent",
+        ),
+        (  # a list read from a structure the code does not know
+            "lists",
+            'structure = "section"',
+            'structure = "chapitre"',
+            "lists.toml, entrée « exigences-haut-risque », champ « structure » : valeur « chapitre » inconnue",
+        ),
+        (  # a section list that does not start a section of schedule.toml
+            "lists",
+            'source = "art-8"',
+            'source = "art-9"',
+            "entrée « exigences-haut-risque », champ « source » : « art-9 » n'ouvre aucune section",
         ),
         (  # TOML syntax
             "thesaurus",

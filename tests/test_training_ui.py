@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -14,7 +11,8 @@ from assistant.training.quiz import TOPICS
 from assistant.training.quizgen import Builder, generate
 from assistant.ui.training_tab import LiveQuiz, choice_labels
 
-from .test_ui import CHROMIUM, CHROMIUM_FLAGS, _free_port
+from .browser import local_only, served
+from .test_ui import CHROMIUM, CHROMIUM_FLAGS
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +89,6 @@ def test_browser_live_quiz(fake_settings, tmp_path, monkeypatch):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium absent (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    import uvicorn
     from fastapi import FastAPI
 
     from assistant.backends.fake import ScriptedGenerator
@@ -102,51 +99,32 @@ def test_browser_live_quiz(fake_settings, tmp_path, monkeypatch):
     monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
     svc = Service(Settings.load(), generator=ScriptedGenerator())
     app = mount_ui(FastAPI(), svc)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
     outside: list[str] = []
-    try:
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-            page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 900})
-
-            def guard(route):
-                host = urlparse(route.request.url).hostname or ""
-                if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
-
-            page.route("**/*", guard)
-            page.goto(f"http://127.0.0.1:{port}/ui/")
-            page.get_by_role("tab", name="Formation").click()
-            page.get_by_label("La charte départementale et ses 7 défis").check()
-            page.locator("#ia-quiz-n input[type=number]").fill("3")
-            page.locator("#ia-quiz-n input[type=number]").press("Enter")
-            page.get_by_role("button", name="Commencer le quiz").click()
-            page.get_by_text("Question 1 sur 3").wait_for(timeout=60_000)
-            for k in range(3):
-                page.locator("#ia-quiz-choice label").first.click()
-                page.get_by_role("button", name="Valider la réponse").click()
-                page.locator("#ia-quiz-feedback").get_by_text("Source :").wait_for(timeout=30_000)
-                fb = page.locator("#ia-quiz-feedback").inner_text()
-                assert "Bonne réponse" in fb or "Mauvaise réponse" in fb
-                if k == 0:
-                    page.screenshot(path="/tmp/ui-quiz.png", full_page=True)
-                page.get_by_role("button", name="Question suivante").click()
-                if k < 2:
-                    page.get_by_text(f"Question {k + 2} sur 3").wait_for(timeout=30_000)
-            page.get_by_text("Quiz terminé").wait_for(timeout=30_000)
-            assert "Score :" in page.locator("#ia-quiz-question").inner_text()
-            browser.close()
-    finally:
-        server.should_exit = True
+    with served(app) as port, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 900})
+        page.route("**/*", local_only(outside))
+        page.goto(f"http://127.0.0.1:{port}/ui/")
+        page.get_by_role("tab", name="Formation").click()
+        page.get_by_label("La charte départementale et ses 7 défis").check()
+        page.locator("#ia-quiz-n input[type=number]").fill("3")
+        page.locator("#ia-quiz-n input[type=number]").press("Enter")
+        page.get_by_role("button", name="Commencer le quiz").click()
+        page.get_by_text("Question 1 sur 3").wait_for(timeout=60_000)
+        for k in range(3):
+            page.locator("#ia-quiz-choice label").first.click()
+            page.get_by_role("button", name="Valider la réponse").click()
+            page.locator("#ia-quiz-feedback").get_by_text("Source :").wait_for(timeout=30_000)
+            fb = page.locator("#ia-quiz-feedback").inner_text()
+            assert "Bonne réponse" in fb or "Mauvaise réponse" in fb
+            if k == 0:
+                page.screenshot(path="/tmp/ui-quiz.png", full_page=True)
+            page.get_by_role("button", name="Question suivante").click()
+            if k < 2:
+                page.get_by_text(f"Question {k + 2} sur 3").wait_for(timeout=30_000)
+        page.get_by_text("Quiz terminé").wait_for(timeout=30_000)
+        assert "Score :" in page.locator("#ia-quiz-question").inner_text()
+        browser.close()
     assert outside == []
 
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
-import threading
 import time
 from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
@@ -34,6 +31,7 @@ from assistant.ui.render import (
     safe_official_url,
 )
 
+from .browser import local_only, served
 from .netguard import loopback_only
 
 QUESTION = "Quelle amende pour le non-respect de l'interdiction des pratiques visées à l'article 5 ?"
@@ -450,86 +448,58 @@ LOW_CONTRAST_JS = r"""
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.browser
 def test_browser_asks_streams_and_shows_sources(fake_settings):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium absent (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    import uvicorn
     from fastapi import FastAPI
 
     svc = Service(fake_settings, generator=SlowGenerator(REPLY, delay=0.08))
     svc.answerer.floor, svc.answerer.strong = 0.0, 2.0
     ratings: list[tuple] = []
     app = mount_ui(FastAPI(), svc, feedback=lambda *a: ratings.append(a))
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
     outside: list[str] = []
-    try:
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-            page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 1000})
-
-            def guard(route):
-                host = urlparse(route.request.url).hostname or ""
-                if route.request.url.startswith(("data:", "blob:")) or host in ("127.0.0.1", "localhost"):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
-
-            page.route("**/*", guard)
-            page.goto(f"http://127.0.0.1:{port}/ui/")
-            question = page.get_by_label("Votre question")
-            question.wait_for(state="visible", timeout=30_000)
-            assert page.title().startswith("Assistant IA-réglementation")
-            # keyboard: from the question, Tab reaches the « Poser la question » button
-            question.focus()
-            page.keyboard.press("Tab")
-            assert "Poser la question" in page.evaluate("document.activeElement.textContent")
-            question.fill(QUESTION)
-            question.press("Enter")  # Enter submits
-            # streamed: the partial text appears before the sources
-            page.locator("#ia-answer .ia-status").first.wait_for(state="visible", timeout=30_000)
-            page.get_by_text("35 000 000", exact=False).first.wait_for(state="visible", timeout=30_000)
-            card = page.locator("#ia-answer .ia-card").first
-            card.wait_for(state="visible", timeout=60_000)
-            label = page.locator("#ia-answer .ia-label")
-            assert label.is_visible() and "générée par une IA" in label.inner_text()
-            assert "[1]" in card.inner_text() and "p. " in card.inner_text()
-            # open the exact source passage with the keyboard
-            summary = card.locator("summary").first
-            summary.focus()
-            page.keyboard.press("Enter")
-            passage = card.locator(".ia-passage")
-            passage.wait_for(state="visible", timeout=5_000)
-            assert passage.locator("mark").count() == 1
-            # a marker in the answer leads to its card
-            page.locator("#ia-answer a.ia-marker").first.click()
-            assert page.evaluate("document.activeElement.id") == "ia-cit-1"
-            assert page.url.startswith(f"http://127.0.0.1:{port}/ui/")
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-            assert page.evaluate(LOW_CONTRAST_JS) == []
-            # rating
-            page.get_by_label("Commentaire (facultatif)").fill("Clair et sourcé.")
-            page.get_by_role("button", name="Utile", exact=True).click()
-            page.get_by_text("Merci : votre avis", exact=False).wait_for(state="visible", timeout=15_000)
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with served(app) as port, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 1000})
+        page.route("**/*", local_only(outside))
+        page.goto(f"http://127.0.0.1:{port}/ui/")
+        question = page.get_by_label("Votre question")
+        question.wait_for(state="visible", timeout=30_000)
+        assert page.title().startswith("Assistant IA-réglementation")
+        # keyboard: from the question, Tab reaches the « Poser la question » button
+        question.focus()
+        page.keyboard.press("Tab")
+        assert "Poser la question" in page.evaluate("document.activeElement.textContent")
+        question.fill(QUESTION)
+        question.press("Enter")  # Enter submits
+        # streamed: the partial text appears before the sources
+        page.locator("#ia-answer .ia-status").first.wait_for(state="visible", timeout=30_000)
+        page.get_by_text("35 000 000", exact=False).first.wait_for(state="visible", timeout=30_000)
+        card = page.locator("#ia-answer .ia-card").first
+        card.wait_for(state="visible", timeout=60_000)
+        label = page.locator("#ia-answer .ia-label")
+        assert label.is_visible() and "générée par une IA" in label.inner_text()
+        assert "[1]" in card.inner_text() and "p. " in card.inner_text()
+        # open the exact source passage with the keyboard
+        summary = card.locator("summary").first
+        summary.focus()
+        page.keyboard.press("Enter")
+        passage = card.locator(".ia-passage")
+        passage.wait_for(state="visible", timeout=5_000)
+        assert passage.locator("mark").count() == 1
+        # a marker in the answer leads to its card
+        page.locator("#ia-answer a.ia-marker").first.click()
+        assert page.evaluate("document.activeElement.id") == "ia-cit-1"
+        assert page.url.startswith(f"http://127.0.0.1:{port}/ui/")
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        assert page.evaluate(LOW_CONTRAST_JS) == []
+        # rating
+        page.get_by_label("Commentaire (facultatif)").fill("Clair et sourcé.")
+        page.get_by_role("button", name="Utile", exact=True).click()
+        page.get_by_text("Merci : votre avis", exact=False).wait_for(state="visible", timeout=15_000)
+        browser.close()
     assert ratings and ratings[0][1:] == (True, "Clair et sourcé.")
     assert outside == []  # closed network: nothing but the local server was requested
     assert SCREENSHOT.stat().st_size > 10_000

@@ -76,8 +76,8 @@ def test_an_assessment_in_the_ui_writes_exactly_one_row_and_the_chain_verifies(s
     s, _ = served()
     before = s.log.count()
     updates = s.assess(SimpleNamespace(username=None))  # auth off: no login
-    page, fiche = updates[-1]
-    assert "Niveau de risque" in page and "fiche-evaluation.html" in fiche
+    page, fiche, kept = updates[-1]  # kept: the assessment, for « Inscrire au registre »
+    assert "Niveau de risque" in page and "fiche-evaluation.html" in fiche and kept["risk_level"]
     (row,) = s.rows_after(before)
     assert (row["endpoint"], row["user"], row["status"]) == ("UI /ui assess", "local", 200)
     assert row["answer_id"] and row["question"].startswith("Une caméra") and row["refs"]
@@ -132,8 +132,8 @@ def test_a_key_revoked_after_login_is_refused_and_the_refusal_audited(served):
     s, [(agent, _raw)] = served(("agent",))
     KeyStore(s.ctx.settings.keys_file).revoke(agent.id)
     before = s.log.count()
-    page, fiche = s.assess(SimpleNamespace(username=agent.id))[-1]
-    assert "révoquée" in page and not fiche
+    page, fiche, kept = s.assess(SimpleNamespace(username=agent.id))[-1]
+    assert "révoquée" in page and not fiche and kept is None
     (row,) = s.rows_after(before)
     assert (row["endpoint"], row["status"], row["user"]) == ("UI /ui assess", 401, s.log.pseudonym(agent.id))
 

@@ -21,6 +21,20 @@ GENERIC = set(
 )
 
 
+QUOTE_GAP = " […] "  # joins two verbatim pieces of one quote that are not adjacent in the passage
+
+
+def is_verbatim(quote: str, passage: str) -> bool:
+    """Every piece of the quote (pieces joined by « […] ») is an exact substring of the passage, in order."""
+    at = 0
+    for piece in quote.split(QUOTE_GAP):
+        found = passage.find(piece, at)
+        if not piece or found < 0:
+            return False
+        at = found + len(piece)
+    return True
+
+
 def terms(text: str) -> set[str]:
     return {t for t in tokenize(text) if t not in GENERIC}
 

@@ -19,12 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from assistant.answer.cite import best_window, is_supported, refine, sentence_spans, terms
+from assistant.answer.cite import QUOTE_GAP, best_window, is_supported, refine, sentence_spans, terms
 from assistant.answer.injection import has_markup, withhold
 from assistant.answer.prompts import canary, load_prompt
 from assistant.answer.result import Answer, Citation, Closest, ModelInfo
 from assistant.answer.schedule import asks_date, date_lines, dates_in, schedule_evidence
 from assistant.answer.scope import unanswerable
+from assistant.answer.sets import SetAnswer, build_set
 from assistant.answer.verdict import Verdict, contradicts, verdict_for
 from assistant.backends import Generator
 from assistant.base.errors import BackendError
@@ -55,6 +56,9 @@ from assistant.text.citations import SPACED_MARKER
 from assistant.text.dates import french_dates, to_french
 from assistant.text.norm import clean_ws, fold
 
+AI_ACT_PREFIX = (
+    "Règlement (UE) 2024/1689, "  # implied in a list's lines (the texts of 2026/1744 and the charter keep theirs)
+)
 ABSTAIN_TEXT = (
     "Les textes de référence (règlement (UE) 2024/1689 sur l'IA, règlement (UE) 2026/1744 qui le modifie, "
     "projet de charte IA du Département) ne permettent pas de répondre à cette question."
@@ -93,12 +97,19 @@ class Evidence:
     chunk: Chunk
     start: int
     end: int
-    role: str = "main"  # main | amendment
+    role: str = "main"  # main | amendment | schedule | lead | sibling | item
     dense: float = 0.0
+    lead: tuple[int, int] | None = None  # a lead-in quoted before a point it is not adjacent to
+    gloss: str = ""  # item of a set answer: its short French gloss (answer/sets.py)
+    note: str = ""  # item of a set answer: « inséré par… », « modifié par… »
 
     @property
     def quote(self) -> str:
-        return self.chunk.text[self.start : self.end]
+        """Verbatim words of the passage; a lead-in and a non-adjacent point are joined with « […] »."""
+        own = self.chunk.text[self.start : self.end]
+        if self.lead is None:
+            return own
+        return f"{self.chunk.text[self.lead[0] : self.lead[1]]}{QUOTE_GAP}{own}"
 
     def located(self) -> tuple[str, str, int | None]:
         return refine(self.chunk, self.start, self.end)
@@ -220,9 +231,22 @@ class Answerer:
         timings: dict[str, float] = {}
         tokens = {"prompt": 0, "completion": 0, "cached": 0}
         llm_name = ""
+        first_content: list[float] = []
+
+        def emit(piece: str) -> None:  # the first piece of answer text sent is "first useful content"
+            if not piece:
+                return
+            if not first_content:
+                first_content.append(time.perf_counter())
+            if on_token is not None:
+                on_token(piece)
+
         with EnergyMeter() as meter:
             result = self._retrieve(question, ANSWER_HITS)
             timings["retrieval_ms"] = _ms(t0)
+            listed = build_set(question, [h.chunk for h in result.hits], self._index)
+            if listed is not None:
+                emit(listed.preview())  # the list built by code goes out before the model runs
             weak = result.max_dense < self.floor
             rescued = weak and (
                 bool(result.concepts) or (result.max_dense >= HARD_FLOOR and result.max_bm25 >= BM25_RESCUE)
@@ -230,6 +254,8 @@ class Answerer:
             reason = unanswerable(
                 question, [h.chunk.text for h in result.hits[:SCOPE_PASSAGES]], self._vocabulary(), self._aliases
             )
+            if listed is not None and listed.from_data:
+                reason, weak = None, False  # the list is the evidence: read from the texts' structure
             if reason:
                 body = self._abstain(question, result, reason)
             elif not result.hits or (weak and not rescued):
@@ -239,7 +265,9 @@ class Answerer:
                 verdict = verdict_for(
                     question, [(e.n, e.chunk.doc_id, e.chunk.ref, e.chunk.label, e.chunk.amends) for e in evidence]
                 )
-                reply, llm_name, first = self._phrase(question, evidence, on_token, tokens)
+                if listed is None and not rescued:  # the evidence goes out first: the best passage, quoted
+                    emit(evidence_preview(evidence, verdict))
+                reply, llm_name, first = self._phrase(question, evidence, emit, tokens)
                 if first is not None:
                     timings["ttft_ms"] = round((first - t0) * 1000, 1)
                 # The small model's « not found » is a weak signal (on the dev set it wrongly
@@ -252,11 +280,12 @@ class Answerer:
                     and not result.concepts
                     and verdict is None
                 )
-                if doubtful or (rescued and reply.found is not True):
+                if listed is None and (doubtful or (rescued and reply.found is not True)):
                     body = self._abstain(question, result)
                 else:
-                    body = self._compose(question, evidence, verdict, reply)
+                    body = self._compose(question, evidence, verdict, reply, listed)
         timings.setdefault("ttft_ms", _ms(t0))
+        timings["first_content_ms"] = round((first_content[0] - t0) * 1000, 1) if first_content else timings["ttft_ms"]
         timings["total_ms"] = _ms(t0)
         return Answer(
             question=question,
@@ -374,7 +403,7 @@ class Answerer:
         present = {(e.chunk.doc_id, e.chunk.ref) for e in main}
         out: list[Evidence] = []
         for e in main:
-            for link in e.chunk.amended_by:
+            for link in self._finest_first(e.chunk.amended_by):
                 doc_id, ref = link.split(":", 1)
                 if (doc_id, ref) in present:
                     continue
@@ -390,6 +419,27 @@ class Answerer:
         for i, e in enumerate(out, len(main) + 1):
             e.n = i
         return out
+
+    @staticmethod
+    def _listed(listed: SetAnswer | None, numbered: int) -> list[Evidence]:
+        """The items of a set answer as evidence (role "item"), numbered after the others."""
+        if listed is None:
+            return []
+        out = []
+        for i, e in enumerate(listed.entries, numbered + 1):
+            ev = Evidence(i, e.chunk, e.start, e.end, "item", lead=e.lead, gloss=e.gloss, note=e.note)
+            out.append(ev)
+        return out
+
+    def _finest_first(self, links: tuple[str, ...]) -> list[str]:
+        """Amending provisions with words of their own first: « Article 57 is amended as
+        follows: » alone says nothing, its point « a) in paragraph 1, … » says what changes."""
+
+        def announces_only(link: str) -> bool:
+            chunk = self._index.chunk_by_key(*link.split(":", 1))
+            return chunk is not None and "\n" not in chunk.text.strip() and chunk.text.rstrip().endswith(":")
+
+        return sorted(links, key=announces_only)
 
     # ------------------------------------------------------------------ model
 
@@ -416,8 +466,16 @@ class Answerer:
 
     # ------------------------------------------------------------------ composition
 
-    def _compose(self, question: str, evidence: list[Evidence], verdict: Verdict | None, reply: ModelReply) -> _Body:
+    def _compose(
+        self,
+        question: str,
+        evidence: list[Evidence],
+        verdict: Verdict | None,
+        reply: ModelReply,
+        listed: SetAnswer | None = None,
+    ) -> _Body:
         texts = [withhold(e.chunk.text) for e in evidence]  # an order planted in a passage supports nothing
+        items = self._listed(listed, len(evidence))
         kept: list[str] = []
         used: list[int] = []
         if reply.text and canary() not in reply.text:
@@ -438,33 +496,59 @@ class Answerer:
                 used.extend(refs)
         lines: list[str] = []
         schedule = [e for e in evidence if e.role == "schedule"]
-        if schedule:
+        amended = self._amended_dates(evidence, len(evidence) + len(items)) if schedule else []
+        if amended:  # a date the amending act changes inside the provision wins over article 113
+            schedule = []
+            for line, a in amended:
+                lines.append(line)
+                used.append(a.n)
+                evidence.append(a)
+                schedule.append(a)
+        elif schedule:
             lines.append(self._date_sentence(question, schedule))
             used += [e.n for e in schedule]
+        if listed is not None and items:
+            lines.append(listed.opening)
+            lines += [item_line(k, e) for k, e in enumerate(items, 1)]
         if verdict:
             lines.append(verdict.sentence)
             used.append(verdict.n)
         if kept:
             lines.append(" ".join(kept))
-        main = schedule + [e for e in evidence if e.role == "main"]
+        # a passage quoted by a list item is not quoted again, unless the search chose other words of it
+        item_quotes = {(e.chunk.doc_id, e.chunk.ref): e.quote for e in items}
+        main = schedule + [
+            e
+            for e in evidence
+            if e.role == "main" and e.quote not in item_quotes.get((e.chunk.doc_id, e.chunk.ref), "")
+        ]
         cited_main = [e for e in main if e.n in used or e.n == 1]
         for extra in main[1:]:
             if len(cited_main) >= MIN_CITED:
                 break
             if extra not in cited_main:
                 cited_main.append(extra)  # show at least the MIN_CITED best passages
-        cited_main += [e for e in evidence if e.role in ("lead", "sibling")]
+        if items and listed is not None and listed.from_data:  # the list's quotes come first, and suffice
+            cited_main = items + [e for e in cited_main if e in schedule or e.n in used or e.n == 1]
+        elif items:  # a list read from the best passage's enumeration: the other passages stay quoted
+            cited_main = items + cited_main
+        else:
+            cited_main += [e for e in evidence if e.role in ("lead", "sibling")]
+        evidence = evidence + items
         lines.append("Texte applicable :")
-        for e in sorted(cited_main, key=lambda e: e.n):
+        for e in cited_main if items else sorted(cited_main, key=lambda e: e.n):
             _, label, page = e.located()
             lines.append(f"— {label}{_page(page)} : « {e.quote} » [{e.n}]")
         cited = list(cited_main)
         by_key = {f"{e.chunk.doc_id}:{e.chunk.ref}": e for e in evidence}
         for m in sorted(cited_main, key=lambda e: e.n):
+            if m.role == "item":  # a list's line already says « modifié par… »
+                continue
             for link in m.chunk.amended_by:
-                a = by_key.get(link)
-                if a is None:
+                amending = by_key.get(link)
+                if amending is None:
                     continue
+                a = amending
                 _, label, page = a.located()
                 _, m_label, _ = m.located()
                 if a in cited:  # already quoted above: point to it
@@ -480,6 +564,37 @@ class Answerer:
                 break
         text, citations = renumber("\n".join(lines), cited, self._index.url)
         return _Body(text, False, citations, verdict.kind if verdict else None)
+
+    def _amended_dates(self, evidence: list[Evidence], numbered: int) -> list[tuple[str, Evidence]]:
+        """For a cited provision that carries its own date (« opérationnel au plus tard le 2 août
+        2026 », art. 57(1)) and whose amending provision replaces that date: the new date, the
+        amending point as evidence, and the sentence saying it prevails over article 113."""
+        out: list[tuple[str, Evidence]] = []
+        for e in evidence:
+            if e.role != "main" or e.chunk.doc_id != "ai-act" or e.chunk.ref.startswith("art-113"):
+                continue
+            old = dates_in(e.chunk.text)
+            if not old:
+                continue
+            for link in e.chunk.amended_by:
+                doc_id, ref = link.split(":", 1)
+                a = self._index.chunk_by_key(doc_id, ref)
+                new = [d for d in dates_in(a.text) if to_french(d) not in old] if a else []
+                if a is None or not new:
+                    continue
+                at = a.text.find(new[0])
+                start, end = widen(a.text, max(0, at - 1), at + len(new[0]), AMEND_QUOTE_CHARS)
+                ev = Evidence(numbered + len(out) + 1, a, start, end, "amendment")
+                _, label, _ = e.located()
+                _, a_label, _ = ev.located()
+                line = (
+                    f"Date applicable : {to_french(new[0])}, fixée par la disposition elle-même ({label}, "
+                    f"tel que modifié par le {a_label}) [{ev.n}] ; elle prime sur la date générale d'application "
+                    f"de l'article 113 (le texte initial indiquait le {old[0]})."
+                )
+                out.append((line, ev))
+                break
+        return out[:1]
 
     @staticmethod
     def _date_sentence(question: str, schedule: list[Evidence]) -> str:
@@ -502,6 +617,28 @@ class Answerer:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def evidence_preview(evidence: list[Evidence], verdict: Verdict | None) -> str:
+    """What is streamed before the model phrases a single-fact answer: the verdict decided by
+    code and the best passage's exact words (the final answer carries both)."""
+    lines = [verdict.sentence] if verdict else []
+    best = next((e for e in evidence if e.role in ("schedule", "main")), None)
+    if best is not None:
+        _, label, page = best.located()
+        lines.append(f"{label}{_page(page)} : « {best.quote} »")
+    return "\n".join(lines) + "\n\n" if lines else ""
+
+
+def item_line(k: int, e: Evidence) -> str:
+    """One line of a set answer: « 3. gloss — article 26, paragraphe 5 (note) [n] »."""
+    _, label, _ = e.located()
+    short = label.removeprefix(AI_ACT_PREFIX)
+    head, _, title = short.partition(" : ")
+    if title and title[:40] in e.gloss:  # « défi 1 : Promouvoir… »: the gloss already gives the title
+        short = head
+    note = f" ({e.note})" if e.note else ""
+    return f"{k}. {e.gloss} — {short}{note} [{e.n}]"
 
 
 def model_info(llm: str, index: PassageIndex, prompt: str) -> ModelInfo:
@@ -580,10 +717,14 @@ def _english_terms(question: str) -> set[str]:
     return set(re.findall(r"\d{4}|\d+", question))
 
 
+_QUOTED = re.compile(r"(« .*? »)", re.S)
+
+
 def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | None]) -> tuple[str, list[Citation]]:
     """Number citations 1..m in order of first appearance; drop markers of uncited passages."""
     order: list[int] = []
-    for m in SPACED_MARKER.finditer(text):
+    outside = "".join(part for part in _QUOTED.split(text) if not part.startswith("« "))
+    for m in SPACED_MARKER.finditer(outside):
         k = int(m.group(1))
         if k not in order and any(e.n == k for e in cited):
             order.append(k)
@@ -593,7 +734,8 @@ def renumber(text: str, cited: list[Evidence], url: Callable[[str, str], str | N
         k = int(m.group(1))
         return f" [{mapping[k]}]" if k in mapping else ""
 
-    text = SPACED_MARKER.sub(sub, text)
+    # A quote is verbatim: a footnote call inside it (« … données. [3] Cf rapport … ») is not a marker.
+    text = "".join(part if part.startswith("« ") else SPACED_MARKER.sub(sub, part) for part in _QUOTED.split(text))
     by_n = {e.n: e for e in cited}
     citations: list[Citation] = []
     for old in order:

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     var_dir: str = Field(default_factory=_in_project("var"), description="Données du service : clés, audit (hors git).")
     keys_path: str = Field("", description="Fichier des clés d'API (défaut : <var_dir>/keys.json).")
     audit_path: str = Field("", description="Base SQLite du journal d'audit (défaut : <var_dir>/audit.sqlite3).")
+    register_path: str = Field(
+        "", description="Base SQLite du registre des usages de l'IA (défaut : <var_dir>/register.sqlite3)."
+    )
     audit_retention_days: int = Field(365, description="Durée de conservation du journal d'audit et des avis (jours).")
     rate_per_minute: int = Field(30, description="Requêtes par minute et par clé d'API (seau à jetons).")
     parse_timeout: int = Field(
@@ -139,6 +142,10 @@ class Settings(BaseSettings):
     @property
     def audit_file(self) -> Path:
         return Path(self.audit_path).expanduser() if self.audit_path else self.var_path / "audit.sqlite3"
+
+    @property
+    def register_file(self) -> Path:
+        return Path(self.register_path).expanduser() if self.register_path else self.var_path / "register.sqlite3"
 
 
 def env_name(name: str) -> str:

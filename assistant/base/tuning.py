@@ -70,6 +70,16 @@ AMEND_QUOTE_CHARS = 1200  # amending points quote the new, often long, wording; 
 # The other points of an enumeration, for list questions. 6bcf65e: extractive-only dev
 # correctness 0.66 -> 0.76 for the feature; the two limits were not swept.
 MAX_SIBLINGS = 10
+# Set answers (answer/sets.py), issue 15: at most SET_MAX_ITEMS lines (art. 16 has 12 points,
+# the public deployer's list 13); a gloss of SET_GLOSS_CHARS keeps the list part of the
+# longest list under ~2,500 characters (13 × (gloss + label + marker) ≈ 2,100); each item's
+# quote is its first SET_QUOTE_CHARS characters, the lead-in quoted with the first point
+# only when shorter than SET_LEAD_CHARS. Not measured: initial choice (issue 15), the
+# median answer length of the set dev set is quoted in the branch's report.
+SET_MAX_ITEMS = 14
+SET_GLOSS_CHARS = 110
+SET_QUOTE_CHARS = 320
+SET_LEAD_CHARS = 330
 SIBLING_CHARS = 400
 # The model's prompt: every context token costs ~14 ms before the first token on 2 cores
 # (LESSONS.md 12). 520 chars and 160 tokens (a5fa032) -> 420 chars, 4 passages, 110 tokens

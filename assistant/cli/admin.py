@@ -146,7 +146,7 @@ def service_app(settings: Settings, host: str, *, with_ui: bool = True) -> Any:
     assert_can_listen(host, keys)
     app = create_app(settings, keys=keys, audit=_audit(settings))
     if with_ui:
-        from assistant.core.access import UiSessions, ui_login
+        from assistant.core.access import RegisterSessions, UiSessions, ui_login
         from assistant.core.admin import AdminView
         from assistant.ui.app import mount_ui
 
@@ -163,6 +163,7 @@ def service_app(settings: Settings, host: str, *, with_ui: bool = True) -> Any:
             ctx.service,  # rendering lookups only (passages of the citations); requests go through sessions
             sessions=UiSessions(ctx),
             admin=AdminView(ctx),
+            register=RegisterSessions(ctx),
             **login,
         )
     return app
@@ -176,7 +177,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     k = sub.add_parser("keys", help="clés d'API : créer, lister, révoquer")
     ks = k.add_subparsers(dest="keys_action", required=True)
     c = ks.add_parser("create", help="créer une clé (affichée une seule fois)")
-    c.add_argument("--role", choices=ROLES, default="agent", help="rôle : agent (défaut), trainer, admin")
+    c.add_argument(
+        "--role", choices=ROLES, default="agent", help="rôle : agent (défaut), trainer, referent (référent IA), admin"
+    )
     c.add_argument("--label", default="", help="libellé (service, personne, outil)")
     _json_flag(c)
     _json_flag(ks.add_parser("list", help="lister les clés (jamais les clés elles-mêmes)"))

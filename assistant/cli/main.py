@@ -235,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_assess_parser(sub)
 
+    from assistant.cli.register import add_register_parser
+
+    add_register_parser(sub)
+
     from assistant.cli.eval import add_eval_parser
 
     add_eval_parser(sub)

@@ -14,8 +14,10 @@ from typing import Any
 from assistant.base.errors import RefusedError
 from assistant.core.audited import Session
 from assistant.core.context import Context
+from assistant.core.register import RegisterSession
 from assistant.ops.audit import LOCAL_USER
 from assistant.ops.keys import ApiKey, KeyStore
+from assistant.register.lifecycle import Actor
 
 UI_PREFIX = "UI /ui"
 REVOKED = "Votre clé d'API n'est plus valide (révoquée) : reconnectez-vous avec une clé active."
@@ -62,4 +64,24 @@ class UiSessions:
         return self._ctx.gateway.session(user, channel="ui", prefix=self._prefix, refusal=refusal)
 
 
-__all__ = ["UI_PREFIX", "UiSessions", "signed_in_key", "ui_login", "ui_user"]
+class RegisterSessions:
+    """`register_sessions(request)`: the register as the signed-in user of a UI request may use it.
+
+    The role is the key's (agent, trainer, referent, admin); without login (local mode, no key yet)
+    the user is an agent, as in the API: nobody decides until keys exist.
+    """
+
+    def __init__(self, ctx: Context, *, prefix: str = UI_PREFIX):
+        self._ctx = ctx
+        self._prefix = prefix
+
+    def __call__(self, request: Any) -> RegisterSession:
+        user, refusal = ui_user(self._ctx, request)
+        _key_id, key = signed_in_key(self._ctx.keys, request)
+        role = key.role if key is not None else "agent"
+        return RegisterSession(
+            self._ctx.register, Actor(user, role), channel="ui", prefix=self._prefix, refusal=refusal
+        )
+
+
+__all__ = ["UI_PREFIX", "RegisterSessions", "UiSessions", "signed_in_key", "ui_login", "ui_user"]

@@ -156,6 +156,22 @@ class Gateway:
         self._done(caller, operation, 200, **fields)
         return out
 
+    def change(
+        self,
+        caller: Caller,
+        operation: str,
+        call: Callable[[], T],
+        named: Callable[[T], dict[str, Any]],
+        *,
+        status: int = 200,
+        **fields: Any,
+    ) -> T:
+        """A change of a record (the register of AI uses): one row, whose fields `named(result)` completes
+        with what the call created or changed (its id and version)."""
+        out = self._run(caller, operation, call, fields)
+        self._done(caller, operation, status, **(fields | named(out)))
+        return out
+
     def refuse(self, caller: Caller, operation: str, error: Exception, **fields: Any) -> None:
         """A request refused at the door (a revoked key): its row, then the error."""
         self._run(caller, operation, lambda: _raise(error), fields)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Self
 
 from assistant.base.settings import Settings
 from assistant.core.audited import Gateway
+from assistant.core.register import RegisterDesk, open_desk
 from assistant.core.service import Service
 from assistant.ops.audit import AuditLog
 from assistant.ops.keys import KeyStore
@@ -44,6 +46,11 @@ class Context:
             metrics=Metrics(),
             limiter=RateLimiter(settings.rate_per_minute),
         )
+
+    @cached_property
+    def register(self) -> RegisterDesk:
+        """The register of AI uses (opened on first use: settings.register_file)."""
+        return open_desk(self.gateway, self.settings.register_file)
 
     def auth_enabled(self) -> bool:
         """True once any key exists: from then on every API request needs a key."""

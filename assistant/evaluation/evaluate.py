@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from assistant.answer.cite import is_supported, sentence_spans
+from assistant.answer.cite import is_supported, is_verbatim, sentence_spans
 from assistant.answer.result import Response
 from assistant.base.errors import AssistantError
 from assistant.evaluation.records import RECALL_KS, RISK_LABELS_FR, RISK_LEVELS, Record, is_scenario, prompt_of
@@ -141,7 +141,20 @@ def score_answer(q: dict, resp: dict) -> dict:
 
 
 def quote_ok(citation: dict, passage_text: str) -> bool:
-    return bool(citation.get("quote")) and citation["quote"] in passage_text
+    """The quote is verbatim: one exact substring, or exact pieces joined by « […] »."""
+    return bool(citation.get("quote")) and is_verbatim(citation["quote"], passage_text)
+
+
+def key_coverage(key: list, cites: list[dict]) -> tuple[float, list[str]]:
+    """Share of a set question's key provisions that the answer cites, and the missing ones.
+
+    Each key entry is a gold source {doc, ref} or a list of alternatives (any one counts)."""
+    missing = []
+    for entry in key:
+        alternatives = entry if isinstance(entry, list) else [entry]
+        if not any(gold_matches(g, c["doc_id"], c["ref"]) for g in alternatives for c in cites):
+            missing.append(" ou ".join(f"{g.get('doc', '')} {g.get('ref', '')}".strip() for g in alternatives))
+    return (1 - len(missing) / len(key)) if key else 1.0, missing
 
 
 # --------------------------------------------------------------------------- response helpers
@@ -184,6 +197,9 @@ _DESIGNATION = re.compile(
 )
 
 
+_QUOTED = re.compile(r"« .*? »", re.S)
+
+
 def attached_sentences(answer: str) -> list[tuple[str, list[int]]]:
     """(sentence without markers or designations, markers attached to it) for each sentence.
 
@@ -192,6 +208,8 @@ def attached_sentences(answer: str) -> list[tuple[str, list[int]]]:
     belongs to the sentence before it.
     """
     out: list[tuple[str, list[int]]] = []
+    # A footnote call inside a verbatim quote (« … données. [3] Cf rapport … ») is not a marker.
+    answer = _QUOTED.sub(lambda m: MARKER.sub("", m.group(0)), answer)
     # Line by line: `sentence_spans` drops a line's tail that has no final punctuation.
     # Designations go first, so that "p. 12" or "point c)" cannot cut a sentence.
     lines = [_DESIGNATION.sub(" ", line) for line in answer.splitlines()]
@@ -279,12 +297,19 @@ def score_line(
         "unsupported": sorted(n for n, v in support_by_n.items() if not v),
         "bad_quotes": 0,
         "cited_rank": _cited_rank(gold, cites) if gold else None,
+        "answer_chars": len(str(resp.get("answer") or "")),
         "fails": [],
         "warnings": [],
     }
     if passages is not None:
         s["bad_quotes"] = sum(1 for c in cites if not quote_ok(c, passages.get((c["doc_id"], c["ref"]), "")))
     fails, warns = s["fails"], s["warnings"]
+    if q.get("key"):  # a set question: how much of the list the answer cites
+        s["coverage"], s["missing_key"] = key_coverage(q["key"], cites)
+        if s["missing_key"]:
+            warns.append(
+                f"couverture {s['coverage']:.2f} ; dispositions clés non citées : {', '.join(s['missing_key'])}"
+            )
     if s["kind"] == "question":
         if q.get("answerable", True):
             s["correct"] = (not abstained) and not missing and (s["gold_cited"] or not gold)
@@ -488,6 +513,13 @@ class AnswerSummary:
                 + f"  MRR {ret['mrr']:.3f}",
                 f"  précision des citations   : {f['citation_precision']:.3f}  ; rappel des sources attendues {f['gold_citation_recall']:.3f}",
             ]
+            sets = f.get("sets") or {}
+            if sets.get("n"):
+                lines.append(
+                    f"  questions ensemblistes    : {sets['n']} — couverture des dispositions clés {sets['coverage_mean']:.3f}, "
+                    f"abstentions {sets['abstained']} ; longueur des réponses p50 {sets['answer_chars_p50']:.0f} car., "
+                    f"p90 {sets['answer_chars_p90']:.0f} car."
+                )
         sc = f["scenarios"]
         if sc["n"]:
             if sc["ran"]:
@@ -793,6 +825,20 @@ def _question_figures(recs: list[Record]) -> dict:
         "checked_citations": checked,
         "gold_citation_recall": _share(with_gold, "gold_cited"),
         "gold_entries_recall": sum(entries) / len(entries) if entries else 0.0,
+        "sets": _set_figures(recs),
+    }
+
+
+def _set_figures(recs: list[Record]) -> dict:
+    """Set questions (lines with `key`): mean coverage of the key provisions, abstentions, answer length."""
+    scored = [s for r in recs if r.score is not None and r.q.get("key") for s in [r.score]]
+    chars = [float(s["answer_chars"]) for s in scored]
+    return {
+        "n": len(scored),
+        "coverage_mean": sum(s["coverage"] for s in scored) / len(scored) if scored else 0.0,
+        "abstained": sum(1 for s in scored if s["abstained"]),
+        "answer_chars_p50": percentile(chars, 50),
+        "answer_chars_p90": percentile(chars, 90),
     }
 
 

@@ -263,6 +263,15 @@ def _headline(f: dict) -> str:
                 pct(ret["recall@5"]), "recall@5 de la recherche", f"{src} ; MRR {num(ret['mrr'], 3)} (n = {ret['n']})"
             ),
         ]
+    sets = f.get("sets") or {}
+    if sets.get("n"):
+        cards.append(
+            card(
+                pct(sets["coverage_mean"]),
+                "couverture des dispositions clés (questions ensemblistes)",
+                f"n = {sets['n']} ; abstentions {sets['abstained']} ; longueur p50 {num(sets['answer_chars_p50'], 0)} car.",
+            )
+        )
     sc = f["scenarios"]
     if sc["ran"]:
         cards.append(

@@ -34,6 +34,8 @@ from assistant.law.model import (
     PracticeCue,
     Rule,
     Schedule,
+    SetItem,
+    SetList,
     Special,
     ThesaurusTopic,
     TrainingTopic,
@@ -51,7 +53,10 @@ FILES = (
     "schedule",
     "thesaurus",
     "training",
+    "lists",
 )
+# Where a list answer is read from (lists.toml `structure`).
+STRUCTURES = ("points", "paragraphs", "section", "groups", "items")
 # The levels the decision code knows, and the rules it cites outside the map's entries.
 LEVEL_IDS = ("prohibited", "high-risk", "limited", "minimal", "out-of-scope", "undetermined")
 SPECIALS = ("profiling", "high_risk_rule", "minimal_rule")
@@ -376,6 +381,27 @@ def _training(file: str, data: dict) -> dict[str, TrainingTopic]:
     }
 
 
+def _lists(file: str, data: dict, schedule: Schedule) -> tuple[SetList, ...]:
+    fields = {"id", "pattern", "opening", "structure", "source", "doc", "focus", "items"}
+    starts = {f"art-{a}" for rows in schedule.sections.values() for a, _ in rows}
+    out = []
+    for t in _entries(file, data, "list", fields):
+        structure = t.choice("structure", STRUCTURES)
+        source = t.ref()
+        if structure == "section" and source.ref not in starts:
+            raise t.error("source", f"« {source.ref} » n'ouvre aucune section de schedule.toml")
+        items: tuple[SetItem, ...] = ()
+        if structure == "items":
+            items = tuple(
+                SetItem(i.ref(), i.text("gloss", "", empty=True))
+                for i in t.tables("items", {"source", "doc", "focus", "gloss"})
+            )
+        elif t.has("items"):
+            raise t.error("items", "réservé à structure = « items »")
+        out.append(SetList(t.text("id"), re.compile(t.regex("pattern")), t.text("opening"), structure, source, items))
+    return tuple(out)
+
+
 # ---------------------------------------------------------------------------- all
 
 
@@ -387,6 +413,7 @@ def load(directory: Path = HERE) -> Law:
     facts, enums = _facts(*files["facts"])
     entries, special = _riskmap(*files["riskmap"], facts)
     topics, expansions = _thesaurus(*files["thesaurus"])
+    schedule = _schedule(*files["schedule"])
     return Law(
         meta=MappingProxyType(meta),
         levels=levels,
@@ -398,10 +425,11 @@ def load(directory: Path = HERE) -> Law:
         cues_en=_cues(*files["cues-en"], facts),
         obligations=_obligations(*files["obligations"], entries),
         charter=_charter(*files["charter"]),
-        schedule=_schedule(*files["schedule"]),
+        schedule=schedule,
         topics=topics,
         expansions=expansions,
         training=MappingProxyType(_training(*files["training"])),
+        lists=_lists(*files["lists"], schedule),
     )
 
 
@@ -411,4 +439,4 @@ def law() -> Law:
     return load(HERE)
 
 
-__all__ = ["DOCS", "FILES", "LEVEL_IDS", "SPECIALS", "law", "load"]
+__all__ = ["DOCS", "FILES", "LEVEL_IDS", "SPECIALS", "STRUCTURES", "law", "load"]

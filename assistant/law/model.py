@@ -170,6 +170,26 @@ class Challenge:
 
 
 @dataclass(frozen=True)
+class SetItem:
+    """One element of a hand-written list: the provision and, optionally, its reviewed French gloss."""
+
+    ref: Ref
+    gloss: str = ""
+
+
+@dataclass(frozen=True)
+class SetList:
+    """A list answer (lists.toml): which questions it answers and where in the texts the list is read."""
+
+    id: str
+    pattern: re.Pattern[str]  # on the folded question
+    opening: str  # French sentence that opens the answer
+    structure: str  # points | paragraphs | section | groups | items
+    source: Ref
+    items: tuple[SetItem, ...] = ()
+
+
+@dataclass(frozen=True)
 class Schedule:
     chapters: tuple[tuple[int, str], ...]  # (first article, chapter numeral)
     sections: Mapping[str, tuple[tuple[int, int], ...]]  # chapter → (first article, section number)
@@ -207,3 +227,4 @@ class Law:
     topics: tuple[ThesaurusTopic, ...]
     expansions: tuple[tuple[re.Pattern[str], str], ...]
     training: Mapping[str, TrainingTopic]
+    lists: tuple[SetList, ...] = ()

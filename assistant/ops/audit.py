@@ -100,6 +100,26 @@ BEGIN SELECT RAISE(ABORT, 'avis en ajout seul : modification interdite'); END;
 """
 
 
+def open_durable(path: Path, schema: str, *, what: str, setting: str) -> sqlite3.Connection:
+    """An SQLite file (created 0600) in WAL mode with synchronous=FULL, `schema` applied: a committed
+    transaction survives a crash or a power cut. Autocommit: writers open their own transactions."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not path.exists():
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(schema)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(
+            f"{what} inutilisable ({path} : {exc}). Vérifiez le dossier et ses droits "
+            f"(réglage {setting} ou ASSISTANT_VAR_DIR)."
+        ) from None
+    return db
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -170,20 +190,7 @@ class AuditLog:
         self._lock = threading.Lock()
         self._secret: bytes | None = None
         self._secret_lock = threading.Lock()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            if not self.path.exists():
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
-            self._db.row_factory = sqlite3.Row
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(
-                f"Journal d'audit inutilisable ({self.path} : {exc}). Vérifiez le dossier et ses droits "
-                "(réglage ASSISTANT_AUDIT_PATH ou ASSISTANT_VAR_DIR)."
-            ) from None
+        self._db = open_durable(self.path, _SCHEMA, what="Journal d'audit", setting="ASSISTANT_AUDIT_PATH")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuditLog:
@@ -428,4 +435,14 @@ class AuditLog:
         return PurgeReport(deleted, int(fb or 0), through, cutoff)
 
 
-__all__ = ["GENESIS", "LOCAL_USER", "AuditLog", "PurgeReport", "VerifyReport", "iso", "parse_since", "row_hash"]
+__all__ = [
+    "GENESIS",
+    "LOCAL_USER",
+    "AuditLog",
+    "PurgeReport",
+    "VerifyReport",
+    "iso",
+    "open_durable",
+    "parse_since",
+    "row_hash",
+]

@@ -6,7 +6,8 @@ date; presented keys are hashed and compared with `hmac.compare_digest`. The fil
 re-read when it changes, so `assistant keys revoke` takes effect on a running server.
 
 Roles, from least to most privileged: agent (ask, search, documents, feedback),
-trainer (agent + trainer routes), admin (everything, admin routes included).
+trainer (agent + trainer routes), referent (the référent IA: trainer + decisions on the register
+of AI uses), admin (everything, admin routes included).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from assistant.base.errors import AssistantError, ConfigError, InputError
 
-ROLES = ("agent", "trainer", "admin")
+ROLES = ("agent", "trainer", "referent", "admin")
 _RANK = {role: i for i, role in enumerate(ROLES)}
 PREFIX = "cd13_"
 FORMAT = 1

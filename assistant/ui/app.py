@@ -144,6 +144,8 @@ def stream_answer(service: Any, question: str, *, sources: SourceLookup | None =
         yield AnswerUpdate(render_message_html(outcome["error"], error=True), None, True)
         return
     response = outcome["response"]
+    if hasattr(response, "to_json"):  # a bare Service returns a typed Answer; the gateway, its JSON form
+        response = response.to_json()
     page = render_answer_html(
         response,
         passage_for=sources.passage if sources else None,
@@ -236,7 +238,7 @@ _NO_ADMIN = (
 )
 
 
-def add_feature_tabs(service: Any, sessions: Sessions | None = None) -> None:
+def add_feature_tabs(service: Any, sessions: Sessions | None = None, register: Any = None) -> None:
     """Tabs of later features, between « Poser une question » and « Administration »
     (called inside `gr.Tabs()` by `build_ui`); each reuses `render_answer_html` so the AI
     label and citations look the same everywhere."""
@@ -245,7 +247,12 @@ def add_feature_tabs(service: Any, sessions: Sessions | None = None) -> None:
         from assistant.ui.assess_tab import assess_tab
 
         with gr.Tab("Mon projet est-il autorisé ?", id="assess"):
-            assess_tab(service, sessions=sessions)
+            assess_tab(service, sessions=sessions, register=register)
+    if register is not None:
+        from assistant.ui.register_tab import register_tab
+
+        with gr.Tab("Registre des usages de l'IA", id="register"):
+            register_tab(register)
     if hasattr(service, "settings"):
         from assistant.ui.training_tab import training_tab
 
@@ -396,6 +403,7 @@ def build_ui(
     feedback: FeedbackFn | None = None,
     admin: Admin | None = None,
     concurrency: int = 1,
+    register: Any = None,
 ) -> gr.Blocks:
     """The French UI for `service` (an `assistant.core.service.Service` or anything with `.ask`).
 
@@ -403,7 +411,8 @@ def build_ui(
     method (the served app passes the audited gateway, core/access.py `UiSessions`); without it,
     requests use `service` itself, unaudited. `feedback(answer_id, useful, comment)` stores a
     rating instead of the session's (the rating panel is hidden when neither exists); `admin`
-    feeds the « Administration » tab (see `Admin`). `concurrency`: answers computed at once
+    feeds the « Administration » tab (see `Admin`); `register(request)` (core/access.py RegisterSessions)
+    adds the « Registre des usages de l'IA » tab and the assessment's « Inscrire au registre ». `concurrency`: answers computed at once
     (1 for the single local LLM; more behind an OpenAI-compatible pool).
     To run it alone: `build_ui(service).launch(**gradio_options())`.
     """
@@ -415,7 +424,7 @@ def build_ui(
         with gr.Tabs():
             with gr.Tab("Poser une question", id="question"):
                 _question_tab(sessions, sources, feedback, can_rate, concurrency)
-            add_feature_tabs(service, sessions)
+            add_feature_tabs(service, sessions, register)
             with gr.Tab("Administration", id="admin") as admin_tab:
                 _admin_tab(admin, admin_tab)
     blocks.queue(max_size=64)
@@ -521,11 +530,14 @@ def mount_ui(
     feedback: FeedbackFn | None = None,
     admin: Admin | None = None,
     concurrency: int = 1,
+    register: Any = None,
     **gradio_kwargs: Any,
 ) -> FastAPI:
     """Mount the French UI on `app` at `path` (arguments: see `build_ui`). `gradio_kwargs` go to
     `gradio.mount_gradio_app` (e.g. `auth=` to tie the UI to the API's keys)."""
-    blocks = build_ui(service, sessions=sessions, feedback=feedback, admin=admin, concurrency=concurrency)
+    blocks = build_ui(
+        service, sessions=sessions, feedback=feedback, admin=admin, concurrency=concurrency, register=register
+    )
     gr.mount_gradio_app(app, blocks, path=path, **{**gradio_options(), **gradio_kwargs})
     mount_path = path.rstrip("/")
     for route in app.routes:

@@ -54,8 +54,10 @@ def assess_html(
     people: str = "",
     automation: str = "",
     service_name: str = "",
+    keep: Callable[[dict], None] | None = None,
 ) -> tuple[str, str | None]:
-    """(safe HTML of the assessment, the printable HTML fiche or None); `service`: the request's session."""
+    """(safe HTML of the assessment, the printable HTML fiche or None); `service`: the request's session;
+    `keep(result)` receives the assessment's JSON (the « Inscrire au registre » button uses it)."""
     from assistant.assess import fiche
     from assistant.assess.assessor import compose_description
 
@@ -78,6 +80,8 @@ def assess_html(
             "Une erreur interne a empêché l'évaluation. Réessayez ; si elle persiste, prévenez l'administrateur.",
             error=True,
         ), None
+    if keep is not None:
+        keep(out)
     page = render_answer_html(
         {**out, "abstained": False},
         passage_for=sources.passage if sources else None,
@@ -96,8 +100,14 @@ def fiche_link(fiche_html: str) -> str:
     )
 
 
-def assess_tab(service: Any, concurrency: int = 1, sessions: Callable[[Any], Any] | None = None) -> None:
-    """`service` feeds the rendering; `sessions(request)` runs the assessment (default: `service` itself)."""
+def assess_tab(
+    service: Any,
+    concurrency: int = 1,
+    sessions: Callable[[Any], Any] | None = None,
+    register: Callable[[Any], Any] | None = None,
+) -> None:
+    """`service` feeds the rendering; `sessions(request)` runs the assessment (default: `service` itself);
+    with `register` (core/access.py RegisterSessions), a button inscribes the assessed project in the register."""
     sources = SourceLookup(service)
     session_of = sessions or (lambda request: service)
     gr.HTML(_ASSESS_INTRO)
@@ -116,16 +126,22 @@ def assess_tab(service: Any, concurrency: int = 1, sessions: Callable[[Any], Any
     # The fiche is offered as a data: link built here (base64 of our own escaped HTML): no file
     # server, no external reference in the page.
     download = gr.HTML("", elem_id="ia-assess-fiche", container=False)
+    last = gr.State(None)  # the assessment shown (server-side), for « Inscrire au registre »
+    if register is not None:
+        from assistant.ui.register_tab import register_button
+
+        register_button(register, last, description, service_name)
 
     def on_assess(t: str, p: str, d: str, pe: str, a: str, s: str, request: gr.Request) -> Iterator[tuple]:
-        yield render_partial_html("", "Analyse du projet et des textes…"), ""
-        page, fiche_html = assess_html(session_of(request), sources, t, p, d, pe, a, s)
-        yield page, fiche_link(fiche_html) if fiche_html else ""
+        yield render_partial_html("", "Analyse du projet et des textes…"), "", None
+        kept: list[dict] = []
+        page, fiche_html = assess_html(session_of(request), sources, t, p, d, pe, a, s, keep=kept.append)
+        yield page, fiche_link(fiche_html) if fiche_html else "", kept[0] if kept else None
 
     run.click(
         on_assess,
         [description, purpose, data, people, automation, service_name],
-        [result, download],
+        [result, download, last],
         show_progress="minimal",
         concurrency_limit=concurrency,
         concurrency_id="ask",

@@ -104,8 +104,8 @@ def safe_official_url(url: object) -> str | None:
     return url
 
 
-def _text_html(text: str, numbers: set[int] | None = None) -> str:
-    """Escaped paragraphs; `[n]` markers of known citations become links to their cards."""
+def _inline_html(line: str, numbers: set[int] | None) -> str:
+    """One escaped line; `[n]` markers of known citations become links to their cards."""
 
     def marker(m: re.Match[str]) -> str:
         n = int(m.group(1))
@@ -113,18 +113,55 @@ def _text_html(text: str, numbers: set[int] | None = None) -> str:
             return m.group(0)
         return f'<a class="ia-marker" href="#ia-cit-{n}" aria-label="source {n}" title="Voir la source {n}">[{n}]</a>'
 
+    return MARKER.sub(marker, esc(line))
+
+
+def _text_html(text: str, numbers: set[int] | None = None) -> str:
+    """Escaped paragraphs; `[n]` markers of known citations become links to their cards."""
     out = []
     for raw in str(text or "").split("\n"):
         line = raw.strip()
         if not line:
             continue
-        body = MARKER.sub(marker, esc(line))
+        body = _inline_html(line, numbers)
         cls = ""
         if line.startswith("⚠"):
             cls = ' class="ia-warn"'
         elif line.endswith(" :") and len(line) <= 40:
             cls = ' class="ia-heading"'
         out.append(f"<p{cls}>{body}</p>")
+    return "".join(out)
+
+
+_LIST_LINE = re.compile(r"^(\d{1,2})\. (.+\[\d+\])$")
+QUOTES_HEADING = "Texte applicable :"
+
+
+def _answer_text_html(text: str, numbers: set[int]) -> str:
+    """A list answer (answer/sets.py: one numbered line per provision, then the quotes): the
+    lines as an ordered list, the quotes folded under « Texte applicable » (opened on demand).
+    Any other answer: paragraphs, as before."""
+    head, sep, quotes = text.partition("\n" + QUOTES_HEADING)
+    lines = head.split("\n")
+    if not sep or not any(_LIST_LINE.match(line.strip()) for line in lines):
+        return _text_html(text, numbers)
+    out: list[str] = []
+    items: list[str] = []
+    for line in lines:
+        m = _LIST_LINE.match(line.strip())
+        if m:
+            items.append(f"<li>{_inline_html(m.group(2), numbers)}</li>")
+            continue
+        if items:
+            out.append(f'<ol class="ia-list">{"".join(items)}</ol>')
+            items = []
+        out.append(_text_html(line, numbers))
+    if items:
+        out.append(f'<ol class="ia-list">{"".join(items)}</ol>')
+    out.append(
+        f'<details class="ia-quotes"><summary>{esc(QUOTES_HEADING.rstrip(" :"))} : les passages cités mot pour mot</summary>'
+        f"{_text_html(quotes, numbers)}</details>"
+    )
     return "".join(out)
 
 
@@ -290,7 +327,7 @@ def render_answer_html(
         parts.append(_abstention_html(response, passage_for))
     else:
         parts.append("<h3>Réponse</h3>")
-        parts.append(f'<div class="ia-text">{_text_html(str(response.get("answer") or ""), numbers)}</div>')
+        parts.append(f'<div class="ia-text">{_answer_text_html(str(response.get("answer") or ""), numbers)}</div>')
         if citations:
             parts.append(
                 f'<section aria-label="Sources citées"><h3>Sources citées ({len(citations)})</h3><ol class="ia-cards">'

@@ -46,6 +46,7 @@ from assistant.ops.audit import AuditLog, parse_since
 from assistant.ops.keys import KeyStore, is_loopback, role_allows
 from assistant.ops.metrics import CONTENT_TYPE
 from assistant.ops.ratelimit import RateLimiter
+from assistant.web.register_routes import add_register_routes
 
 log = logging.getLogger("assistant.web.api")
 
@@ -269,6 +270,9 @@ class ApiContext(Context):
                 {"Retry-After": "30"},
             )
         self.pending += 1
+
+    def leave_queue(self) -> None:
+        self.pending -= 1
 
     async def audit_row(self, request: Request, status: int) -> None:
         """The row of a request refused before the gateway (once per request), before its response is sent."""
@@ -689,7 +693,7 @@ def create_app(
             "Réponses sourcées sur la réglementation de l'IA (règlement (UE) 2024/1689, règlement (UE) 2026/1744, "
             "projet de charte IA du Département), calculées localement. Toute réponse est générée par une IA "
             "(`ai_generated: true`) et ne constitue pas une décision.\n\n"
-            "Accès : clé d'API dans « Authorization: Bearer <clé> » ou « X-API-Key », rôles agent, trainer, admin "
+            "Accès : clé d'API dans « Authorization: Bearer <clé> » ou « X-API-Key », rôles agent, trainer, referent (référent IA), admin "
             "(sans clé configurée, seuls les appels locaux sont acceptés). Les erreurs sont au format JSON "
             "`{code, message}` avec un code stable."
         ),
@@ -709,6 +713,10 @@ def create_app(
             {"name": "Textes", "description": "Recherche et consultation des textes de référence."},
             {"name": "Avis", "description": "Avis des utilisateurs sur les réponses."},
             {"name": "Administration", "description": "Journal d'audit et état du service (rôle admin)."},
+            {
+                "name": "Registre des usages de l'IA",
+                "description": "Entrées, décisions du référent IA, registre public.",
+            },
             {"name": "Exploitation", "description": "Santé et métriques."},
         ],
     )
@@ -899,6 +907,18 @@ def create_app(
     )
     def admin_status(request: Request, who: Annotated[Principal, admin]) -> dict:
         return gateway.run(caller(request), "admin_status", lambda: status_report(ctx))
+
+    # ------------------------------------------------------------------ register of AI uses (web/register_routes.py)
+
+    add_register_routes(
+        app,
+        lambda: ctx.register,
+        who=agent,
+        caller=caller,
+        errors=_ERRORS,
+        enter_queue=ctx.enter_queue,
+        leave_queue=ctx.leave_queue,
+    )
 
     # ------------------------------------------------------------------ operations
 
