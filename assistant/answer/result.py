@@ -157,6 +157,8 @@ class Assessment(Response):
     facts: dict[str, Any] = field(default_factory=dict)
     fact_sources: dict[str, Any] = field(default_factory=dict)
     extraction: dict[str, Any] = field(default_factory=dict)
+    # Two levels open to argument (art. 5 or Annex III): levels, provisions, the deciding question.
+    arguable: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out = super().to_json()
@@ -173,6 +175,7 @@ class Assessment(Response):
                 "facts": dict(self.facts),
                 "fact_sources": dict(self.fact_sources),
                 "extraction": dict(self.extraction),
+                "arguable": dict(self.arguable) if self.arguable else None,
             }
         )
         return out

@@ -37,9 +37,11 @@ from assistant.base.tuning import (
     GROUND_CHARS,
     ITEM_CHARS,
     MAX_CHARTER,
+    MAX_PASSAGES,
     MAX_QUESTIONS,
     NEIGHBOURS,
     SUMMARY_TOKENS,
+    TARGETED_TOKENS,
 )
 from assistant.base.units import Chunk
 from assistant.law import law
@@ -116,13 +118,93 @@ def open_fields(kw: rm.KeywordFacts | None) -> list[str]:
     return out
 
 
-def fact_schema(fields: list[str] | None = None) -> dict:
-    """JSON schema of the model's facts: enums only, no maxLength (llama.cpp grammar stays fast)."""
+def fact_schema(fields: list[str] | None = None, targeted: Mapping[str, list[str]] | None = None) -> dict:
+    """JSON schema of the model's facts: enums only, no maxLength (llama.cpp grammar stays fast).
+
+    `targeted`: cued practice → the passages of the description the model may quote; each adds a
+    yes/no field (`art5_<fact>`) and the field of its supporting passage (`passage_<fact>`), an enum
+    of those passages (so the passage is a substring of the description by construction) or « aucun »."""
     props: dict[str, dict] = {}
     for name in MODEL_FIELDS if fields is None else fields:
         values = rm.MODEL_ENUMS[name] if name in rm.MODEL_ENUMS else rm.FACTS[name].values
         props[name] = {"type": "string", "enum": list(values)}
+    for name, passages in (targeted or {}).items():
+        props[TARGETED + name] = {"type": "string", "enum": list(rm.TRI)}
+        props[PASSAGE + name] = {"type": "string", "enum": [*passages, NO_PASSAGE]}
     return {"type": "object", "properties": props, "required": list(props)}
+
+
+TARGETED, PASSAGE, NO_PASSAGE = "art5_", "passage_", "aucun"
+_CLAUSE = re.compile(r"[^.;:!?\n,()«»\"]+")
+
+
+def passages(text: str, limit: int = MAX_PASSAGES) -> list[str]:
+    """The clauses of a description the model may quote as the support of a targeted « oui »: exact
+    substrings, without the characters that would end a JSON string."""
+    out: list[str] = []
+    for m in _CLAUSE.finditer(text):
+        clause = m.group(0).strip()
+        if len(clause) >= 12 and clause not in out and "\\" not in clause:
+            out.append(clause[:240])
+        if len(out) == limit:
+            break
+    return out
+
+
+def targeted_prompt(targeted: Mapping[str, list[str]]) -> str:
+    """The targeted questions appended to the facts request: one per cued practice."""
+    lines = [
+        "Questions ciblées (article 5) : pour chaque champ art5_…, réponds « oui » seulement si la description "
+        "l'énonce, et mets dans le champ passage_… le passage de la description qui le montre (sinon « aucun »)."
+    ]
+    lines += [f"— {TARGETED}{name} : {rm.FACTS[name].question}" for name in targeted]
+    return "\n".join(lines)
+
+
+def parse_targeted(
+    raw: str, targeted: Mapping[str, list[str]], text: str, cued: Mapping[str, str] | None = None
+) -> dict[str, tuple[str, str]]:
+    """The model's targeted answers: practice → (oui | non | inconnu, supporting passage or "").
+    A « oui » whose passage is not a substring of the description, or (`cued`: practice → the words
+    of its cue) does not hold a word of the cue, stays « inconnu »."""
+    try:
+        data = json.loads(raw[raw.index("{") : raw.rindex("}") + 1])
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    out: dict[str, tuple[str, str]] = {}
+    for name in targeted:
+        value = data.get(TARGETED + name)
+        span = data.get(PASSAGE + name)
+        span = span.strip() if isinstance(span, str) and span != NO_PASSAGE else ""
+        if value not in rm.TRI:
+            value = rm.UNKNOWN
+        words = {w for w in re.findall(r"\w{4,}", (cued or {}).get(name, ""))}
+        cue_in_span = not words or bool(words & set(re.findall(r"\w{4,}", fold(span))))
+        if value == rm.YES and (not span or span not in text or not cue_in_span):
+            out[name] = (rm.UNKNOWN, "")
+        else:
+            out[name] = (str(value), span if value == rm.YES else "")
+    return out
+
+
+def apply_targeted(
+    facts: dict[str, object],
+    sources: dict[str, str],
+    contradictions: list[str],
+    answers: Mapping[str, tuple[str, str]],
+) -> None:
+    """A targeted « oui » with its passage establishes the practice; a « non » is noted but is not
+    evidence (the practice stays open: `riskmap.open_practices`)."""
+    for name, (value, span) in answers.items():
+        if value == rm.YES:
+            facts[name] = rm.YES
+            sources[name] = f"modèle, question ciblée (passage : « {span} »)"
+            if name in contradictions:
+                contradictions.remove(name)
+        elif value == rm.NO and facts.get(name) != rm.YES:
+            sources[name] = "modèle, question ciblée (« non »), à confirmer"
 
 
 def parse_facts(raw: str, fields: list[str] | None = None) -> dict[str, str] | None:
@@ -331,6 +413,7 @@ class Assessor:
         self._by_key: dict[tuple[str, str], list[Chunk]] | None = None
         self._by_span: dict[tuple[str, str], list[tuple[Chunk, int, int]]] | None = None
         self.last_messages: list[dict] = []
+        self.last_targeted: dict[str, tuple[str, str]] = {}  # the targeted art. 5 answers of the last reading
 
     def _model(self) -> Generator:
         gen = self._generator()
@@ -361,12 +444,16 @@ class Assessor:
             if kw is None or (not given and not rm.about_ai_use(text) and not _describes_use(kw)):
                 body = self._not_about_ai(text)
             else:
+                targeted = {name: passages(text) for name in kw.cued if name not in given}
                 model_facts, status, llm = (
-                    (None, "désactivé", "") if not self.use_model else self._read_facts(text, tokens, open_fields(kw))
+                    (None, "désactivé", "")
+                    if not self.use_model
+                    else self._read_facts(text, tokens, open_fields(kw), targeted, kw.cued)
                 )
                 timings["facts_ms"] = _ms(t0)
                 merged, sources, contradictions = merge_facts(kw, model_facts, given)
-                decision = rm.decide(merged, text, contradictions)
+                apply_targeted(merged, sources, contradictions, self.last_targeted)
+                decision = rm.decide(merged, text, contradictions, rm.open_practices(kw, merged, sources))
                 neighbours: list[Chunk] = []
                 if decision.level == "undetermined" and self._retrieve is not None:
                     t1 = time.perf_counter()
@@ -400,6 +487,7 @@ class Assessor:
             to_clarify=body["to_clarify"],
             human_decision=body["human_decision"],
             grounds=body["grounds"],
+            arguable=body["arguable"],
             facts=body["facts"],
             fact_sources=body["fact_sources"],
             extraction=body["extraction"],
@@ -412,11 +500,20 @@ class Assessor:
     # ------------------------------------------------------------------ facts
 
     def _read_facts(
-        self, text: str, tokens: dict, fields: list[str] | None = None
+        self,
+        text: str,
+        tokens: dict,
+        fields: list[str] | None = None,
+        targeted: Mapping[str, list[str]] | None = None,
+        cued: Mapping[str, str] | None = None,
     ) -> tuple[dict[str, object] | None, str, str]:
         """The model's facts for `fields` (all by default): (facts or None, status, model name).
-        One retry on junk."""
+        One retry on junk. `targeted`: the cued practices asked one by one in the same object
+        (their answers go to `last_targeted`); `cued`: the words of their cues, one of which the
+        passage of a « oui » must hold."""
         fields = list(MODEL_FIELDS) if fields is None else fields
+        targeted = dict(targeted or {})
+        self.last_targeted = {}
         system = load_prompt("assess.system").render(canary=canary())
         user = _section("faits").replace("{description}", _neutralise(text))
         name = ""
@@ -425,26 +522,32 @@ class Assessor:
             "indisponible : faits extraits par mots-clés seulement",
             "indisponible (faits extraits par mots-clés)",
         )
-        if not fields:
+        if not fields and not targeted:
             try:
                 return None, "non appelé : tous les faits sont établis par la description", self._model().name
             except AssistantError:
                 return unavailable
         for attempt in range(2):
             content = user if attempt == 0 else user + "\n" + _RETRY
-            if len(fields) < len(MODEL_FIELDS):
-                content += "\nChamps demandés : " + ", ".join(fields) + "."
+            if len(fields) < len(MODEL_FIELDS) or targeted:
+                asked = fields + [f"{TARGETED}{n}, {PASSAGE}{n}" for n in targeted]
+                content += "\nChamps demandés : " + ", ".join(asked) + "."
+            if targeted:
+                content += "\n" + targeted_prompt(targeted)
             messages = [{"role": "system", "content": system}, {"role": "user", "content": content}]
             self.last_messages = messages
             try:
                 gen = self._model()
                 name = gen.name
-                raw = "".join(gen.stream(messages, max_tokens=FACT_TOKENS, schema=fact_schema(fields)))
+                schema = fact_schema(fields, targeted)
+                budget = FACT_TOKENS + TARGETED_TOKENS * len(targeted)
+                raw = "".join(gen.stream(messages, max_tokens=budget, schema=schema))
                 _add_usage(tokens, gen)
             except AssistantError:
                 return unavailable
-            parsed = parse_facts(raw, fields)
+            parsed = parse_facts(raw, fields) if fields else {}
             if parsed is not None:
+                self.last_targeted = parse_targeted(raw, targeted, text, cued)
                 return model_to_facts(parsed), ("valide" if attempt == 0 else "valide après une nouvelle demande"), name
         return None, "réponse du modèle invalide deux fois : faits extraits par mots-clés seulement", name
 
@@ -508,6 +611,8 @@ class Assessor:
         if level == "undetermined" and decision.reason:
             sentence += f" ({decision.reason})."
         lines.append(f"Niveau de risque : {sentence}")
+        if decision.arguable:
+            lines.append(levels.arguable_line(decision.arguable))
         lines.append("Fondements :")
         lines += _grounds(book, decision, neighbours)
         obligations = _obligations(book, facts, decision)
@@ -545,6 +650,7 @@ class Assessor:
             "_recommendations": advice,
             "to_clarify": questions,
             "human_decision": human,
+            "arguable": decision.arguable,
             "grounds": [
                 {
                     "id": g.entry.id,
@@ -650,6 +756,7 @@ class Assessor:
             "to_clarify": questions,
             "human_decision": HUMAN_DECISION + HUMAN_DECISION_CLARIFY,
             "grounds": [],
+            "arguable": None,
             "facts": rm.blank_facts(),
             "fact_sources": {},
             "extraction": {"model": "non appelé", "contradictions": [], "notes": []},
@@ -681,6 +788,8 @@ def _grounds(book: _Book, decision: rm.Decision, neighbours: list[Chunk]) -> lis
         e = g.entry
         if g.kind == rm.EXCEPTED:
             add(f"{e.label} — {g.note}", e.main)
+        elif g.kind == rm.ARGUABLE:
+            add(f"Niveau discutable, sinon : {e.label}", e.main)
         elif g.kind == "derogation":
             add(f"{e.label} — {g.note}", e.main, 300)
         elif e.id == "art-6-3":
@@ -860,10 +969,14 @@ def _ms(t0: float) -> float:
 
 __all__ = [
     "Assessor",
+    "apply_targeted",
     "compose_description",
     "fact_schema",
     "merge_facts",
     "model_to_facts",
     "open_fields",
     "parse_facts",
+    "parse_targeted",
+    "passages",
+    "targeted_prompt",
 ]

@@ -109,6 +109,7 @@ def fiche_data(result: Mapping, *, on: datetime.date | None = None) -> dict:
     raw_model = result.get("model")
     model: Mapping = raw_model if isinstance(raw_model, Mapping) else {}
     level = str(result.get("risk_level") or "undetermined")
+    arguable = result.get("arguable")
     sources = []
     for c in result.get("citations") or []:
         if not isinstance(c, Mapping):
@@ -144,6 +145,7 @@ def fiche_data(result: Mapping, *, on: datetime.date | None = None) -> dict:
         ],
         "charter": [_lead(str(o.get("text", ""))) for o in result.get("charter") or [] if isinstance(o, Mapping)],
         "to_clarify": [str(q) for q in result.get("to_clarify") or []],
+        "arguable": levels.arguable_line(arguable) if isinstance(arguable, Mapping) and arguable else "",
         "human_decision": str(result.get("human_decision") or ""),
         "sources": sources,
     }
@@ -178,6 +180,8 @@ def to_markdown(result: Mapping, *, on: datetime.date | None = None) -> str:
     ]
     if d["summary"]:
         out += [_md(d["summary"]), ""]
+    if d["arguable"]:
+        out += [f"**{_md(d['arguable'])}**", ""]
     for title, key in (
         ("Fondements", "grounds"),
         ("Obligations du Département", "obligations"),
@@ -260,6 +264,8 @@ def to_html(result: Mapping, *, on: datetime.date | None = None) -> str:
     ]
     if d["summary"]:
         parts.append(f"<p>{_e(d['summary'])}</p>")
+    if d["arguable"]:
+        parts.append(f'<p class="level arguable"><strong>{_e(d["arguable"])}</strong></p>')
     if d["grounds"]:
         parts += ["<h2>Fondements</h2>", _list(d["grounds"])]
     if d["obligations"]:

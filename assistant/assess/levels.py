@@ -7,6 +7,8 @@ The levels are law data (`assistant/law/levels.toml`). Each has three French nam
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from assistant.law import Level, law
 
 _ALL = law().levels
@@ -19,4 +21,18 @@ SENTENCE = {lv.id: lv.sentence for lv in _ALL}
 # Strictness of the levels that the Act orders (out-of-scope and undetermined are not on the scale).
 RANK = {lv.id: lv.rank for lv in _ALL if lv.rank}
 
-__all__ = ["BY_ID", "LEVELS", "PHRASE", "RANK", "SENTENCE", "SHORT", "TITLE", "Level"]
+
+def arguable_line(arguable: Mapping[str, object]) -> str:
+    """« Niveau discutable (…) : … » — the two levels, the provisions in balance, the deciding question
+    (assessment text and fiche)."""
+    levels = arguable.get("levels")
+    provisions = arguable.get("provisions")
+    shown = " ou ".join(PHRASE.get(str(lv), str(lv)) for lv in levels) if isinstance(levels, list) else ""
+    listed = " ; ".join(str(p) for p in provisions) if isinstance(provisions, list) else ""
+    return (
+        f"Niveau discutable ({shown}) : le plus strict est retenu. Dispositions en balance : {listed}. "
+        f"Question qui les départage : {arguable.get('question')}"
+    )
+
+
+__all__ = ["BY_ID", "LEVELS", "PHRASE", "RANK", "SENTENCE", "SHORT", "TITLE", "Level", "arguable_line"]

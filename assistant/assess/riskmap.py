@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from assistant.assess import levels
 from assistant.law import HIGH, TRI, UNKNOWN, Entry, Fact, Rule, data_error, law
@@ -258,6 +258,11 @@ class Decision:
     possible: list[Ground]  # cases that unknown facts could trigger
     questions: list[str]
     reason: str = ""  # French: why undetermined / out of scope
+    arguable: dict[str, object] | None = None  # two levels open to argument: both, and the deciding question
+
+
+ARGUABLE = "arguable"  # kind of the ground of the less strict of two arguable levels
+PRACTICE_FACTS = tuple(dict.fromkeys(n for e in ENTRIES if e.level == "prohibited" for n in e.requires))
 
 
 def _select_points(found: list[tuple[Entry, str]], text: str) -> list[tuple[Entry, str]]:
@@ -281,9 +286,140 @@ def _question(entry: Entry, name: str) -> str:
     return entry.questions.get(name) or FACTS[name].question
 
 
-def decide(facts: Mapping[str, object], text: str = "", contradictions: list[str] | None = None) -> Decision:
-    """The risk level of a planned use from its facts (and its folded text for the point cues)."""
+def decide(
+    facts: Mapping[str, object],
+    text: str = "",
+    contradictions: list[str] | None = None,
+    cued: Mapping[str, str] | None = None,
+) -> Decision:
+    """The risk level of a planned use from its facts (and its folded text for the point cues).
+
+    `cued`: the facts of prohibited practices whose cue fired in the description (fact → the words
+    found) and that no evidence answers « non » (`open_practices`). « Inconnu » is not « non »: while
+    such a practice cannot be excluded, neither « minimal » nor « limité » is given (issue 14)."""
     t = fold(text)
+    decision = _decide(facts, t, contradictions)
+    _arguable(decision, facts, t)
+    return _unknown_blocks_low(decision, facts, cued or {})
+
+
+def _cued_entries(facts: Mapping[str, object], cued: Mapping[str, str]) -> list[tuple[Entry, list[str]]]:
+    """Prohibited entries that a cued practice could trigger: each required fact holds or is open
+    (a cued fact counts as open unless it is « oui »), one of them cued; with the open facts."""
+    view = dict(facts)
+    for name in cued:
+        if view.get(name) != YES:
+            view[name] = UNKNOWN
+    out = []
+    for e in ENTRIES:
+        if e.level != "prohibited" or not set(cued) & set(e.requires):
+            continue
+        held = [_holds(view, n, v) for n, v in e.requires.items()]
+        if any(h is False for h in held) or all(held):
+            continue
+        out.append((e, [n for (n, v), h in zip(e.requires.items(), held, strict=True) if h is None]))
+    return out
+
+
+def _unknown_blocks_low(decision: Decision, facts: Mapping[str, object], cued: Mapping[str, str]) -> Decision:
+    """A low level (minimal, limited, or the free-licence exclusion that does not cover art. 5) with
+    a cued practice still open becomes « à préciser », with the practice's question; a high level
+    keeps its level and gets the question and the possible prohibition."""
+    candidates = _cued_entries(facts, cued)
+    if not candidates or decision.level == "prohibited":
+        return decision
+    seen = {g.entry.id for g in decision.possible}
+    new = [Ground(e, POSSIBLE) for e, _ in candidates if e.id not in seen]
+    questions: list[str] = []
+    for e, open_facts in candidates:
+        for name in sorted(open_facts, key=lambda n: n not in cued):  # the cued practice first
+            q = _question(e, name)
+            if q not in questions:
+                questions.append(q)
+    questions += [q for q in decision.questions if q not in questions]
+    low = decision.level in ("minimal", "limited") or (
+        decision.level == "out-of-scope" and all(g.entry.id == "art-2-12" for g in decision.grounds)
+    )
+    if not low:
+        return Decision(
+            decision.level,
+            decision.grounds,
+            decision.extra,
+            decision.possible + new,
+            questions,
+            decision.reason,
+            decision.arguable,
+        )
+    words = " […] ".join(dict.fromkeys(cued[n] for e, _ in candidates for n in e.requires if n in cued))
+    return Decision(
+        "undetermined",
+        [],
+        decision.extra + [g for g in decision.grounds if g.kind == MATCH],
+        decision.possible + new,
+        questions,
+        f"une pratique interdite ne peut pas être exclue : la description évoque « {words} »",
+    )
+
+
+def _arguable(decision: Decision, facts: Mapping[str, object], t: str) -> None:
+    """A prohibition established while a high-risk case it competes with (law data: `arguable_with`)
+    also fits: the level stays the stricter, the grounds name both, the deciding question comes first."""
+    if decision.level != "prohibited":
+        return
+    for g in decision.grounds:
+        e = g.entry
+        if not e.arguable_with:
+            continue
+        fits = []
+        for other_id in e.arguable_with:
+            st, _ = status(BY_ID[other_id], facts, t)
+            if st in (MATCH, POSSIBLE):
+                fits.append((BY_ID[other_id], st))
+            elif (
+                BY_ID[other_id].cue_required
+                and re.search(BY_ID[other_id].cue, t)
+                and all(
+                    _holds(facts, n, v) is not False
+                    for n, v in BY_ID[other_id].requires.items()
+                    if n != "decision_sur_personnes"  # a practice of art. 5 always acts on persons
+                )
+            ):
+                fits.append((BY_ID[other_id], POSSIBLE))  # « crédit » named, its domain not established
+        rivals = [r for r, _ in _select_points(fits, t)]  # one point per Annex III area
+        if not rivals:
+            continue
+        note = f"Niveau discutable : {e.label}"
+        ids = {r.id for r in rivals}
+        decision.extra = [Ground(x.entry, ARGUABLE, note) if x.entry.id in ids else x for x in decision.extra]
+        shown = {x.entry.id for x in decision.extra}
+        decision.extra.extend(Ground(r, ARGUABLE, note) for r in rivals if r.id not in shown)
+        if e.arguable_question not in decision.questions:
+            decision.questions.insert(0, e.arguable_question)
+        decision.arguable = {
+            "levels": ["prohibited", rivals[0].level],
+            "level": "prohibited",
+            "provisions": [e.label] + [r.label for r in rivals],
+            "entries": [e.id] + [r.id for r in rivals],
+            "question": e.arguable_question,
+        }
+        return
+
+
+def open_practices(kw: KeywordFacts, facts: Mapping[str, object], sources: Mapping[str, str]) -> dict[str, str]:
+    """The cued practices that no evidence answers « non »: neither the description's words
+    (keywords, strong) nor the caller. A model's « non » is not evidence: it stays open."""
+    out = {}
+    for name, words in kw.cued.items():
+        value = facts.get(name, UNKNOWN)
+        if value == YES:
+            continue
+        if value == NO and str(sources.get(name, "")).startswith(("mots-clés", "fourni")):
+            continue
+        out[name] = words
+    return out
+
+
+def _decide(facts: Mapping[str, object], t: str, contradictions: list[str] | None = None) -> Decision:
     statuses = {e.id: status(e, facts, t) for e in ENTRIES}
     disputed = set(contradictions or [])
     for e in ENTRIES:  # a prohibition whose fact is disputed cannot be excluded: it stays possible
@@ -448,6 +584,7 @@ class Finding:
 class KeywordFacts:
     values: dict[str, Finding]
     conflicts: list[str]  # facts the description states both ways
+    cued: dict[str, str] = field(default_factory=dict)  # prohibited practice evoked → the words found
 
     def plain(self) -> dict[str, object]:
         return {k: f.value for k, f in self.values.items()}
@@ -498,8 +635,26 @@ def keyword_facts(text: str) -> KeywordFacts:
         values["domaine"] = Finding(
             sorted(domains, key=DOMAINS.index), best, " / ".join(f.evidence for f in domains.values())
         )
-    _defaults(values)
-    return KeywordFacts(values, conflicts)
+    cued = _practice_cues(t, english, values)
+    _defaults(values, set(cued))
+    return KeywordFacts(values, conflicts, cued)
+
+
+def _practice_cues(t: str, english: bool, values: Mapping[str, Finding]) -> dict[str, str]:
+    """The prohibited practices the description evokes (law data `[[practice_cue]]`), not negated
+    (« sans … ») and not already stated « oui »: fact → the words found."""
+    out: dict[str, str] = {}
+    for cue in (_LAW.cues_en if english else _LAW.cues_fr).practice_cues:
+        if cue.fact in out:
+            continue
+        found = values.get(cue.fact)
+        if found is not None and found.value == YES and found.strength == HIGH:
+            continue
+        for m in cue.pattern.finditer(t):
+            if not _negated(t, m.start()):
+                out[cue.fact] = m.group(0)[:80]
+                break
+    return out
 
 
 def _composite(t: str, hits: dict[str, list[Finding]]) -> None:
@@ -558,7 +713,7 @@ def _who_is_analysed(t: str, hits: dict[str, list[Finding]], emo: re.Match[str])
         hits.setdefault("contexte_travail_ou_ecole", []).append(Finding(YES, HIGH, "lieu de travail ou classe"))
 
 
-def _defaults(values: dict[str, Finding]) -> None:
+def _defaults(values: dict[str, Finding], cued: set[str] | frozenset[str] = frozenset()) -> None:
     """What a description that says what the tool does implies about what it does not do.
 
     When a concrete task is described, functions it does not mention are presumed absent
@@ -578,7 +733,8 @@ def _defaults(values: dict[str, Finding]) -> None:
     if not task or task.value != YES:
         return
     for name in _PRESUMED_ABSENT:
-        values.setdefault(name, Finding(NO, DEFAULT, "non mentionné"))
+        if name not in cued:  # evoked by the description: not presumed absent (« inconnu » is not « non »)
+            values.setdefault(name, Finding(NO, DEFAULT, "non mentionné"))
     bio = values.get("donnees_biometriques")
     emotions = values.get("reconnaissance_emotions")
     explained = emotions is not None and emotions.value == YES  # the face is analysed for emotions, not identity

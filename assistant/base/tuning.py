@@ -102,6 +102,11 @@ SUPPORT_MIN = 0.75
 
 # 18 enum fields: ~200 tokens of JSON (an estimate, not a count).
 FACT_TOKENS = 320  # not measured: initial choice (commit d8e2afe)
+# Targeted art. 5 questions (issue 14): the clauses of the description offered as the passage that
+# supports a « oui » (the first ones: a description is ≤ 2000 characters, 10 clauses cover most of it),
+# and the tokens a yes/no and a quoted clause may add to the facts reply when decoded token by token.
+MAX_PASSAGES = 10  # not measured: initial choice (issue 14)
+TARGETED_TOKENS = 90  # ~60 tokens for a 240-character clause, plus the field names; not measured (issue 14)
 SUMMARY_TOKENS = 120  # the 2-3 sentence summary; not measured: initial choice (commit d8e2afe)
 GROUND_CHARS = 480  # quote of a ground of the verdict; not measured: initial choice (commit d8e2afe)
 ITEM_CHARS = 420  # quote of an obligation or charter item; not measured: initial choice (commit d8e2afe)

@@ -32,6 +32,7 @@ from assistant.law.model import (
     Level,
     Meta,
     Obligation,
+    PracticeCue,
     Rule,
     Schedule,
     SetItem,
@@ -62,7 +63,13 @@ STRUCTURES = ("points", "paragraphs", "section", "groups", "items")
 LEVEL_IDS = ("prohibited", "high-risk", "limited", "minimal", "out-of-scope", "undetermined")
 SPECIALS = ("profiling", "high_risk_rule", "minimal_rule")
 _ROMAN = re.compile(r"[IVXL]+")
-_NOUNS = {"rule": "règle", "topic": "thème", "expansion": "expansion", "chapter": "chapitre"}
+_NOUNS = {
+    "rule": "règle",
+    "practice_cue": "indice de pratique interdite",
+    "topic": "thème",
+    "expansion": "expansion",
+    "chapter": "chapitre",
+}
 
 
 def _shown(path: Path) -> str:
@@ -183,8 +190,11 @@ def _riskmap(file: str, data: dict, facts: dict[str, Fact]) -> tuple[tuple[Entry
         "group",
         "default",
         "questions",
+        "arguable_with",
+        "arguable_question",
     }
     entries = []
+    arguable: list[tuple[Table, tuple[str, ...]]] = []
     for t in _entries(file, data, "entry", fields):
         requires = _requirements(t, "requires", facts)
         if not requires:
@@ -203,6 +213,9 @@ def _riskmap(file: str, data: dict, facts: dict[str, Fact]) -> tuple[tuple[Entry
         cue_required = t.flag("cue_required", False)
         if cue_required and not cue:
             raise t.error("cue_required", "pas d'indice « cue » à exiger")
+        arguable_with = t.texts("arguable_with")
+        if arguable_with:
+            arguable.append((t, arguable_with))
         entries.append(
             Entry(
                 t.text("id"),
@@ -219,8 +232,15 @@ def _riskmap(file: str, data: dict, facts: dict[str, Fact]) -> tuple[tuple[Entry
                 t.text("group", "", empty=True),
                 t.flag("default", False),
                 MappingProxyType(dict(questions)),
+                arguable_with,
+                t.text("arguable_question") if arguable_with else t.text("arguable_question", ""),
             )
         )
+    ids = {e.id for e in entries}
+    for t, others in arguable:
+        for other in others:
+            if other not in ids:
+                raise t.error("arguable_with", f"entrée « {other} » absente de la carte")
     specials = data.get("special")
     if not isinstance(specials, dict):
         raise data_error(file, "", "special", "tables [special.…] attendues")
@@ -257,7 +277,14 @@ def _cues(file: str, data: dict, facts: dict[str, Fact]) -> Cues:
                 t.text("id", ""),
             )
         )
-    return Cues(MappingProxyType(fragments), tuple(rules))
+    rule_ids = {r.id for r in rules if r.id}
+    cues = []
+    cue_fields = {"id", "fact", "pattern", "source", "doc", "focus", "rule"}
+    for t in _entries(file, data, "practice_cue", cue_fields) if "practice_cue" in data else []:
+        fact = t.choice("fact", list(facts))
+        rule = t.choice("rule", sorted(rule_ids)) if t.has("rule") else ""
+        cues.append(PracticeCue(fact, re.compile(t.regex("pattern", fragments)), t.ref(), t.text("id", ""), rule))
+    return Cues(MappingProxyType(fragments), tuple(rules), tuple(cues))
 
 
 def _obligations(file: str, data: dict, entries: tuple[Entry, ...]) -> tuple[Obligation, ...]:

@@ -100,6 +100,11 @@ class Entry:
     group: str = ""  # Annex III area whose points share their requirements
     default: bool = False  # the point of the group when no cue matches
     questions: Mapping[str, str] = field(default_factory=dict)  # fact → question (overrides the fact's)
+    # A prohibition whose conditions are open to argument against a high-risk case (art. 5(1)(c)
+    # social scoring or Annex III 5(b) credit scoring): the entries it competes with, and the
+    # French question whose answer decides between them.
+    arguable_with: tuple[str, ...] = ()
+    arguable_question: str = ""
 
     @property
     def main(self) -> Ref:
@@ -126,11 +131,24 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class PracticeCue:
+    """Words that evoke a prohibited practice of art. 5 without stating it: the practice can then
+    not be excluded, and « minimal » or « limité » is never given until its question is answered."""
+
+    fact: str
+    pattern: re.Pattern[str]
+    source: Ref | None = None
+    id: str = ""
+    rule: str = ""  # the [[rule]] (its id) that establishes the practice when the description states it
+
+
+@dataclass(frozen=True)
 class Cues:
     """The keyword rules of one language, in the order they are tried, and their named fragments."""
 
     fragments: Mapping[str, str]
     rules: tuple[Rule, ...]
+    practice_cues: tuple[PracticeCue, ...] = ()
 
 
 @dataclass(frozen=True)
