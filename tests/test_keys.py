@@ -15,6 +15,7 @@ import pytest
 from assistant.base.errors import AssistantError, InputError
 from assistant.base.settings import Settings
 from assistant.cli.admin import add_commands
+from assistant.ops.db import latest_version
 from assistant.ops.keys import PREFIX, KeyRegistry, KeyStore, assert_can_listen, is_loopback, role_allows
 from assistant.ops.ratelimit import RateLimiter
 
@@ -220,9 +221,9 @@ def test_cli_keys_audit_and_db_on_postgresql(pg_server, tmp_path, capsys):
     code, out = _run(["db", "status"], settings, capsys)
     assert code == 1 and "assistant db upgrade" in out
     code, out = _run(["db", "upgrade"], settings, capsys)
-    assert code == 0 and "0001_initial.sql" in out
+    assert code == 0 and "0001_initial.sql" in out and "0002_conversation_id.sql" in out
     code, out = _run(["db", "upgrade", "--json"], settings, capsys)
-    assert json.loads(out)["applied"] == [] and json.loads(out)["version"] == 1
+    assert json.loads(out)["applied"] == [] and json.loads(out)["version"] == latest_version()
     code, out = _run(["keys", "create", "--role", "admin", "--label", "DSI", "--json"], settings, capsys)
     created = json.loads(out)
     assert code == 0 and not settings.keys_file.exists()  # in the database, not in a file
