@@ -199,7 +199,9 @@ class SearchRequest(BaseModel):
 
 
 class HistoryTurn(BaseModel):
-    question: str = Field(..., max_length=MAX_QUESTION, pattern=r"\S", description="Une question précédente (non vide).")
+    question: str = Field(
+        ..., max_length=MAX_QUESTION, pattern=r"\S", description="Une question précédente (non vide)."
+    )
     answer_id: str | None = Field(None, max_length=64, description="L'answer_id de sa réponse.")
 
 
