@@ -25,7 +25,7 @@ from pathlib import Path
 from assistant.answer.followup import related
 from assistant.base.errors import AssistantError
 from assistant.evaluation.evaluate import citations_of, compute_figures, gold_matches, score_line
-from assistant.evaluation.records import Record
+from assistant.evaluation.records import Record, jsonl_lines
 from assistant.search.retrieve import named_refs
 
 Chat = Callable[[str, str | None], dict]  # (question, conversation id or None) → the turn's JSON
@@ -43,16 +43,8 @@ def is_conversation_file(path: Path) -> bool:
 
 
 def load_conversations(path: Path) -> list[dict]:
-    if not Path(path).is_file():
-        raise AssistantError(f"Fichier de conversations introuvable : {path}.")
     out = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            c = json.loads(line)
-        except ValueError as exc:
-            raise AssistantError(f"{Path(path).name}, ligne {n} : JSON invalide ({exc}). Corrigez la ligne.") from None
+    for n, c in jsonl_lines(path, "conversations"):
         turns = c.get("turns")
         if "id" not in c or not isinstance(turns, list) or not turns or not all(t.get("question") for t in turns):
             raise AssistantError(

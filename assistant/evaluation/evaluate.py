@@ -25,7 +25,15 @@ from typing import Any, Protocol
 from assistant.answer.cite import is_supported, is_verbatim, sentence_spans
 from assistant.answer.result import Response
 from assistant.base.errors import AssistantError
-from assistant.evaluation.records import RECALL_KS, RISK_LABELS_FR, RISK_LEVELS, Record, is_scenario, prompt_of
+from assistant.evaluation.records import (
+    RECALL_KS,
+    RISK_LABELS_FR,
+    RISK_LEVELS,
+    Record,
+    is_scenario,
+    jsonl_lines,
+    prompt_of,
+)
 from assistant.text.citations import LEADING_MARKERS, MARKER
 from assistant.text.norm import fold
 
@@ -70,16 +78,8 @@ def keywords_hold(keywords: Iterable[Iterable[str]], answer: str) -> bool:
 
 
 def load_questions(path: Path) -> list[dict]:
-    if not path.is_file():
-        raise AssistantError(f"Fichier de questions introuvable : {path}.")
     out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            q = json.loads(line)
-        except ValueError as exc:
-            raise AssistantError(f"{path.name}, ligne {n} : JSON invalide ({exc}). Corrigez la ligne.") from None
+    for n, q in jsonl_lines(path, "questions"):
         if "id" not in q or not ("question" in q or "description" in q):
             raise AssistantError(f"{path.name}, ligne {n} : champs « id » et « question » (ou « description ») requis.")
         if is_scenario(q) and q["risk_level"] not in RISK_LEVELS:
