@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.base.errors import AssistantError
-from assistant.evaluation.benchmark import load_benchmark, map_risk_level, scenario_description
+from assistant.evaluation.benchmark import external_dir, load_benchmark, map_risk_level, scenario_description
 from assistant.evaluation.compare import compare_runs, render_text, write_compare
 from assistant.evaluation.evaluate import (
     SKIPPED_NO_ASSESS,
@@ -582,7 +582,7 @@ def test_benchmark_run_is_reported_separately(tmp_path, monkeypatch):
     assert (tmp_path / "bench" / "benchmark.jsonl").read_text().count("\n") == 2
 
 
-@pytest.mark.skipif(not Path("/work/shared/eval-external").is_dir(), reason="banc d'essai externe absent")
+@pytest.mark.skipif(not external_dir().is_dir(), reason="banc d'essai externe absent")
 def test_benchmark_real_files_load():
     lines = load_benchmark("all")
     assert all(x["risk_level"] in RISK_LEVELS for x in lines if "risk_level" in x)
