@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,6 +12,7 @@ from assistant.core.service import Service
 from assistant.ops.audit import AuditLog
 from assistant.ui import chat
 from assistant.ui.app import build_ui, mount_ui
+from tests.browser import served
 
 from .test_ui import CHROMIUM, CHROMIUM_FLAGS, REPLY, SlowGenerator
 
@@ -65,59 +63,38 @@ def test_the_tab_keeps_the_thread_and_a_new_conversation_forgets_it(gateway):
     assert len(gateway.conversations) == 0  # the server forgot it too
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.browser
 def test_browser_three_turn_conversation(gateway):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium absent (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    import uvicorn
     from fastapi import FastAPI
 
     app = mount_ui(
         FastAPI(), gateway.service, sessions=lambda r: gateway.session("local", channel="ui", prefix="UI /ui")
     )
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    try:
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-            page = browser.new_page(locale="fr-FR")
-            page.goto(f"http://127.0.0.1:{port}/ui/")
-            question = page.get_by_label("Votre question")
-            question.wait_for(state="visible", timeout=30_000)
-            for n, text in enumerate((FIRST, "Et depuis quand ?", "Et pour la transparence ?"), 1):
-                question.fill(text)
-                question.press("Enter")  # keyboard only
-                page.locator("#ia-answer .ia-asked", has_text=text).wait_for(state="visible", timeout=60_000)
-                page.locator("#ia-answer .ia-label").first.wait_for(state="visible", timeout=60_000)
-                page.wait_for_function(
-                    "() => !document.querySelector('#ia-answer [aria-busy=\"true\"]')", timeout=60_000
-                )
-                assert page.locator("#ia-thread .ia-turn").count() == n - 1
-            assert page.locator("#ia-answer .ia-understood").count() == 1  # the third turn is a follow-up
-            assert page.locator("#ia-thread .ia-understood").count() == 1  # and so was the second
-            assert page.get_by_role("button", name="Utile", exact=True).is_visible()  # feedback on the turn
-            page.get_by_role("button", name="Nouvelle conversation").click()
-            page.get_by_text("Nouvelle conversation :", exact=False).wait_for(state="visible", timeout=15_000)
-            assert page.locator("#ia-thread .ia-turn").count() == 0
-            stored = page.evaluate("JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
-            assert "depuis quand" not in stored.lower()  # nothing of the conversation in the browser
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with served(app) as port, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        page = browser.new_page(locale="fr-FR")
+        page.goto(f"http://127.0.0.1:{port}/ui/")
+        question = page.get_by_label("Votre question")
+        question.wait_for(state="visible", timeout=30_000)
+        for n, text in enumerate((FIRST, "Et depuis quand ?", "Et pour la transparence ?"), 1):
+            question.fill(text)
+            question.press("Enter")  # keyboard only
+            page.locator("#ia-answer .ia-asked", has_text=text).wait_for(state="visible", timeout=60_000)
+            page.locator("#ia-answer .ia-label").first.wait_for(state="visible", timeout=60_000)
+            page.wait_for_function("() => !document.querySelector('#ia-answer [aria-busy=\"true\"]')", timeout=60_000)
+            assert page.locator("#ia-thread .ia-turn").count() == n - 1
+        assert page.locator("#ia-answer .ia-understood").count() == 1  # the third turn is a follow-up
+        assert page.locator("#ia-thread .ia-understood").count() == 1  # and so was the second
+        assert page.get_by_role("button", name="Utile", exact=True).is_visible()  # feedback on the turn
+        page.get_by_role("button", name="Nouvelle conversation").click()
+        page.get_by_text("Nouvelle conversation :", exact=False).wait_for(state="visible", timeout=15_000)
+        assert page.locator("#ia-thread .ia-turn").count() == 0
+        stored = page.evaluate("JSON.stringify(localStorage) + JSON.stringify(sessionStorage)")
+        assert "depuis quand" not in stored.lower()  # nothing of the conversation in the browser
+        browser.close()
     rows = gateway.audit.rows(10)
     asked = [r for r in rows if r["endpoint"] == "UI /ui ask"]
     assert len(asked) == 3 and len({r["conversation_id"] for r in asked}) == 1

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import socket
-import threading
 import time
 from pathlib import Path
 
@@ -16,6 +13,9 @@ from assistant.backends.fake import ScriptedGenerator
 from assistant.core.service import Service
 from assistant.ui.app import mount_ui, stream_answer
 from assistant.ui.render import SourceLookup, render_answer_html
+from tests.browser import served
+
+from .test_ui import CHROMIUM
 
 SET_QUESTION = "Quelles obligations pour le Département s'il déploie un système d'IA à haut risque ?"
 REPLY = json.dumps({"trouve": True, "reponse": "", "sources": [1]})
@@ -71,70 +71,47 @@ def test_an_answer_without_a_list_is_unchanged():
     assert "ia-list" not in page and "ia-quotes" not in page and "Texte applicable" in page
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.browser
 def test_browser_shows_a_set_answer_as_a_list_with_folded_quotes(fake_settings):
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium absent (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    import uvicorn
     from fastapi import FastAPI
 
     svc = Service(fake_settings, generator=ScriptedGenerator([REPLY]))
     svc.answerer.floor, svc.answerer.strong = 0.0, 2.0
     app = mount_ui(FastAPI(), svc)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    try:
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=["--headless", "--no-sandbox", "--disable-gpu"]
-            )
-            page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 1000})
-            page.route(
-                "**/*",
-                lambda route: (
-                    route.continue_()
-                    if route.request.url.startswith(f"http://127.0.0.1:{port}/")
-                    or route.request.url.startswith("data:")
-                    else route.abort()
-                ),
-            )
-            page.goto(f"http://127.0.0.1:{port}/ui/")
-            question = page.get_by_label("Votre question")
-            question.wait_for(state="visible", timeout=30_000)
-            question.fill(SET_QUESTION)
-            question.press("Enter")
-            items = page.locator("#ia-answer ol.ia-list > li")
-            items.first.wait_for(state="visible", timeout=60_000)
-            page.locator("#ia-answer .ia-card").first.wait_for(state="visible", timeout=60_000)
-            assert items.count() >= 8
-            assert (
-                "réaliser une analyse d'impact sur les droits fondamentaux"
-                in page.locator("#ia-answer ol.ia-list").inner_text()
-            )
-            quotes = page.locator("#ia-answer details.ia-quotes")
-            passage = quotes.get_by_text("Les déployeurs confient le contrôle humain", exact=False)
-            assert not passage.is_visible()  # folded until asked for
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-            quotes.locator("summary").click()
-            passage.wait_for(state="visible", timeout=5_000)
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with served(app) as port, sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(locale="fr-FR", viewport={"width": 1280, "height": 1000})
+        page.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(f"http://127.0.0.1:{port}/") or route.request.url.startswith("data:")
+                else route.abort()
+            ),
+        )
+        page.goto(f"http://127.0.0.1:{port}/ui/")
+        question = page.get_by_label("Votre question")
+        question.wait_for(state="visible", timeout=30_000)
+        question.fill(SET_QUESTION)
+        question.press("Enter")
+        items = page.locator("#ia-answer ol.ia-list > li")
+        items.first.wait_for(state="visible", timeout=60_000)
+        page.locator("#ia-answer .ia-card").first.wait_for(state="visible", timeout=60_000)
+        assert items.count() >= 8
+        assert (
+            "réaliser une analyse d'impact sur les droits fondamentaux"
+            in page.locator("#ia-answer ol.ia-list").inner_text()
+        )
+        quotes = page.locator("#ia-answer details.ia-quotes")
+        passage = quotes.get_by_text("Les déployeurs confient le contrôle humain", exact=False)
+        assert not passage.is_visible()  # folded until asked for
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        quotes.locator("summary").click()
+        passage.wait_for(state="visible", timeout=5_000)
+        browser.close()
     assert SCREENSHOT.stat().st_size > 10_000
