@@ -30,6 +30,7 @@ from assistant.answer.result import Assessment, ListItem
 from assistant.answer.verdict import category
 from assistant.assess import levels, recommendations
 from assistant.assess import riskmap as rm
+from assistant.assess.senses import Senses
 from assistant.backends import Generator
 from assistant.base.errors import AssistantError, BackendError, InputError
 from assistant.base.tuning import (
@@ -404,8 +405,10 @@ class Assessor:
         index: PassageIndex,
         generator: Callable[[], Generator | None],
         retrieve: Callable[[str, int], SearchResult] | None = None,
+        senses: Senses | None = None,
     ):
         self._index = index
+        self._senses = senses
         self._generator = generator
         self._retrieve = retrieve
         self.use_model = True  # facts read by the model (else keywords only)
@@ -440,7 +443,10 @@ class Assessor:
         extraction: dict[str, object] = {}
         with EnergyMeter() as meter:
             given, notes = rm.normalise_facts(facts)
-            kw = rm.keyword_facts(text) if text else None
+            t_senses = time.perf_counter()
+            sensed = self._sensed(text) if text else {}
+            timings["senses_ms"] = _ms(t_senses)
+            kw = rm.keyword_facts(text, sensed) if text else None
             if kw is None or (not given and not rm.about_ai_use(text) and not _describes_use(kw)):
                 body = self._not_about_ai(text)
             else:
@@ -471,6 +477,8 @@ class Assessor:
                     "notes": notes,
                     "keywords": {k: str(f.value) for k, f in kw.values.items() if f.strength > rm.DEFAULT},
                 }
+                if sensed:  # the practices evoked by meaning only (assess/senses.py)
+                    extraction["senses"] = {k: v for k, v in sensed.items() if kw.cued.get(k) == v}
                 body.update({"facts": merged, "fact_sources": sources, "extraction": extraction})
         timings.setdefault("ttft_ms", _ms(t0))
         timings["total_ms"] = _ms(t0)
@@ -498,6 +506,16 @@ class Assessor:
         )
 
     # ------------------------------------------------------------------ facts
+
+    def _sensed(self, text: str) -> dict[str, str]:
+        """The practices the description evokes by meaning; none when no embedder is given (or it
+        fails: the keyword cues still apply, and the failure is not the agent's to fix)."""
+        if self._senses is None:
+            return {}
+        try:
+            return self._senses.cues(text)
+        except AssistantError:
+            return {}
 
     def _read_facts(
         self,

@@ -599,8 +599,11 @@ def about_ai_use(text: str) -> bool:
     return bool(re.search(_FR["tech"], fold(text)))
 
 
-def keyword_facts(text: str) -> KeywordFacts:
-    """Facts stated by the description, found by French patterns on the folded text."""
+def keyword_facts(text: str, senses: Mapping[str, str] | None = None) -> KeywordFacts:
+    """Facts stated by the description, found by French patterns on the folded text.
+
+    `senses`: the practices the description evokes by meaning (assess/senses.py: fact → its
+    sentence), cued like the keyword cues unless the description's words already answer them."""
     t = _HYPHENS.sub("-", fold(text))
     hits: dict[str, list[Finding]] = {}
     domains: dict[str, Finding] = {}
@@ -636,6 +639,10 @@ def keyword_facts(text: str) -> KeywordFacts:
             sorted(domains, key=DOMAINS.index), best, " / ".join(f.evidence for f in domains.values())
         )
     cued = _practice_cues(t, english, values)
+    for fact, sentence in (senses or {}).items():
+        stated = values.get(fact)
+        if fact not in cued and not (stated is not None and stated.strength == HIGH):
+            cued[fact] = sentence
     _defaults(values, set(cued))
     return KeywordFacts(values, conflicts, cued)
 

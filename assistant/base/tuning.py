@@ -107,6 +107,17 @@ FACT_TOKENS = 320  # not measured: initial choice (commit d8e2afe)
 # and the tokens a yes/no and a quoted clause may add to the facts reply when decoded token by token.
 MAX_PASSAGES = 10  # not measured: initial choice (issue 14)
 TARGETED_TOKENS = 90  # ~60 tokens for a 240-character clause, plus the field names; not measured (issue 14)
+# Prohibited practices evoked by meaning (issue 14, assess/senses.py): the cosine similarity between a
+# sentence of the description and a plain sentence of a practice (law/cues-*.toml [[practice_sense]])
+# from which the practice counts as evoked; the sentences compared per description.
+# Calibrated on the development sets only (French scenarios, blind set 1, the benchmark half with
+# adjudicated labels: 305 descriptions), EmbeddingGemma's STS prompt, `bench/calibrate_senses.py`
+# (2026-12-03, eval/reports/2026-12-03-assess-senses.md): at 0.66 a sense reaches 47 of the 51
+# prohibited descriptions and 2 of the 168 neither prohibited nor high-risk ones (0.62: 51/51 but
+# 19/168; 0.68: 44/51 and 1/168).
+SENSE_THRESHOLD = 0.66
+SENSE_EMBEDDER = "embeddinggemma-300m"  # the threshold holds for this embedder only; others: no senses
+SENSE_MAX_SENTENCES = 12  # a description is ≤ 2000 characters; not measured: initial choice (issue 14)
 SUMMARY_TOKENS = 120  # the 2-3 sentence summary; not measured: initial choice (commit d8e2afe)
 GROUND_CHARS = 480  # quote of a ground of the verdict; not measured: initial choice (commit d8e2afe)
 ITEM_CHARS = 420  # quote of an obligation or charter item; not measured: initial choice (commit d8e2afe)

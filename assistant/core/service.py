@@ -12,11 +12,12 @@ from pathlib import Path
 from assistant.answer.compose import Answerer
 from assistant.answer.result import Answer, Assessment
 from assistant.assess.assessor import Assessor
+from assistant.assess.senses import Senses
 from assistant.backends import Generator, make_generator
 from assistant.base import tuning
 from assistant.base.errors import InputError
 from assistant.base.settings import Settings
-from assistant.search.embed import Embedder, make_embedder
+from assistant.search.embed import Embedder, embedder_name, make_embedder
 from assistant.search.index import Index, current_generation, load_index
 from assistant.search.retrieve import Hit, Retriever, SearchResult
 from assistant.training.draw import builder_for, quiz_items
@@ -141,7 +142,18 @@ class Service:
 
     @cached_property
     def assessor(self) -> Assessor:
-        return Assessor(self.index, lambda: self.generator, lambda q, k: self.retrieve(q, k, docs=["ai-act"]))
+        return Assessor(
+            self.index, lambda: self.generator, lambda q, k: self.retrieve(q, k, docs=["ai-act"]), self.senses
+        )
+
+    @cached_property
+    def senses(self) -> Senses | None:
+        """Prohibited practices evoked by meaning, with the search's embedder (assess/senses.py); none
+        with an embedder the threshold was not calibrated for (the fake one of the tests)."""
+        name = self._embedder.name if self._embedder is not None else embedder_name(self.settings)
+        if not name.startswith(tuning.SENSE_EMBEDDER):
+            return None
+        return Senses(lambda texts: self.embedder.embed_sentences(texts))
 
     def assess(
         self, description: str, *, on_token: Callable[[str], None] | None = None, facts: dict | None = None
@@ -158,7 +170,7 @@ class Service:
         """The assessment from the keyword facts alone (no model): what the worked cases fall back on
         when the model cannot be used."""
         self.fresh()
-        assessor = Assessor(self.index, lambda: None, lambda q, k: self.retrieve(q, k, docs=["ai-act"]))
+        assessor = Assessor(self.index, lambda: None, lambda q, k: self.retrieve(q, k, docs=["ai-act"]), self.senses)
         assessor.use_model = assessor.phrase = False
         return assessor.assess(description)
 

@@ -33,6 +33,7 @@ from assistant.law.model import (
     Meta,
     Obligation,
     PracticeCue,
+    PracticeSense,
     Rule,
     Schedule,
     SetItem,
@@ -66,6 +67,7 @@ _ROMAN = re.compile(r"[IVXL]+")
 _NOUNS = {
     "rule": "règle",
     "practice_cue": "indice de pratique interdite",
+    "practice_sense": "sens d'une pratique interdite",
     "topic": "thème",
     "expansion": "expansion",
     "chapter": "chapitre",
@@ -284,7 +286,15 @@ def _cues(file: str, data: dict, facts: dict[str, Fact]) -> Cues:
         fact = t.choice("fact", list(facts))
         rule = t.choice("rule", sorted(rule_ids)) if t.has("rule") else ""
         cues.append(PracticeCue(fact, re.compile(t.regex("pattern", fragments)), t.ref(), t.text("id", ""), rule))
-    return Cues(MappingProxyType(fragments), tuple(rules), tuple(cues))
+    senses = []
+    sense_fields = {"id", "fact", "examples", "source", "doc", "focus"}
+    for t in _entries(file, data, "practice_sense", sense_fields) if "practice_sense" in data else []:
+        fact = t.choice("fact", [c.fact for c in cues] or list(facts))
+        examples = t.texts("examples", required=True)
+        if any(len(x) < 20 for x in examples):
+            raise t.error("examples", "phrase trop courte (au moins 20 caractères) : décrivez la pratique")
+        senses.append(PracticeSense(fact, examples, t.ref(), t.text("id", "")))
+    return Cues(MappingProxyType(fragments), tuple(rules), tuple(cues), tuple(senses))
 
 
 def _obligations(file: str, data: dict, entries: tuple[Entry, ...]) -> tuple[Obligation, ...]:

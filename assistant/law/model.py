@@ -143,12 +143,26 @@ class PracticeCue:
 
 
 @dataclass(frozen=True)
+class PracticeSense:
+    """Plain sentences that describe a prohibited practice of art. 5 the way a project owner would,
+    written from the provision and its recitals: a clause of a description close in meaning to one
+    of them (sentence embeddings, assess/senses.py) evokes the practice like a `PracticeCue` does,
+    for wordings no pattern foresaw. It never establishes the practice."""
+
+    fact: str
+    examples: tuple[str, ...]
+    source: Ref | None = None
+    id: str = ""
+
+
+@dataclass(frozen=True)
 class Cues:
     """The keyword rules of one language, in the order they are tried, and their named fragments."""
 
     fragments: Mapping[str, str]
     rules: tuple[Rule, ...]
     practice_cues: tuple[PracticeCue, ...] = ()
+    practice_senses: tuple[PracticeSense, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,10 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        """Sentences compared with each other (symmetric similarity, not search): unit vectors."""
+        ...
+
 
 class SentenceTransformerEmbedder:
     """EmbeddingGemma (or any sentence-transformers dir) on CPU, from a verified local path."""
@@ -64,6 +68,20 @@ class SentenceTransformerEmbedder:
         vec = self._model.encode_query([text], normalize_embeddings=True, convert_to_numpy=True)
         return _unit(np.asarray(vec, dtype=np.float32))[0]
 
+    def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        # EmbeddingGemma's sentence-similarity prompt: on the practice senses it separates the
+        # prohibited descriptions from the others far better than the document prompt
+        # (bench/calibrate_senses.py, eval/reports/2026-12-03-assess-senses.md).
+        prompt = "STS" if "STS" in getattr(self._model, "prompts", {}) else None
+        vecs = self._model.encode(
+            list(texts),
+            prompt_name=prompt,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+        )
+        return _unit(np.asarray(vecs, dtype=np.float32))
+
 
 def _unit(vecs: np.ndarray) -> np.ndarray:
     """Re-normalise in float32: bf16 inference leaves norms off by ~0.3%."""
@@ -98,6 +116,9 @@ class FakeEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vec(text)
+
+    def embed_sentences(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed_documents(texts)
 
 
 def make_embedder(settings: Settings) -> Embedder:
