@@ -51,8 +51,8 @@ class Context:
 
     @cached_property
     def register(self) -> RegisterDesk:
-        """The register of AI uses (opened on first use: settings.register_file)."""
-        return open_desk(self.gateway, self.settings.register_file)
+        """The register of AI uses (opened on first use: SQLite settings.register_file, or PostgreSQL)."""
+        return open_desk(self.gateway, self.settings)
 
     def auth_enabled(self) -> bool:
         """True once any key exists: from then on every API request needs a key."""
