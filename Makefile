@@ -59,12 +59,14 @@ index: install models
 test: install models check
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser and not scale"
 
-# Beyond one machine (issue 19): audit, keys, feedback and the rate limit against a real PostgreSQL
+# Beyond one machine (issue 19): audit, keys, feedback, rate limit, register, conversations against a real PostgreSQL
 # (Debian's package, started by the tests in a temp dir on loopback), then two real llama.cpp servers
 # behind the API, one killed mid-run (the 0.5B model, under the CPU lock).
 test-scale: install models
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q postgresql)
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_audit.py tests/test_keys.py tests/test_shared_state.py tests/test_workers.py
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_audit.py tests/test_keys.py tests/test_shared_state.py tests/test_workers.py \
+		tests/test_register.py tests/test_register_store.py tests/test_register_crash.py tests/test_register_api.py \
+		tests/test_register_cli.py tests/test_conversation.py tests/test_conversation_store.py
 	flock /tmp/assistant-cpu.lock $(BIN)/python -m pytest -q -p no:cacheprovider -m scale
 
 # The architecture contract (layers, no import cycle: pyproject.toml [tool.importlinter]) and the types.

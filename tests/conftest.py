@@ -87,3 +87,13 @@ def pg_server():
 def pg_url(pg_server) -> str:
     """A fresh database with the current schema, on the session's PostgreSQL."""
     return pg_server.fresh_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def register_backend(request, tmp_path):
+    """The register store of each backend (tests/register_backend.py): SQLite, then a fresh PostgreSQL database."""
+    from tests.register_backend import RegisterBackend
+
+    if request.param == "sqlite":
+        return RegisterBackend("sqlite", str(tmp_path / "register.sqlite3"))
+    return RegisterBackend("postgresql", request.getfixturevalue("pg_url"))

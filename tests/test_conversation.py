@@ -1,6 +1,7 @@
-"""Conversations: follow-up resolution by code, bounded server-side state, the API's stateful and
-stateless modes, one redacted audit row per turn with its conversation id, injection and abstention
-on every turn, assessments re-run with a changed fact."""
+"""Conversations: follow-up resolution by code, the API's stateful and stateless modes (conversations
+in memory, then in PostgreSQL: tests/pgserver.py, skipped with the reason when absent), one redacted
+audit row per turn with its conversation id, injection and abstention on every turn, assessments
+re-run with a changed fact. The store's bounds: tests/test_conversation_store.py."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from fastapi.testclient import TestClient
 from assistant.answer.followup import Turn, is_followup, resolve, sanitised
 from assistant.assess.change import changed_facts, what_changed
 from assistant.backends.fake import ScriptedGenerator
-from assistant.base.errors import RefusedError
 from assistant.base.settings import Settings
-from assistant.core.conversation import ConversationStore, converse
+from assistant.core.conversation import converse
 from assistant.core.service import Service
 from assistant.ops.audit import AuditLog
 from assistant.web.api import create_app
@@ -84,28 +84,7 @@ def test_an_order_planted_in_a_turn_never_reaches_the_next():
     assert "Ignore" not in r2.understood and "autorisé" not in r2.understood
 
 
-# ---------------------------------------------------------------- bounded state
-
-
-def test_store_is_bounded_in_turns_number_and_age_and_owned():
-    now = [0.0]
-    store = ConversationStore(max_conversations=3, ttl_s=60, clock=lambda: now[0])
-    conv = store.new("alice")
-    for i in range(20):
-        conv.add(_turn(f"Question {i} ?"))
-    assert len(conv.turns) == 8 and conv.count == 20 and conv.turns[0].question == "Question 12 ?"
-    with pytest.raises(RefusedError) as e:
-        store.get("bob", conv.id)  # another user's conversation: unknown to them
-    assert e.value.status == 404 and "inconnue" in str(e.value)
-    assert store.get("alice", conv.id) is conv
-    others = [store.new("alice") for _ in range(3)]
-    assert len(store) == 3
-    with pytest.raises(RefusedError):
-        store.get("alice", conv.id)  # the least recently used went first
-    now[0] = 61.0
-    with pytest.raises(RefusedError):
-        store.get("alice", others[-1].id)  # expired
-    assert len(store) == 0
+# The store's bounds and owner check, in memory and in PostgreSQL: tests/test_conversation_store.py
 
 
 # ---------------------------------------------------------------- a changed fact re-runs the assessment
@@ -166,9 +145,11 @@ def _reply(text: str, sources=(1,)) -> str:
     return json.dumps({"trouve": True, "reponse": text, "sources": list(sources)}, ensure_ascii=False)
 
 
-@pytest.fixture()
-def api(service, tmp_path):
-    app = create_app(service.settings.with_(var_dir=str(tmp_path / "var")), service)
+@pytest.fixture(params=["memory", "postgresql"])
+def api(service, tmp_path, request):
+    """The API on one worker: conversations in memory (SQLite files beside), or everything in PostgreSQL."""
+    url = request.getfixturevalue("pg_url") if request.param == "postgresql" else ""
+    app = create_app(service.settings.with_(var_dir=str(tmp_path / "var"), database_url=url), service)
     with TestClient(app, client=LOCAL, raise_server_exceptions=False) as c:
         yield c, app
     app.state.ctx.audit.close()

@@ -222,6 +222,7 @@ def test_cli_keys_audit_and_db_on_postgresql(pg_server, tmp_path, capsys):
     assert code == 1 and "assistant db upgrade" in out
     code, out = _run(["db", "upgrade"], settings, capsys)
     assert code == 0 and "0001_initial.sql" in out and "0002_conversation_id.sql" in out
+    assert "0003_register_conversations.sql" in out
     code, out = _run(["db", "upgrade", "--json"], settings, capsys)
     assert json.loads(out)["applied"] == [] and json.loads(out)["version"] == latest_version()
     code, out = _run(["keys", "create", "--role", "admin", "--label", "DSI", "--json"], settings, capsys)

@@ -1,7 +1,8 @@
 """The register of AI uses: lifecycle and roles, one audit row per change, exports, redaction.
 
 The assessments are real (keyword facts over the fake index, scripted LLM: tests/fakes.py's
-approach); the store is the real SQLite one in a temp dir.
+approach); the store and the audit trail are real, of each backend: SQLite in a temp dir, then a
+fresh PostgreSQL database (tests/pgserver.py; skipped with the reason when the server is absent).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from assistant.base.errors import InputError, RefusedError
 from assistant.core.audited import Caller, Gateway
 from assistant.core.register import RegisterDesk
 from assistant.core.service import Service
-from assistant.ops.audit import AuditLog
+from assistant.ops.stores import open_audit
 from assistant.register import export
 from assistant.register.entry import INTERNAL_FIELDS, Entry
 from assistant.register.lifecycle import Actor
-from assistant.register.store import SqliteRegister, Version
+from assistant.register.store import Version
 
 HIRING = (
     "Un logiciel trierait automatiquement les candidatures à nos offres d'emploi et ne transmettrait au jury "
@@ -35,10 +36,10 @@ REFERENT = Actor("referent-pseudo", "referent")
 
 
 @pytest.fixture()
-def desk(fake_settings, tmp_path):
+def desk(fake_settings, tmp_path, register_backend):
     svc = Service(fake_settings, generator=ScriptedGenerator())
-    audit = AuditLog(tmp_path / "audit.sqlite3")
-    d = RegisterDesk(Gateway(svc, audit), SqliteRegister(tmp_path / "register.sqlite3"))
+    audit = open_audit(register_backend.settings(tmp_path / "var"))  # the same backend as the register's
+    d = RegisterDesk(Gateway(svc, audit), register_backend.open())
     yield d
     d.store.close()
     audit.close()
@@ -136,7 +137,7 @@ def test_state_rules(desk):
     assert no.value.status == 404
 
 
-def test_a_decided_entry_is_never_edited_in_place(desk):
+def test_a_decided_entry_is_never_edited_in_place(desk, register_backend):
     e = _new(desk)
     desk.submit(call(AGENT), AGENT, e.id)
     decided = desk.decide(call(REFERENT), REFERENT, e.id, "approved", "Conforme.")
@@ -149,12 +150,10 @@ def test_a_decided_entry_is_never_edited_in_place(desk):
     with pytest.raises(RefusedError) as no:
         desk.store.append(decided, user=AGENT.user, action="edit")
     assert no.value.status == 409
-    import sqlite3
-
-    with pytest.raises(sqlite3.DatabaseError, match="ajout seul"):
-        desk.store._db.execute("UPDATE versions SET entry = '{}' WHERE entry_id = ?", [e.id])
-    with pytest.raises(sqlite3.DatabaseError, match="ajout seul"):
-        desk.store._db.execute("DELETE FROM versions")
+    with pytest.raises(register_backend.error, match="ajout seul"):
+        register_backend.execute("UPDATE {table} SET entry = '{}' WHERE entry_id = ?", [e.id])
+    with pytest.raises(register_backend.error, match="ajout seul"):
+        register_backend.execute("DELETE FROM {table}")
     ok, rows, _ = desk.store.verify()
     assert ok and rows == 4
 

@@ -1,4 +1,5 @@
-"""/v1/register…: the register through the API, with real keys and roles (fake models)."""
+"""/v1/register…: the register through the API, with real keys and roles (fake models), on both
+backends: SQLite files, then everything in PostgreSQL (ASSISTANT_DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ PROJECT = (
 )
 
 
-@pytest.fixture()
-def api(api_settings):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def api(api_settings, request):
+    if request.param == "postgresql":
+        api_settings = api_settings.with_(database_url=request.getfixturevalue("pg_url"))
     app = create_app(api_settings, Service(api_settings, generator=ScriptedGenerator()))
     keys = app.state.ctx.keys
     heads = {}
@@ -83,6 +86,8 @@ def test_agent_creates_and_submits_referent_decides_public_register(api):
     )
     assert any(r["endpoint"] == "POST /v1/register/{entry_id}/decision" and r["status"] == 403 for r in rows)
     assert app.state.ctx.audit.verify().ok
+    assert app.state.ctx.register.store.verify()[:2] == (True, 5)
+    assert app.state.ctx.settings.register_file.exists() == (not app.state.ctx.settings.database_url)
 
 
 def test_bad_requests_get_french_errors(api):

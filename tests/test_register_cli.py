@@ -1,13 +1,24 @@
-"""`assistant register …` (fake models): create, decide, publish, verify; French errors, no traceback."""
+"""`assistant register …` (fake models): create, decide, publish, verify; French errors, no traceback.
+On both backends: the settings' register (SQLite file, or PostgreSQL with ASSISTANT_DATABASE_URL)."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
+
+from assistant.base.settings import Settings
 from assistant.cli.main import main
 
 
-def test_cli_walks_an_entry_to_the_public_register(fake_settings, capsys, tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, monkeypatch) -> str:
+    if request.param == "postgresql":
+        monkeypatch.setenv("ASSISTANT_DATABASE_URL", request.getfixturevalue("pg_url"))
+    return request.param
+
+
+def test_cli_walks_an_entry_to_the_public_register(fake_settings, backend, capsys, tmp_path):
     project = "Un logiciel trierait automatiquement les candidatures à nos offres d'emploi pour le jury."
     assert main(["register", "create", project, "--service", "RH", "--json"]) == 0
     entry = json.loads(capsys.readouterr().out)
@@ -29,6 +40,9 @@ def test_cli_walks_an_entry_to_the_public_register(fake_settings, capsys, tmp_pa
     assert "Registre intègre : 3 version(s)" in capsys.readouterr().out
     assert main(["register", "show", "IA-1999-0001"]) == 2
     assert "Aucune entrée" in capsys.readouterr().err
+    settings = Settings.load()
+    assert settings.register_file.exists() == (backend == "sqlite")  # PostgreSQL: no file beside it
+    assert settings.audit_file.exists() == (backend == "sqlite")  # the CLI's audit rows go to the same backend
 
 
 def test_cli_stale_lists_nothing_on_a_fresh_register(fake_settings, capsys):

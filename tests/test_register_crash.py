@@ -1,5 +1,6 @@
 """Crash safety of the register: writers killed with SIGKILL in the middle of their writes lose no
-change they had acknowledged, and the store stays intact (hash chain, SQLite integrity)."""
+change they had acknowledged, and the store stays intact (hash chain, SQLite integrity). Both
+backends: the writer opens the store the settings choose (core/stores.py), SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,17 +12,15 @@ import sys
 import textwrap
 
 from assistant.base.settings import PROJECT_ROOT
-from assistant.register.store import SqliteRegister
 
 WRITER = textwrap.dedent(
     """
-    import sys
     from dataclasses import replace
-    from pathlib import Path
+    from assistant.base.settings import Settings
+    from assistant.core.stores import open_register
     from assistant.register.entry import Entry, Obligation
-    from assistant.register.store import SqliteRegister
 
-    store = SqliteRegister(Path(sys.argv[1]))
+    store = open_register(Settings.load())
     n = 0
     while True:
         n += 1
@@ -38,9 +37,9 @@ WRITER = textwrap.dedent(
 )
 
 
-def _run_and_kill(db, acks_before_kill: int) -> list[tuple[str, int]]:
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(db)], stdout=subprocess.PIPE, text=True, env=env)
+def _run_and_kill(backend, acks_before_kill: int) -> list[tuple[str, int]]:
+    env = {**os.environ, **backend.env(), "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", WRITER], stdout=subprocess.PIPE, text=True, env=env)
     acked: list[tuple[str, int]] = []
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -54,12 +53,11 @@ def _run_and_kill(db, acks_before_kill: int) -> list[tuple[str, int]]:
     return acked
 
 
-def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path):
-    db = tmp_path / "register.sqlite3"
+def test_sigkill_during_writes_loses_nothing_acknowledged(register_backend):
     acked: list[tuple[str, int]] = []
     for kill, n in enumerate((7, 13, 22)):
-        acked += _run_and_kill(db, n)
-        store = SqliteRegister(db)
+        acked += _run_and_kill(register_backend, n)
+        store = register_backend.open()
         try:
             for entry_id, version in acked:
                 versions = [v.entry.version for v in store.history(entry_id)]
@@ -69,18 +67,17 @@ def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path):
             assert rows >= len(acked)
         finally:
             store.close()
-        with sqlite3.connect(db) as con:
-            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        if register_backend.kind == "sqlite":
+            with sqlite3.connect(register_backend.where) as con:
+                assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-def test_verify_detects_a_removed_version(tmp_path):
+def test_verify_detects_a_removed_version(register_backend):
     """The check can fail: a version deleted behind the triggers' back breaks the chain."""
-    db = tmp_path / "register.sqlite3"
-    _run_and_kill(db, 6)
-    with sqlite3.connect(db) as con:
-        con.execute("DROP TRIGGER versions_no_delete")
-        con.execute("DELETE FROM versions WHERE seq = 3")
-    store = SqliteRegister(db)
+    _run_and_kill(register_backend, 6)
+    register_backend.drop_trigger("no_delete")
+    register_backend.execute("DELETE FROM {table} WHERE seq = 3")
+    store = register_backend.open()
     ok, _, report = store.verify()
     store.close()
     assert not ok and "ligne 4" in report

@@ -76,13 +76,16 @@ class Settings(BaseSettings):
     keys_path: str = Field("", description="Fichier des clés d'API (défaut : <var_dir>/keys.json).")
     audit_path: str = Field("", description="Base SQLite du journal d'audit (défaut : <var_dir>/audit.sqlite3).")
     register_path: str = Field(
-        "", description="Base SQLite du registre des usages de l'IA (défaut : <var_dir>/register.sqlite3)."
+        "",
+        description="Base SQLite du registre des usages de l'IA (défaut : <var_dir>/register.sqlite3 ; "
+        "inutilisée avec ASSISTANT_DATABASE_URL).",
     )
     audit_retention_days: int = Field(365, description="Durée de conservation du journal d'audit et des avis (jours).")
     database_url: str = Field(
         "",
-        description="Base PostgreSQL partagée (postgresql://…) pour l'audit, les clés, les avis et la limite de "
-        "débit de plusieurs processus ou machines ; vide : SQLite et fichiers locaux. Schéma : assistant db upgrade.",
+        description="Base PostgreSQL partagée (postgresql://…) pour l'audit, les clés, les avis, la limite de "
+        "débit, le registre des usages de l'IA et les conversations de plusieurs processus ou machines ; vide : "
+        "SQLite, fichiers locaux et conversations en mémoire. Schéma : assistant db upgrade.",
     )
     rate_per_minute: int = Field(30, description="Requêtes par minute et par clé d'API (seau à jetons).")
     parse_timeout: int = Field(

@@ -159,7 +159,8 @@ UPSTREAM_RETRY_S = 15.0
 INDEX_RECHECK_S = 2.0
 
 # ------------------------------------------------------------------ conversations (core/conversation.py)
-# Server-side state of the conversations, in memory only. All four: not measured: initial choice
+# Server-side state of the conversations, in memory (or, with ASSISTANT_DATABASE_URL, in PostgreSQL:
+# then the bounds are the installation's, not each worker's). All four: not measured: initial choice
 # (branch conversations): a working session of an agent (about an hour, a handful of follow-ups),
 # a few hundred agents at most on one server, a topic of one question.
 CONVERSATION_TURNS = 8  # turns kept per conversation (the oldest go first; a follow-up reads the last one)

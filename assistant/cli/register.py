@@ -19,7 +19,7 @@ from assistant.cli.output import err, print_json
 from assistant.core.audited import CLI_USER, Caller, Gateway
 from assistant.core.register import FORMATS, RegisterDesk, open_desk
 from assistant.core.service import Service
-from assistant.ops.audit import AuditLog
+from assistant.ops.stores import open_audit
 from assistant.register.entry import DECISIONS, OBLIGATION_STATUS, Entry
 from assistant.register.lifecycle import Actor
 
@@ -28,8 +28,8 @@ ACTOR = Actor(CLI_USER, "admin")
 
 @contextlib.contextmanager
 def _desk(settings: Settings) -> Iterator[RegisterDesk]:
-    audit = AuditLog.from_settings(settings)
-    desk = open_desk(Gateway(Service(settings), audit), settings.register_file)
+    audit = open_audit(settings)
+    desk = open_desk(Gateway(Service(settings), audit), settings)
     try:
         yield desk
     finally:

@@ -29,6 +29,7 @@ from assistant.base.settings import Settings
 from assistant.core.conversation import UNKNOWN as UNKNOWN_CONVERSATION
 from assistant.core.conversation import (
     Conversation,
+    Conversations,
     ConversationStore,
     Exchange,
     assess_turn,
@@ -68,12 +69,12 @@ class Gateway:
         service: Service,
         audit: AuditTrail,
         metrics: Metrics | None = None,
-        conversations: ConversationStore | None = None,
+        conversations: Conversations | None = None,
     ):
         self.service = service
         self.audit = audit
         self.metrics = metrics
-        self.conversations = conversations or ConversationStore()
+        self.conversations: Conversations = conversations if conversations is not None else ConversationStore()
 
     # ------------------------------------------------------------------ answers
 
@@ -129,7 +130,7 @@ class Gateway:
             return done[0].response
 
         out = self._answer(caller, operation, text, call, lambda: done[0].fields(opened[0]))
-        opened[0].add(done[0].turn(out))
+        store.add(opened[0], done[0].turn(out))
         return out
 
     def open_conversation(self, caller: Caller) -> dict:

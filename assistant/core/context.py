@@ -1,4 +1,5 @@
-"""What the API and the UI share in one serving process: the service, its audited gateway, keys, audit, metrics."""
+"""What the API and the UI share in one serving process: the service, its audited gateway (and the
+conversations' store), keys, audit, metrics, the register."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from assistant.base.settings import Settings
 from assistant.core.audited import Gateway
 from assistant.core.register import RegisterDesk, open_desk
 from assistant.core.service import Service
+from assistant.core.stores import open_conversations
 from assistant.ops.audit import AuditTrail
 from assistant.ops.keys import KeyRegistry
 from assistant.ops.metrics import Metrics
@@ -28,7 +30,7 @@ class Context:
     gateway: Gateway = field(init=False)
 
     def __post_init__(self) -> None:
-        self.gateway = Gateway(self.service, self.audit, self.metrics)
+        self.gateway = Gateway(self.service, self.audit, self.metrics, open_conversations(self.settings))
         self.metrics.watch_upstreams(self.service.upstreams)
 
     @classmethod
@@ -51,8 +53,8 @@ class Context:
 
     @cached_property
     def register(self) -> RegisterDesk:
-        """The register of AI uses (opened on first use: settings.register_file)."""
-        return open_desk(self.gateway, self.settings.register_file)
+        """The register of AI uses (opened on first use: SQLite settings.register_file, or PostgreSQL)."""
+        return open_desk(self.gateway, self.settings)
 
     def auth_enabled(self) -> bool:
         """True once any key exists: from then on every API request needs a key."""

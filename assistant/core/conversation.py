@@ -7,10 +7,13 @@
           Service.assess(description, facts=changed) and what changed (assess/change.py)
         → the turn kept: question, understood question, answer id, cited refs, verdict, level, facts
 
-State lives in memory only (`ConversationStore`): bounded in turns per conversation, in
-conversations, and in age; it is never written to disk (the audit trail keeps its own redacted
-row per turn, with the conversation id). A conversation belongs to the user who opened it: any
-other user, or an expired or unknown id, gets the same « conversation inconnue ».
+State lives behind `Conversations`, bounded in turns per conversation, in conversations, and in
+age: in memory (`ConversationStore`, the default: never written to disk) or, when several workers
+serve the API (ASSISTANT_DATABASE_URL), in PostgreSQL (`conversation_pg.PgConversationStore`: a
+follow-up reaching another worker finds its conversation; expired rows are deleted). The audit
+trail keeps its own redacted row per turn, with the conversation id. A conversation belongs to the
+user who opened it: any other user, or an expired or unknown id, gets the same « conversation
+inconnue ». `core/stores.py` picks the store.
 
 Stateless use: the caller sends `history` (its earlier questions and their answer ids); the
 turns are rebuilt from it, the cited refs read back from the caller's own audit rows.
@@ -24,7 +27,7 @@ import uuid
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from assistant.answer.followup import Resolution, Turn, related, resolve, sanitised
 from assistant.answer.result import Response
@@ -55,8 +58,31 @@ class Conversation:
         self.count += 1
 
 
+class Conversations(Protocol):
+    """Where conversations live (every implementation: the same bounds, the same owner check)."""
+
+    def new(self, owner: str, turns: Sequence[Turn] = ()) -> Conversation:
+        """A new conversation of `owner`, with `turns` already answered (an explicit history)."""
+        ...
+
+    def get(self, owner: str, conversation_id: str) -> Conversation:
+        """The owner's conversation, touched; RefusedError 404 for an unknown, expired or someone else's id."""
+        ...
+
+    def add(self, conv: Conversation, turn: Turn) -> None:
+        """Keep an answered turn: in `conv`, and in the store unless the conversation expired or was
+        forgotten while the turn was answered (then it is not brought back)."""
+        ...
+
+    def forget(self, owner: str, conversation_id: str) -> bool: ...
+
+    def __len__(self) -> int:
+        """Conversations kept (the expired ones are not counted)."""
+        ...
+
+
 class ConversationStore:
-    """Conversations in memory, bounded (turns, number, age); thread-safe."""
+    """Conversations in memory, bounded (turns, number, age); thread-safe (one process)."""
 
     def __init__(
         self,
@@ -102,6 +128,13 @@ class ConversationStore:
             conv.touched = self._clock()
             self._items.move_to_end(conversation_id)
             return conv
+
+    def add(self, conv: Conversation, turn: Turn) -> None:
+        with self._lock:
+            conv.add(turn)
+            conv.touched = self._clock()
+            if self._items.get(conv.id) is conv:
+                self._items.move_to_end(conv.id)
 
     def forget(self, owner: str, conversation_id: str) -> bool:
         with self._lock:
@@ -262,6 +295,7 @@ def turns_from_history(
 __all__ = [
     "Conversation",
     "ConversationStore",
+    "Conversations",
     "Exchange",
     "assess_turn",
     "converse",

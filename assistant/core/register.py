@@ -7,10 +7,10 @@ reasons redacted like questions, the pseudonymous user, the entry and version in
     RegisterSession                              the desk bound to one person (core/access.py RegisterSessions)
 
 The rules (who may do what, in which state) are in register/lifecycle.py; the storage in
-register/store.py; the published register and the fiches in register/export.py. A change is
-committed to the register first, then its audit row is written: the register's own history also
-holds the user, the action and the time of each version, so a crash between the two writes leaves
-no change unattributed.
+register/store.py (SQLite) or register/store_pg.py (PostgreSQL), chosen by core/stores.py; the
+published register and the fiches in register/export.py. A change is committed to the register
+first, then its audit row is written: the register's own history also holds the user, the action
+and the time of each version, so a crash between the two writes leaves no change unattributed.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from assistant.base.errors import AssistantError, RefusedError
+from assistant.base.settings import Settings
 from assistant.core.audited import Caller, Gateway
+from assistant.core.stores import open_register
 from assistant.ops.keys import role_allows
 from assistant.register import export, lifecycle
 from assistant.register.entry import MAX_TEXT, Entry, clean
 from assistant.register.lifecycle import Actor
-from assistant.register.store import Repository, SqliteRegister
+from assistant.register.store import Repository
 
 FORMATS = ("html", "csv", "json")
 
@@ -342,8 +344,9 @@ class RegisterSession:
         return self.desk.reassess(self._caller("reassess"), self.actor, entry_id)
 
 
-def open_desk(gateway: Gateway, path: Path) -> RegisterDesk:
-    return RegisterDesk(gateway, SqliteRegister(path))
+def open_desk(gateway: Gateway, settings: Settings) -> RegisterDesk:
+    """The desk over the store the settings choose (core/stores.py: SQLite, or PostgreSQL)."""
+    return RegisterDesk(gateway, open_register(settings))
 
 
 __all__ = ["FORMATS", "RegisterDesk", "RegisterSession", "open_desk"]

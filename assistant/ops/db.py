@@ -6,10 +6,11 @@ its own transaction under an advisory lock, so two machines upgrading at once ap
 once. The stores refuse to start on a schema older than the code (`require_current()`), with the
 command to run, rather than migrating behind the administrator's back.
 
-Serialisation is the database's: writers that must see each other's rows (the audit chain) take
-a transaction-scoped advisory lock (`pg_advisory_xact_lock`), held until their COMMIT, which the
-server makes durable before it answers (synchronous_commit=on, its default): a row whose id the
-caller got back survives a crash of the caller, of the server or of the machine.
+Serialisation is the database's: writers that must see each other's rows (the audit chain, the
+register's chain) take a transaction-scoped advisory lock (`pg_advisory_xact_lock`), held until
+their COMMIT, which the server makes durable before it answers (synchronous_commit=on, its
+default): a row whose id the caller got back survives a crash of the caller, of the server or of
+the machine.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 # Advisory lock keys (one 64-bit number per purpose, the same in every process).
 AUDIT_LOCK = 0x4344_3133_4155_4454  # "CD13AUDT": the audit chain's writers
 MIGRATE_LOCK = 0x4344_3133_4D49_4752  # "CD13MIGR": schema upgrades
+REGISTER_LOCK = 0x4344_3133_5245_4749  # "CD13REGI": the register's writers (register/store_pg.py)
 POOL_MAX = 8  # connections per process; not measured: initial choice (each worker serves <= ask_queue answers)
 _MIGRATION = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -178,6 +180,7 @@ def database(url: str, *, checked: bool = True) -> Database:
 __all__ = [
     "AUDIT_LOCK",
     "MIGRATE_LOCK",
+    "REGISTER_LOCK",
     "Database",
     "database",
     "describe",

@@ -5,9 +5,10 @@
 
 The interfaces are the base classes every backend implements: `AuditTrail` (audit rows, hash
 chain, purge anchor, feedback; ops/audit.py), `KeyRegistry` (API keys; ops/keys.py) and
-`Limiter` (ops/ratelimit.py). A new store (the AI-use register, conversation state) follows the
-same pattern: an interface with its SQLite implementation, a `Pg…` one using `database(url)`
-and a migration file in ops/migrations/, and a factory here.
+`Limiter` (ops/ratelimit.py). A new store follows the same pattern: an interface with its SQLite
+(or in-memory) implementation, a `Pg…` one using `database(url)`, a migration file in
+ops/migrations/, and a factory here, or in core/stores.py when its types live above ops/ (the
+register of AI uses, register/store_pg.py; the conversations, core/conversation_pg.py).
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ updated or deleted (triggers refuse it); rows are chained by hash like the audit
 `synchronous=FULL`, one IMMEDIATE transaction per change, so a change acknowledged to its caller
 survives a crash or a power cut (tests/test_register_crash.py kills writers with SIGKILL).
 
-`Repository` is what the rest of the code uses; a PostgreSQL implementation needs the same
-methods (a table with the same columns, UNIQUE (entry_id, version), SERIALIZABLE transactions).
+`Repository` is what the rest of the code uses. `store_pg.PgRegister` implements it on PostgreSQL
+(ASSISTANT_DATABASE_URL) with the same rows, hash and guarantees; both use the helpers below
+(`row_fields`, `version_hash`, `new_id`, `conflict`, `check_chain`), so the two chains are the same
+computation. `core/stores.py` picks the backend.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from assistant.base.errors import RefusedError
 from assistant.ops.audit import GENESIS, iso, open_durable, utc_now
@@ -49,7 +51,7 @@ CREATE TRIGGER IF NOT EXISTS versions_chain BEFORE INSERT ON versions
 WHEN NEW.prev_hash IS NOT COALESCE((SELECT hash FROM versions ORDER BY seq DESC LIMIT 1), NEW.prev_hash)
 BEGIN SELECT RAISE(ABORT, 'registre : prev_hash ne suit pas la dernière ligne'); END;
 """
-_FIELDS = ("entry_id", "version", "ts", "user", "action", "entry")
+FIELDS = ("entry_id", "version", "ts", "user", "action", "entry")  # hashed, with prev_hash
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,52 @@ class Repository(Protocol):
     def close(self) -> None: ...
 
 
-def _hash(fields: dict, prev_hash: str) -> str:
-    payload = {k: fields[k] for k in _FIELDS} | {"prev_hash": prev_hash}
+def version_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
+    """SHA-256 of the canonical JSON of a row's FIELDS and the previous row's hash."""
+    payload = {k: fields[k] for k in FIELDS} | {"prev_hash": prev_hash}
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def row_fields(entry: Entry, ts: str, user: str, action: str) -> dict[str, Any]:
+    """The hashed fields of the row storing `entry` (the entry as the exact JSON text that is hashed)."""
+    return {
+        "entry_id": entry.id,
+        "version": entry.version,
+        "ts": ts,
+        "user": user,
+        "action": action,
+        "entry": json.dumps(entry.to_json(), sort_keys=True, ensure_ascii=False),
+    }
+
+
+def year_prefix(now: str) -> str:
+    """What the ids of the entries created in the year of `now` (store clock) start with."""
+    return f"IA-{now[:4]}-"
+
+
+def new_id(now: str, taken: int) -> str:
+    """The id of the next entry of the year of `now`, after `taken` entries of that year."""
+    return f"{year_prefix(now)}{taken + 1:04d}"
+
+
+def conflict(entry_id: str, current: int) -> RefusedError:
+    return RefusedError(
+        409,
+        "conflict",
+        f"L'entrée {entry_id} a changé entre-temps (version {current}) : rechargez-la et recommencez.",
+    )
+
+
+def check_chain(rows: Sequence[Mapping[str, Any]]) -> tuple[bool, int, str]:
+    """(intact, rows, French report) of all the rows in chain order, each with seq, FIELDS, prev_hash and hash:
+    the walk from the first row finds a changed, inserted or removed row."""
+    prev = GENESIS
+    for r in rows:
+        if r["prev_hash"] != prev or version_hash(r, r["prev_hash"]) != r["hash"]:
+            return False, len(rows), f"Registre altéré à la ligne {r['seq']} (empreinte ou chaînage)."
+        prev = r["hash"]
+    return True, len(rows), f"Registre intègre : {len(rows)} version(s), empreinte de tête {prev}."
 
 
 class SqliteRegister:
@@ -118,16 +162,9 @@ class SqliteRegister:
         """Caller holds the lock and an open IMMEDIATE transaction."""
         head = self._db.execute("SELECT hash FROM versions ORDER BY seq DESC LIMIT 1").fetchone()
         prev = head["hash"] if head else GENESIS
-        fields = {
-            "entry_id": entry.id,
-            "version": entry.version,
-            "ts": self.now(),
-            "user": user,
-            "action": action,
-            "entry": json.dumps(entry.to_json(), sort_keys=True, ensure_ascii=False),
-        }
-        cols = (*_FIELDS, "prev_hash", "hash")
-        values = [*(fields[k] for k in _FIELDS), prev, _hash(fields, prev)]
+        fields = row_fields(entry, self.now(), user, action)
+        cols = (*FIELDS, "prev_hash", "hash")
+        values = [*(fields[k] for k in FIELDS), prev, version_hash(fields, prev)]
         self._db.execute(f"INSERT INTO versions ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})", values)
 
     def _write(self, work: Callable[[], Entry]) -> Entry:
@@ -143,11 +180,11 @@ class SqliteRegister:
 
     def create(self, build: Callable[[str], Entry], *, user: str, action: str = "create") -> Entry:
         def work() -> Entry:
-            year = self.now()[:4]
+            now = self.now()
             n = self._db.execute(
-                "SELECT COUNT(DISTINCT entry_id) FROM versions WHERE entry_id LIKE ?", [f"IA-{year}-%"]
+                "SELECT COUNT(DISTINCT entry_id) FROM versions WHERE entry_id LIKE ?", [year_prefix(now) + "%"]
             ).fetchone()[0]
-            entry = build(f"IA-{year}-{int(n) + 1:04d}")
+            entry = build(new_id(now, int(n)))
             self._insert(entry, user, action)
             return entry
 
@@ -158,11 +195,7 @@ class SqliteRegister:
             row = self._db.execute("SELECT MAX(version) FROM versions WHERE entry_id = ?", [entry.id]).fetchone()
             current = int(row[0] or 0)
             if current != entry.version - 1:
-                raise RefusedError(
-                    409,
-                    "conflict",
-                    f"L'entrée {entry.id} a changé entre-temps (version {current}) : rechargez-la et recommencez.",
-                )
+                raise conflict(entry.id, current)
             self._insert(entry, user, action)
             return entry
 
@@ -196,15 +229,20 @@ class SqliteRegister:
         """(chain intact, rows, French report): walks the chain from the first row."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT seq, {', '.join(_FIELDS)}, prev_hash, hash FROM versions ORDER BY seq"
+                f"SELECT seq, {', '.join(FIELDS)}, prev_hash, hash FROM versions ORDER BY seq"
             ).fetchall()
-        prev = GENESIS
-        for r in rows:
-            fields = {k: r[k] for k in _FIELDS}
-            if r["prev_hash"] != prev or _hash(fields, r["prev_hash"]) != r["hash"]:
-                return False, len(rows), f"Registre altéré à la ligne {r['seq']} (empreinte ou chaînage)."
-            prev = r["hash"]
-        return True, len(rows), f"Registre intègre : {len(rows)} version(s), empreinte de tête {prev}."
+        return check_chain(rows)
 
 
-__all__ = ["Repository", "SqliteRegister", "Version"]
+__all__ = [
+    "FIELDS",
+    "Repository",
+    "SqliteRegister",
+    "Version",
+    "check_chain",
+    "conflict",
+    "new_id",
+    "row_fields",
+    "version_hash",
+    "year_prefix",
+]

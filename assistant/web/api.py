@@ -212,7 +212,7 @@ class Conversing(BaseModel):
         None,
         max_length=64,
         description="Suite d'une conversation : le conversation_id renvoyé avec une réponse précédente "
-        "(gardée en mémoire sur le serveur, une heure au plus). Absent : une nouvelle conversation.",
+        "(gardée sur le serveur, une heure au plus). Absent : une nouvelle conversation.",
     )
     history: list[HistoryTurn] | None = Field(
         None,
@@ -910,7 +910,8 @@ def create_app(
         "/v1/conversations",
         summary="Commencer une conversation",
         description="Un conversation_id pour les questions qui suivront (POST /v1/ask le crée aussi à la "
-        "première question). Gardée en mémoire seulement, une heure au plus, pour la seule clé qui l'a ouverte.",
+        "première question). Gardée en mémoire, ou dans la base PostgreSQL partagée quand plusieurs workers "
+        "servent l'API, une heure au plus, pour la seule clé qui l'a ouverte.",
         tags=["Réponses"],
         operation_id="conversation",
         status_code=201,
