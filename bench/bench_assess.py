@@ -59,8 +59,8 @@ def keyword_level(text: str) -> str:
     return rm.decide(facts, text, contradictions, rm.open_practices(kw, facts, sources)).level
 
 
-# The blind sets (never tuned on after their first run); blind3 is sealed and is not listed here.
-BLIND = {"blind": "scenarios-blind.jsonl", "blind2": "scenarios-blind2.jsonl"}
+# The blind sets (never tuned on after their first run); blind3's first run: 2026-12-03 (practice senses).
+BLIND = {"blind": "scenarios-blind.jsonl", "blind2": "scenarios-blind2.jsonl", "blind3": "scenarios-blind3.jsonl"}
 
 
 def scenario_rows(which: str) -> list[dict]:

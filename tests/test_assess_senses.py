@@ -125,7 +125,7 @@ def test_the_assessment_asks_the_sensed_practice_and_a_model_no_leaves_it_to_cla
     assert "senses_ms" in out["timings"]
 
 
-def test_a_yes_with_its_passage_after_a_sense_is_prohibited(assessor):
+def test_a_yes_after_a_sense_alone_keeps_the_practice_open_without_establishing_it(assessor):
     ass, gen = assessor
     span = next(p for p in gen_passages(EVOKING) if "participation" in p)
     reply = json.loads(facts_reply(finalite_definie="oui"))
@@ -133,8 +133,9 @@ def test_a_yes_with_its_passage_after_a_sense_is_prohibited(assessor):
     gen.enqueue(json.dumps(reply, ensure_ascii=False))
     gen.enqueue("Résumé.")
     out = ass.assess(EVOKING).to_json()
-    assert out["risk_level"] == "prohibited"
-    assert span in out["fact_sources"]["notation_sociale"]
+    assert out["risk_level"] == "undetermined"  # neither « minimal » nor « interdit » on a sense alone
+    assert span in out["fact_sources"]["notation_sociale"] and "à confirmer" in out["fact_sources"]["notation_sociale"]
+    assert rm.FACTS["notation_sociale"].question in out["to_clarify"]
 
 
 def gen_passages(text: str) -> list[str]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from assistant.answer.cite import best_window, is_supported, sentence_spans, support, terms
@@ -195,11 +195,21 @@ def apply_targeted(
     sources: dict[str, str],
     contradictions: list[str],
     answers: Mapping[str, tuple[str, str]],
+    sensed_only: Collection[str] = (),
 ) -> None:
     """A targeted « oui » with its passage establishes the practice; a « non » is noted but is not
-    evidence (the practice stays open: `riskmap.open_practices`)."""
+    evidence (the practice stays open: `riskmap.open_practices`). `sensed_only`: practices evoked by
+    the meaning of a sentence, no word of a cue (assess/senses.py): there the model's « oui » keeps
+    the practice open with its passage, it does not establish it: on the development sets such a
+    « oui » was wrong 12 times out of 12 against the labels the articles support (biometric uses read
+    as face scraping, fraud scores as predictions of offences: eval/reports/2026-12-03-assess-senses.md)."""
     for name, (value, span) in answers.items():
-        if value == rm.YES:
+        if value == rm.YES and name in sensed_only:
+            sources[name] = (
+                f"modèle, question ciblée (« oui », passage : « {span} »), à confirmer : pratique évoquée par le "
+                "sens de la description, non par ses mots"
+            )
+        elif value == rm.YES:
             facts[name] = rm.YES
             sources[name] = f"modèle, question ciblée (passage : « {span} »)"
             if name in contradictions:
@@ -458,7 +468,8 @@ class Assessor:
                 )
                 timings["facts_ms"] = _ms(t0)
                 merged, sources, contradictions = merge_facts(kw, model_facts, given)
-                apply_targeted(merged, sources, contradictions, self.last_targeted)
+                sensed_only = {f for f, v in sensed.items() if kw.cued.get(f) == v}
+                apply_targeted(merged, sources, contradictions, self.last_targeted, sensed_only)
                 decision = rm.decide(merged, text, contradictions, rm.open_practices(kw, merged, sources))
                 neighbours: list[Chunk] = []
                 if decision.level == "undetermined" and self._retrieve is not None:
