@@ -4,17 +4,14 @@ SQL as someone who can write the database would (to check the triggers and what 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 from assistant.base.settings import Settings
 from assistant.register.store import Repository, SqliteRegister
+from tests.rawdb import RawDb
 
 
-class RegisterBackend:
-    def __init__(self, kind: str, where: str):
-        self.kind, self.where = kind, where  # where: the SQLite file, or the database URL
-
+class RegisterBackend(RawDb):
     @property
     def table(self) -> str:
         return "versions" if self.kind == "sqlite" else "register_versions"
@@ -39,30 +36,9 @@ class RegisterBackend:
 
         return PgRegister(database(self.where), **kw)  # the process's pool
 
-    @property
-    def error(self) -> type[Exception]:
-        if self.kind == "sqlite":
-            return sqlite3.DatabaseError
-        import psycopg
-
-        return psycopg.Error
-
     def execute(self, sql: str, params=()) -> list[dict]:
-        """Raw SQL, autocommit: ? placeholders, {table} for the versions table, "user" quoted (both accept it)."""
-        sql = sql.replace("{table}", self.table)
-        if self.kind == "sqlite":
-            db = sqlite3.connect(self.where, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            try:
-                return [dict(r) for r in db.execute(sql, list(params)).fetchall()]
-            finally:
-                db.close()
-        import psycopg
-        from psycopg.rows import dict_row
-
-        with psycopg.connect(self.where, autocommit=True, row_factory=dict_row) as conn:
-            cur = conn.execute(sql.replace("?", "%s"), list(params))
-            return list(cur.fetchall()) if cur.description else []
+        """Raw SQL: {table} for the versions table, "user" quoted (both accept it)."""
+        return super().execute(sql.replace("{table}", self.table), params)
 
     def drop_trigger(self, what: str) -> None:
         """what: no_update, no_delete or chain (the triggers of both schemas)."""

@@ -6,7 +6,6 @@ Every test runs against both backends: SQLite (the embedded default) and a real 
 from __future__ import annotations
 
 import json
-import sqlite3
 import stat
 import threading
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from assistant.ops.audit import GENESIS, AuditLog, AuditTrail, parse_since
+from tests.rawdb import RawDb
 
 
 class Clock:
@@ -30,11 +30,8 @@ def clock():
     return Clock(datetime(2026, 1, 1, 9, 0, tzinfo=UTC))
 
 
-class Backend:
+class Backend(RawDb):
     """Opens the audit store of one backend, and reaches its database behind the store's back."""
-
-    def __init__(self, kind: str, where: str):
-        self.kind, self.where = kind, where
 
     def open(self, clock=None, retention_days: int = 365) -> AuditTrail:
         extra = {"clock": clock} if clock else {}
@@ -44,30 +41,6 @@ class Backend:
         from assistant.ops.db import database
 
         return PgAuditLog(database(self.where), retention_days=retention_days, **extra)  # the process's pool
-
-    @property
-    def error(self) -> type[Exception]:
-        if self.kind == "sqlite":
-            return sqlite3.DatabaseError
-        import psycopg
-
-        return psycopg.Error
-
-    def execute(self, sql: str, params=()) -> list[dict]:
-        """Raw SQL with ? placeholders, autocommit, as someone who can write the database would."""
-        if self.kind == "sqlite":
-            db = sqlite3.connect(self.where, isolation_level=None)
-            db.row_factory = sqlite3.Row
-            try:
-                return [dict(r) for r in db.execute(sql, list(params)).fetchall()]
-            finally:
-                db.close()
-        import psycopg
-        from psycopg.rows import dict_row
-
-        with psycopg.connect(self.where, autocommit=True, row_factory=dict_row) as conn:
-            cur = conn.execute(sql.replace("?", "%s"), list(params))
-            return list(cur.fetchall()) if cur.description else []
 
     def drop_trigger(self, name: str) -> None:
         self.execute(f"DROP TRIGGER {name}" + (" ON audit" if self.kind == "postgresql" else ""))

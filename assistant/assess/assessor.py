@@ -468,7 +468,7 @@ class Assessor:
                 )
                 timings["facts_ms"] = _ms(t0)
                 merged, sources, contradictions = merge_facts(kw, model_facts, given)
-                sensed_only = {f for f, v in sensed.items() if kw.cued.get(f) == v}
+                sensed_only = {f: v for f, v in sensed.items() if kw.cued.get(f) == v}  # no keyword cue
                 apply_targeted(merged, sources, contradictions, self.last_targeted, sensed_only)
                 decision = rm.decide(merged, text, contradictions, rm.open_practices(kw, merged, sources))
                 neighbours: list[Chunk] = []
@@ -489,7 +489,7 @@ class Assessor:
                     "keywords": {k: str(f.value) for k, f in kw.values.items() if f.strength > rm.DEFAULT},
                 }
                 if sensed:  # the practices evoked by meaning only (assess/senses.py)
-                    extraction["senses"] = {k: v for k, v in sensed.items() if kw.cued.get(k) == v}
+                    extraction["senses"] = sensed_only
                 body.update({"facts": merged, "fact_sources": sources, "extraction": extraction})
         timings.setdefault("ttft_ms", _ms(t0))
         timings["total_ms"] = _ms(t0)
