@@ -3,7 +3,7 @@
 Usage:
     python bench/bench_assess.py [N=10] [--no-summary] [--keywords-only]
         time N assessments spread over eval/scenarios.jsonl (the product as served: facts + summary)
-    python bench/bench_assess.py --levels [--set scenarios|benchmark|both|blind|blind2] [--budget MIN] [--out FILE]
+    python bench/bench_assess.py --levels [--set scenarios|benchmark|both|blind|blind2|blind3|dev4] [--budget MIN] [--out FILE]
                                  [--no-summary [--timed K]] [--keywords-only]
         risk level of every scenario (French set and/or the English benchmark half, spread order),
         with the keyword-only level beside it, until the time budget is spent; one JSON line per
@@ -61,6 +61,8 @@ def keyword_level(text: str) -> str:
 
 # The blind sets (never tuned on after their first run); blind3's first run: 2026-12-03 (practice senses).
 BLIND = {"blind": "scenarios-blind.jsonl", "blind2": "scenarios-blind2.jsonl", "blind3": "scenarios-blind3.jsonl"}
+# Written by someone who read neither the rules nor the other sets, to be read and tuned on.
+DEV = {"dev4": "scenarios-dev4.jsonl"}
 
 
 def scenario_rows(which: str) -> list[dict]:
@@ -68,8 +70,8 @@ def scenario_rows(which: str) -> list[dict]:
     order (every 5th item first), alternated so that a cut run still covers both sets."""
     fr: list[dict] = []
     en: list[dict] = []
-    if which in BLIND:  # written blind to the rules, after them: the out-of-sample figures
-        path = PROJECT_ROOT / "eval" / BLIND[which]
+    if which in BLIND or which in DEV:  # blind: written blind to the rules, after them (out-of-sample)
+        path = PROJECT_ROOT / "eval" / {**BLIND, **DEV}[which]
         return [json.loads(x) | {"set": which} for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     if which in ("scenarios", "both"):
         path = PROJECT_ROOT / "eval" / "scenarios.jsonl"
@@ -155,7 +157,7 @@ def levels() -> None:
                 flush=True,
             )
     rows = list(done.values())
-    for name in ("scenarios", "benchmark", *BLIND):
+    for name in ("scenarios", "benchmark", *BLIND, *DEV):
         part = [r for r in rows if r["set"] == name]
         if not part:
             continue
@@ -192,7 +194,7 @@ def summary() -> None:
     disputed = set()
     if disputed_file:
         disputed = {d["id"] for d in json.loads(Path(disputed_file).read_text(encoding="utf-8"))}
-    for name in ("scenarios", "benchmark", *BLIND):
+    for name in ("scenarios", "benchmark", *BLIND, *DEV):
         part = [r for r in rows if r["set"] == name]
         if not part:
             continue

@@ -31,7 +31,11 @@ DISPUTED = PROJECT_ROOT / "eval" / "reports" / "2026-11-27-assess-disputed.json"
 
 def dev_rows() -> list[dict]:
     rows = []
-    for name, file in (("scenarios", "scenarios.jsonl"), ("blind", "scenarios-blind.jsonl")):
+    for name, file in (
+        ("scenarios", "scenarios.jsonl"),
+        ("blind", "scenarios-blind.jsonl"),
+        ("dev4", "scenarios-dev4.jsonl"),
+    ):
         path = PROJECT_ROOT / "eval" / file
         rows += [json.loads(x) | {"set": name} for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     try:
@@ -48,8 +52,11 @@ def dev_rows() -> list[dict]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path)
+    p.add_argument("--facts", action="store_true", help="the senses of the facts of art. 50 instead")
     args = p.parse_args()
     senses = Senses(make_embedder(Settings.load()).embed_sentences)
+    if args.facts:
+        return calibrate_facts(senses)
     out = []
     for r in dev_rows():
         kw = rm.keyword_facts(r["description"])
@@ -89,6 +96,42 @@ def main() -> int:
     for x in sorted(missed, key=lambda x: x["best"]):
         top = max(x["scores"].items(), key=lambda kv: kv[1], default=("-", 0))
         print(f"  {x['set']:10} {x['id']:10} {x['best']:.3f} {top[0]}")
+    return 0
+
+
+ART50 = ("interagit_avec_personnes", "genere_contenu", "contenu_hypertrucage", "publication_externe")
+
+
+def calibrate_facts(senses: Senses) -> int:
+    """For the facts of art. 50: the « limité » descriptions a fact sense reaches without a keyword
+    finding of the fact (what it adds), and the « minimal » ones it reaches (each a wrong « limité »
+    unless the model or the words deny it)."""
+    out = []
+    for r in dev_rows():
+        kw = rm.keyword_facts(r["description"])
+        have = {
+            f for f in ART50 if kw.values.get(f) and kw.values[f].value == rm.YES and kw.values[f].strength == rm.HIGH
+        }
+        scores = {f: s for (f, v), (s, _) in senses.all_scores(r["description"]).items() if v}
+        out.append({"id": r["id"], "set": r["set"], "gold": r["risk_level"], "have": have, "scores": scores})
+    by_gold = collections.Counter(x["gold"] for x in out)
+    print(f"{len(out)} descriptions: " + ", ".join(f"{g} {n}" for g, n in sorted(by_gold.items())))
+    for fact in (*ART50, "any"):
+        names = ART50 if fact == "any" else (fact,)
+        print(f"\n{fact}: threshold  limited reached (new)  minimal reached (new)  others")
+        for t in [x / 100 for x in range(56, 78, 2)]:
+            hit = {x["id"]: any(x["scores"].get(f, 0) >= t for f in names) for x in out}
+            new = {x["id"]: any(x["scores"].get(f, 0) >= t and f not in x["have"] for f in names) for x in out}
+            lim = [x for x in out if x["gold"] == "limited" and hit[x["id"]]]
+            mini = [x for x in out if x["gold"] == "minimal" and hit[x["id"]]]
+            others = collections.Counter(
+                x["gold"] for x in out if hit[x["id"]] and x["gold"] not in ("limited", "minimal")
+            )
+            print(
+                f"  {t:.2f}   {len(lim)}/{by_gold['limited']} ({sum(new[x['id']] for x in lim)})   "
+                f"{len(mini)}/{by_gold['minimal']} ({sum(new[x['id']] for x in mini)})   "
+                + ", ".join(f"{g} {n}" for g, n in sorted(others.items()))
+            )
     return 0
 
 

@@ -191,3 +191,100 @@ def test_real_senses_catch_what_no_keyword_foresaw(real_senses, text, facts):
 @pytest.mark.parametrize("text", UNRELATED)
 def test_real_senses_leave_plain_uses_alone(real_senses, text):
     assert real_senses.cues(text) == {}
+
+
+# ---------------------------------------------------------------------------- facts of art. 50
+
+DIALOGUE = next(s for s in law().cues_fr.fact_senses if s.id == "dialogue-sens-fr")
+DEEPFAKE = next(s for s in law().cues_fr.fact_senses if s.id == "hypertrucage-sens-fr")
+
+
+def test_every_fact_sense_states_a_value_of_an_art_50_fact_with_its_provision():
+    data = law()
+    for cues in (data.cues_fr, data.cues_en):
+        assert {s.fact for s in cues.fact_senses} == {"interagit_avec_personnes", "contenu_hypertrucage"}
+        for sense in cues.fact_senses:
+            assert sense.source is not None and sense.source.ref.startswith("art-50")
+            assert sense.value == "oui" and len(sense.examples) >= 2
+
+
+def test_a_fact_sense_on_a_practice_or_with_a_value_the_fact_lacks_is_refused(copy):
+    edit(copy, "cues-fr", 'id = "dialogue-sens-fr"\nfact = "interagit_avec_personnes"\nvalue = "oui"',
+         'id = "dialogue-sens-fr"\nfact = "interagit_avec_personnes"\nvalue = "peut-être"')  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        load(copy)
+    assert "dialogue-sens-fr" in str(err.value) and "value" in str(err.value)
+    shutil.copy(HERE / "cues-fr.toml", copy / "cues-fr.toml")
+    edit(copy, "cues-fr", 'id = "dialogue-sens-fr"\nfact = "interagit_avec_personnes"',
+         'id = "dialogue-sens-fr"\nfact = "notation_sociale"')  # fmt: skip
+    with pytest.raises(ConfigError) as err:
+        load(copy)
+    assert "dialogue-sens-fr" in str(err.value) and "fact" in str(err.value)
+
+
+def test_a_negated_clause_states_no_function_but_a_deep_fake_may_say_never():
+    from assistant.assess.senses import negated
+
+    assert negated("Il ne traite aucun dossier") and negated("l’outil n’analyse pas les visages")
+    assert negated("It does not talk to anyone")
+    assert not negated("Le bulletin est publié sans relecture")  # « sans » qualifies, it does not deny
+    senses = fake_senses()
+    said = DIALOGUE.examples[0]
+    denied = "Il ne répond pas : " + said.lower()
+    assert senses.read(f"{PLAIN}. {said}")[1] == {"interagit_avec_personnes": ("oui", said.rstrip("."))}
+    assert "interagit_avec_personnes" not in senses.read(f"{PLAIN}. {denied}")[1]
+    deepfake = next(x for x in DEEPFAKE.examples if "jamais" in x)
+    assert senses.read(f"{PLAIN}. {deepfake}")[1]["contenu_hypertrucage"][0] == "oui"  # negatable = false
+
+
+def test_a_fact_stated_by_meaning_gives_limited_and_the_words_win_over_it():
+    said = DIALOGUE.examples[0]
+    text = f"{PLAIN}. {said}"
+    sensed_facts = fake_senses().read(text)[1]
+    kw = rm.keyword_facts(text, {}, sensed_facts)
+    assert kw.values["interagit_avec_personnes"].value == rm.YES
+    facts, sources, _ = merge_facts(kw, {"interagit_avec_personnes": rm.NO})
+    assert facts["interagit_avec_personnes"] == rm.YES  # the model's « non » does not undo the sentence
+    assert sources["interagit_avec_personnes"] == "sens de la phrase (le modèle lisait « non »)"
+    assert rm.decide(facts, text).level == "limited"
+    without = merge_facts(rm.keyword_facts(text), {"interagit_avec_personnes": rm.NO})[0]
+    assert rm.decide(without, text).level == "minimal"
+    stated = "Un outil classerait les courriers entrants par service, sans agent conversationnel"
+    kw = rm.keyword_facts(stated, {}, {"interagit_avec_personnes": ("oui", "x")})
+    assert kw.values["interagit_avec_personnes"].value == rm.NO  # the description's words say « non »
+
+
+def test_the_assessment_records_the_facts_read_by_meaning(assessor):
+    ass, gen = assessor
+    gen.enqueue(facts_reply(finalite_definie="oui", interagit_avec_personnes="non"))
+    gen.enqueue("Résumé.")
+    out = ass.assess(f"{PLAIN}. {DIALOGUE.examples[0]}").to_json()
+    assert out["risk_level"] == "limited" and "art-50-1" in json.dumps(out["grounds"], ensure_ascii=False)
+    assert out["extraction"]["sensed_facts"] == {"interagit_avec_personnes": "oui"}
+    assert out["fact_sources"]["interagit_avec_personnes"] == "sens de la phrase"  # stated: not asked to the model
+
+
+FACT_CASES = [
+    ("Les familles pourront écrire à toute heure sur le portail et recevront tout de suite une réponse sur les "
+     "horaires et les pièces à fournir.", "interagit_avec_personnes"),
+    ("Pour l'anniversaire du musée, un logiciel ferait parler le fondateur, mort en 1920, avec une voix et un "
+     "visage reconstitués, dans un film projeté au public.", "contenu_hypertrucage"),
+]  # fmt: skip
+FACT_PLAIN = [
+    "Un logiciel prévoit le nombre de repas à préparer chaque semaine dans les cantines.",
+    "Les bons de commande sont rapprochés automatiquement des factures reçues.",
+]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize(("text", "fact"), FACT_CASES)
+def test_real_fact_senses_read_what_the_system_does(real_senses, text, fact):
+    kw = rm.keyword_facts(text)
+    assert not (kw.values.get(fact) and kw.values[fact].value == rm.YES)  # the words alone do not say it
+    assert real_senses.read(text)[1].get(fact, ("", ""))[0] == rm.YES
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("text", FACT_PLAIN)
+def test_real_fact_senses_leave_plain_uses_alone(real_senses, text):
+    assert real_senses.read(text)[1] == {}

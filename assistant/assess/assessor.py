@@ -290,9 +290,10 @@ def merge_facts(
             facts[name], sources[name] = rm.UNKNOWN, "contradiction dans la description"
             contradictions.append(name)
         elif k and k.strength == rm.HIGH:
-            facts[name], sources[name] = kv, "mots-clés"
+            said = "sens de la phrase" if k.evidence.startswith(rm.SENSED) else "mots-clés"
+            facts[name], sources[name] = kv, said
             if mv not in (rm.UNKNOWN, kv):
-                sources[name] = f"mots-clés (le modèle lisait « {mv} »)"
+                sources[name] = f"{said} (le modèle lisait « {mv} »)"
         elif mv != rm.UNKNOWN:
             if (name, mv) in _MODEL_NOT_ALONE and kv != mv:
                 # Would take the use out of the regulation on the model's word alone (an injected
@@ -454,9 +455,9 @@ class Assessor:
         with EnergyMeter() as meter:
             given, notes = rm.normalise_facts(facts)
             t_senses = time.perf_counter()
-            sensed = self._sensed(text) if text else {}
+            sensed, sensed_facts = self._sensed(text) if text else ({}, {})
             timings["senses_ms"] = _ms(t_senses)
-            kw = rm.keyword_facts(text, sensed) if text else None
+            kw = rm.keyword_facts(text, sensed, sensed_facts) if text else None
             if kw is None or (not given and not rm.about_ai_use(text) and not _describes_use(kw)):
                 body = self._not_about_ai(text)
             else:
@@ -490,6 +491,9 @@ class Assessor:
                 }
                 if sensed:  # the practices evoked by meaning only (assess/senses.py)
                     extraction["senses"] = sensed_only
+                said = {f: v for f, (v, _) in sensed_facts.items() if sources.get(f, "").startswith("sens")}
+                if said:  # the facts of art. 50 read from the meaning of a sentence
+                    extraction["sensed_facts"] = said
                 body.update({"facts": merged, "fact_sources": sources, "extraction": extraction})
         timings.setdefault("ttft_ms", _ms(t0))
         timings["total_ms"] = _ms(t0)
@@ -518,15 +522,16 @@ class Assessor:
 
     # ------------------------------------------------------------------ facts
 
-    def _sensed(self, text: str) -> dict[str, str]:
-        """The practices the description evokes by meaning; none when no embedder is given (or it
-        fails: the keyword cues still apply, and the failure is not the agent's to fix)."""
+    def _sensed(self, text: str) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        """The practices the description evokes by meaning, and the facts of art. 50 it states by
+        meaning; none when no embedder is given (or it fails: the keyword cues still apply, and the
+        failure is not the agent's to fix)."""
         if self._senses is None:
-            return {}
+            return {}, {}
         try:
-            return self._senses.cues(text)
+            return self._senses.read(text)
         except AssistantError:
-            return {}
+            return {}, {}
 
     def _read_facts(
         self,

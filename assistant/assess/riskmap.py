@@ -599,11 +599,20 @@ def about_ai_use(text: str) -> bool:
     return bool(re.search(_FR["tech"], fold(text)))
 
 
-def keyword_facts(text: str, senses: Mapping[str, str] | None = None) -> KeywordFacts:
+SENSED = "sens : "  # evidence of a fact stated by the meaning of a sentence (assess/senses.py)
+
+
+def keyword_facts(
+    text: str,
+    senses: Mapping[str, str] | None = None,
+    sensed_facts: Mapping[str, tuple[str, str]] | None = None,
+) -> KeywordFacts:
     """Facts stated by the description, found by French patterns on the folded text.
 
     `senses`: the practices the description evokes by meaning (assess/senses.py: fact → its
-    sentence), cued like the keyword cues unless the description's words already answer them."""
+    sentence), cued like the keyword cues unless the description's words already answer them.
+    `sensed_facts`: the facts of art. 50 its sentences state by meaning (fact → (value, sentence)),
+    stated like the words would unless the words already say something of that fact."""
     t = _HYPHENS.sub("-", fold(text))
     hits: dict[str, list[Finding]] = {}
     domains: dict[str, Finding] = {}
@@ -638,6 +647,9 @@ def keyword_facts(text: str, senses: Mapping[str, str] | None = None) -> Keyword
         values["domaine"] = Finding(
             sorted(domains, key=DOMAINS.index), best, " / ".join(f.evidence for f in domains.values())
         )
+    for fact, (value, sentence) in (sensed_facts or {}).items():
+        if fact not in values and fact not in conflicts:
+            values[fact] = Finding(value, HIGH, SENSED + sentence[:80])
     cued = _practice_cues(t, english, values)
     for fact, sentence in (senses or {}).items():
         stated = values.get(fact)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from assistant.base.tuning import SENSE_MAX_SENTENCES, SENSE_THRESHOLD
+from assistant.base.tuning import FACT_SENSE_THRESHOLD, SENSE_MAX_SENTENCES, SENSE_THRESHOLD
 from assistant.law import law
 from assistant.text.norm import fold
 
@@ -42,51 +42,82 @@ def sentences(text: str, limit: int = SENSE_MAX_SENTENCES) -> list[str]:
     return out
 
 
+_NEGATED = re.compile(r"\b(ne|n'|aucune?|rien|jamais|not|never|no|doesn't|without)(\b|(?<='))")
+
+
+def negated(sentence: str) -> bool:
+    """A clause that denies what it names (« il ne traite aucun dossier ») states no function."""
+    return bool(_NEGATED.search(fold(sentence)))
+
+
 class Senses:
-    def __init__(self, embed: Embed, threshold: float = SENSE_THRESHOLD):
+    def __init__(self, embed: Embed, threshold: float = SENSE_THRESHOLD, fact_threshold: float = FACT_SENSE_THRESHOLD):
         self._embed = embed
         self.threshold = threshold
+        self.fact_threshold = fact_threshold
         self._lock = threading.Lock()
         self._matrix: np.ndarray | None = None
-        self._facts: list[str] = []
+        self._labels: list[tuple[str, str]] = []  # per example: (practice fact, "") or (fact, value)
+        self._negatable: list[bool] = []
 
-    def _prototypes(self) -> tuple[np.ndarray, list[str]]:
+    def _prototypes(self) -> tuple[np.ndarray, list[tuple[str, str]]]:
         with self._lock:
             if self._matrix is None:
                 data = law()
-                facts, texts = [], []
+                labels: list[tuple[str, str]] = []
+                texts: list[str] = []
+                negatable: list[bool] = []
                 for sense in (*data.cues_fr.practice_senses, *data.cues_en.practice_senses):
-                    for example in sense.examples:
-                        facts.append(sense.fact)
-                        texts.append(example)
+                    labels += [(sense.fact, "")] * len(sense.examples)
+                    texts += sense.examples
+                    negatable += [False] * len(sense.examples)
+                for fs in (*data.cues_fr.fact_senses, *data.cues_en.fact_senses):
+                    labels += [(fs.fact, fs.value)] * len(fs.examples)
+                    texts += fs.examples
+                    negatable += [fs.negatable] * len(fs.examples)
                 self._matrix = np.asarray(self._embed(texts), dtype=np.float32)
-                self._facts = facts
-            return self._matrix, self._facts
+                self._labels, self._negatable = labels, negatable
+            return self._matrix, self._labels
 
-    def scores(self, text: str) -> dict[str, tuple[float, str]]:
-        """Each practice → the best similarity of one of its sentences with one of the description's, and
-        the description's sentence."""
+    def all_scores(self, text: str) -> dict[tuple[str, str], tuple[float, str]]:
+        """Each sense → the best similarity of one of its sentences with one of the description's, and
+        the description's sentence: (practice, "") for a practice, (fact, value) for a fact of art. 50
+        (negated clauses left out unless the sense says otherwise)."""
         parts = sentences(text)
         if not parts:
             return {}
-        matrix, facts = self._prototypes()
+        matrix, labels = self._prototypes()
         sims = np.asarray(self._embed(parts), dtype=np.float32) @ matrix.T  # sentences × examples
-        out: dict[str, tuple[float, str]] = {}
-        for j, fact in enumerate(facts):
-            i = int(np.argmax(sims[:, j]))
-            score = float(sims[i, j])
-            if fact not in out or score > out[fact][0]:
-                out[fact] = (score, parts[i])
+        denied = np.array([negated(p) for p in parts])
+        out: dict[tuple[str, str], tuple[float, str]] = {}
+        for j, label in enumerate(labels):
+            column = np.where(denied, -1.0, sims[:, j]) if self._negatable[j] else sims[:, j]
+            i = int(np.argmax(column))
+            score = float(column[i])
+            if label not in out or score > out[label][0]:
+                out[label] = (score, parts[i])
         return out
 
+    def scores(self, text: str) -> dict[str, tuple[float, str]]:
+        """Each practice → (best similarity, the description's sentence), for calibration."""
+        return {fact: v for (fact, value), v in self.all_scores(text).items() if not value}
+
+    def read(self, text: str) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+        """(practices the description evokes by meaning: fact → its sentence folded like a keyword cue's
+        words — the passage of a targeted « oui » must share a word with it —, facts of art. 50 it
+        states by meaning: fact → (value, its sentence))."""
+        cues: dict[str, str] = {}
+        facts: dict[str, tuple[str, str]] = {}
+        for (fact, value), (score, sentence) in self.all_scores(text).items():
+            if not value and score >= self.threshold:
+                cues[fact] = fold(sentence)[:240]
+            elif value and score >= self.fact_threshold:
+                facts[fact] = (value, sentence[:240])
+        return cues, facts
+
     def cues(self, text: str) -> dict[str, str]:
-        """The practices the description evokes by meaning: fact → its sentence, folded like a keyword
-        cue's words (the passage of a targeted « oui » must share a word with it)."""
-        return {
-            fact: fold(sentence)[:240]
-            for fact, (score, sentence) in self.scores(text).items()
-            if score >= self.threshold
-        }
+        """The practices the description evokes by meaning (see `read`)."""
+        return self.read(text)[0]
 
 
-__all__ = ["Embed", "Senses", "sentences"]
+__all__ = ["Embed", "Senses", "negated", "sentences"]

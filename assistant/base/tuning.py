@@ -116,6 +116,10 @@ TARGETED_TOKENS = 90  # ~60 tokens for a 240-character clause, plus the field na
 # prohibited descriptions and 2 of the 168 neither prohibited nor high-risk ones (0.62: 51/51 but
 # 19/168; 0.68: 44/51 and 1/168).
 SENSE_THRESHOLD = 0.66
+# Same scale for the senses of the facts of art. 50 (law/cues-*.toml [[fact_sense]]): 2026-12-03,
+# `bench/calibrate_senses.py --facts` on the dev sets (385 descriptions): at 0.66 a sense reaches 21/39
+# « limité » descriptions (8 that no keyword reaches) and 1/132 « minimal »; 0.62: 29/39 and 7/132.
+FACT_SENSE_THRESHOLD = 0.66
 SENSE_EMBEDDER = "embeddinggemma-300m"  # the threshold holds for this embedder only; others: no senses
 SENSE_MAX_SENTENCES = 12  # a description is ≤ 2000 characters; not measured: initial choice (issue 14)
 SUMMARY_TOKENS = 120  # the 2-3 sentence summary; not measured: initial choice (commit d8e2afe)

@@ -28,6 +28,7 @@ from assistant.law.model import (
     Cues,
     Entry,
     Fact,
+    FactSense,
     Law,
     Level,
     Meta,
@@ -68,6 +69,7 @@ _NOUNS = {
     "rule": "règle",
     "practice_cue": "indice de pratique interdite",
     "practice_sense": "sens d'une pratique interdite",
+    "fact_sense": "sens d'un fait",
     "topic": "thème",
     "expansion": "expansion",
     "chapter": "chapitre",
@@ -294,7 +296,16 @@ def _cues(file: str, data: dict, facts: dict[str, Fact]) -> Cues:
         if any(len(x) < 20 for x in examples):
             raise t.error("examples", "phrase trop courte (au moins 20 caractères) : décrivez la pratique")
         senses.append(PracticeSense(fact, examples, t.ref(), t.text("id", "")))
-    return Cues(MappingProxyType(fragments), tuple(rules), tuple(cues), tuple(senses))
+    fact_senses = []
+    practices = {c.fact for c in cues}
+    for t in _entries(file, data, "fact_sense", sense_fields | {"value", "negatable"}) if "fact_sense" in data else []:
+        fact = t.choice("fact", [f for f in facts if f not in practices])
+        value = t.choice("value", facts[fact].values)
+        examples = t.texts("examples", required=True)
+        if any(len(x) < 20 for x in examples):
+            raise t.error("examples", "phrase trop courte (au moins 20 caractères) : décrivez ce que fait le système")
+        fact_senses.append(FactSense(fact, value, examples, t.ref(), t.text("id", ""), t.flag("negatable", True)))
+    return Cues(MappingProxyType(fragments), tuple(rules), tuple(cues), tuple(senses), tuple(fact_senses))
 
 
 def _obligations(file: str, data: dict, entries: tuple[Entry, ...]) -> tuple[Obligation, ...]:

@@ -156,6 +156,23 @@ class PracticeSense:
 
 
 @dataclass(frozen=True)
+class FactSense:
+    """Plain sentences that describe what a system does for one value of a fact of art. 50 (it talks
+    with people, it writes texts, it makes a real person say what they never said…), written from the
+    provision and its recitals: a clause of a description close in meaning to one of them, and not
+    negated, states the fact as the description's words would (assess/senses.py). For the functions
+    a project owner describes without naming them (« les habitants posent leurs questions et reçoivent
+    une réponse »), which the small model reads « non » more often than not."""
+
+    fact: str
+    value: str
+    examples: tuple[str, ...]
+    source: Ref | None = None
+    id: str = ""
+    negatable: bool = True  # a negated clause of the description does not state the fact
+
+
+@dataclass(frozen=True)
 class Cues:
     """The keyword rules of one language, in the order they are tried, and their named fragments."""
 
@@ -163,6 +180,7 @@ class Cues:
     rules: tuple[Rule, ...]
     practice_cues: tuple[PracticeCue, ...] = ()
     practice_senses: tuple[PracticeSense, ...] = ()
+    fact_senses: tuple[FactSense, ...] = ()
 
 
 @dataclass(frozen=True)
