@@ -54,18 +54,20 @@ def copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_a_sense_too_short_or_on_an_unknown_practice_is_refused(copy):
-    edit(copy, "cues-fr", '"Mentir aux personnes pour obtenir leur accord ou leur argent."', '"Mentir."')
+def refused(copy: Path, old: str, new: str, *words: str) -> None:
+    """cues-fr.toml with `old` replaced by `new` is refused with a message naming `words`; then restored."""
+    edit(copy, "cues-fr", old, new)
     with pytest.raises(ConfigError) as err:
         load(copy)
-    assert "cues-fr.toml" in str(err.value) and "manipulation-sens-fr" in str(err.value)
-    assert "examples" in str(err.value) and "trop courte" in str(err.value)
+    assert all(w in str(err.value) for w in ("cues-fr.toml", *words)), str(err.value)
     shutil.copy(HERE / "cues-fr.toml", copy / "cues-fr.toml")
-    edit(copy, "cues-fr", 'id = "moissonnage-visages-sens-fr"\nfact = "moissonnage_visages"',
-         'id = "moissonnage-visages-sens-fr"\nfact = "systeme_ia"')  # fmt: skip
-    with pytest.raises(ConfigError) as err:
-        load(copy)
-    assert "moissonnage-visages-sens-fr" in str(err.value) and "fact" in str(err.value)
+
+
+def test_a_sense_too_short_or_on_an_unknown_practice_is_refused(copy):
+    refused(copy, '"Mentir aux personnes pour obtenir leur accord ou leur argent."', '"Mentir."',
+            "manipulation-sens-fr", "examples", "trop courte")  # fmt: skip
+    refused(copy, 'id = "moissonnage-visages-sens-fr"\nfact = "moissonnage_visages"',
+            'id = "moissonnage-visages-sens-fr"\nfact = "systeme_ia"', "moissonnage-visages-sens-fr", "fact")  # fmt: skip
 
 
 def test_sentences_are_the_parts_worth_comparing():
@@ -209,17 +211,9 @@ def test_every_fact_sense_states_a_value_of_an_art_50_fact_with_its_provision():
 
 
 def test_a_fact_sense_on_a_practice_or_with_a_value_the_fact_lacks_is_refused(copy):
-    edit(copy, "cues-fr", 'id = "dialogue-sens-fr"\nfact = "interagit_avec_personnes"\nvalue = "oui"',
-         'id = "dialogue-sens-fr"\nfact = "interagit_avec_personnes"\nvalue = "peut-être"')  # fmt: skip
-    with pytest.raises(ConfigError) as err:
-        load(copy)
-    assert "dialogue-sens-fr" in str(err.value) and "value" in str(err.value)
-    shutil.copy(HERE / "cues-fr.toml", copy / "cues-fr.toml")
-    edit(copy, "cues-fr", 'id = "dialogue-sens-fr"\nfact = "interagit_avec_personnes"',
-         'id = "dialogue-sens-fr"\nfact = "notation_sociale"')  # fmt: skip
-    with pytest.raises(ConfigError) as err:
-        load(copy)
-    assert "dialogue-sens-fr" in str(err.value) and "fact" in str(err.value)
+    said = 'id = "dialogue-sens-fr"\nfact = "interagit_avec_personnes"'
+    refused(copy, said + '\nvalue = "oui"', said + '\nvalue = "peut-être"', "dialogue-sens-fr", "value")
+    refused(copy, said, 'id = "dialogue-sens-fr"\nfact = "notation_sociale"', "dialogue-sens-fr", "fact")
 
 
 def test_a_negated_clause_states_no_function_but_a_deep_fake_may_say_never():
