@@ -3,7 +3,7 @@
 Usage:
     python bench/bench_assess.py [N=10] [--no-summary] [--keywords-only]
         time N assessments spread over eval/scenarios.jsonl (the product as served: facts + summary)
-    python bench/bench_assess.py --levels [--set scenarios|benchmark|both|blind|blind2|blind3|dev4] [--budget MIN] [--out FILE]
+    python bench/bench_assess.py --levels [--set scenarios|benchmark|both|blind|blind2|blind3|blind4|dev4] [--budget MIN] [--out FILE]
                                  [--no-summary [--timed K]] [--keywords-only]
         risk level of every scenario (French set and/or the English benchmark half, spread order),
         with the keyword-only level beside it, until the time budget is spent; one JSON line per
@@ -59,8 +59,14 @@ def keyword_level(text: str) -> str:
     return rm.decide(facts, text, contradictions, rm.open_practices(kw, facts, sources)).level
 
 
-# The blind sets (never tuned on after their first run); blind3's first run: 2026-12-03 (practice senses).
-BLIND = {"blind": "scenarios-blind.jsonl", "blind2": "scenarios-blind2.jsonl", "blind3": "scenarios-blind3.jsonl"}
+# The blind sets (never tuned on after their first run); blind3's first run: 2026-12-03 (practice senses),
+# blind4's: 2026-12-03 afternoon (facts of art. 50 by meaning).
+BLIND = {
+    "blind": "scenarios-blind.jsonl",
+    "blind2": "scenarios-blind2.jsonl",
+    "blind3": "scenarios-blind3.jsonl",
+    "blind4": "scenarios-blind4.jsonl",
+}
 # Written by someone who read neither the rules nor the other sets, to be read and tuned on.
 DEV = {"dev4": "scenarios-dev4.jsonl"}
 
