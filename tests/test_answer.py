@@ -188,3 +188,23 @@ def test_support_requires_words_and_figures():
     assert support("Amendes jusqu'à 35 000 000 EUR.", [passage]) == 1.0
     assert support("Amendes jusqu'à 45 000 000 EUR.", [passage]) == 0.0
     assert support("Les licences logicielles coûtent cher.", [passage]) < 0.5
+
+
+def test_the_canary_is_kept_per_installation_so_a_restart_does_not_change_the_prompt(tmp_path, monkeypatch):
+    from assistant.answer import prompts
+
+    monkeypatch.delenv("ASSISTANT_PROMPT_CANARY", raising=False)
+    monkeypatch.setenv("ASSISTANT_VAR_DIR", str(tmp_path / "var"))
+    prompts.canary.cache_clear()
+    try:
+        first = prompts.canary()
+        prompts.canary.cache_clear()  # a new process
+        assert prompts.canary() == first and first.startswith("CANARI-")
+        path = tmp_path / "var" / prompts.CANARY_FILE
+        assert path.read_text(encoding="utf-8").strip() == first
+        assert path.stat().st_mode & 0o077 == 0  # the owner's secret only
+        monkeypatch.setenv("ASSISTANT_PROMPT_CANARY", "CANARI-PARTAGE")  # several machines: one value
+        prompts.canary.cache_clear()
+        assert prompts.canary() == "CANARI-PARTAGE"
+    finally:
+        prompts.canary.cache_clear()
