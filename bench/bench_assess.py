@@ -3,7 +3,7 @@
 Usage:
     python bench/bench_assess.py [N=10] [--no-summary] [--keywords-only]
         time N assessments spread over eval/scenarios.jsonl (the product as served: facts + summary)
-    python bench/bench_assess.py --levels [--set scenarios|benchmark|both|blind|blind2|blind3|blind4|dev4] [--budget MIN] [--out FILE]
+    python bench/bench_assess.py --levels [--set scenarios|benchmark|both|blind|blind2|blind3|blind4|blind5|dev4] [--budget MIN] [--out FILE]
                                  [--no-summary [--timed K]] [--keywords-only]
         risk level of every scenario (French set and/or the English benchmark half, spread order),
         with the keyword-only level beside it, until the time budget is spent; one JSON line per
@@ -60,12 +60,13 @@ def keyword_level(text: str) -> str:
 
 
 # The blind sets (never tuned on after their first run); blind3's first run: 2026-12-03 (practice senses),
-# blind4's: 2026-12-03 afternoon (facts of art. 50 by meaning).
+# blind4's and blind5's: 2026-12-03 afternoon (facts of art. 50 by meaning; blind5 also with the kept canary).
 BLIND = {
     "blind": "scenarios-blind.jsonl",
     "blind2": "scenarios-blind2.jsonl",
     "blind3": "scenarios-blind3.jsonl",
     "blind4": "scenarios-blind4.jsonl",
+    "blind5": "scenarios-blind5.jsonl",
 }
 # Written by someone who read neither the rules nor the other sets, to be read and tuned on.
 DEV = {"dev4": "scenarios-dev4.jsonl"}
