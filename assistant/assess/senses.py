@@ -10,8 +10,15 @@ cannot be excluded (no « minimal », no « limité » while it stays open) and 
 targeted yes/no question. A sense never establishes a practice: only the description's words or a
 targeted « oui » with its supporting passage do.
 
-    Senses(embed).cues(text)    practice fact → the sentence of the description that evokes it
-    Senses(embed).scores(text)  practice fact → (best similarity, that sentence), for calibration
+The same pass reads the facts of art. 50 that a description states without naming them
+(`[[fact_sense]]`: people talk with the system; a real person made to say what they never said): a
+clause, not negated, at `FACT_SENSE_THRESHOLD` or more states the fact as the description's words
+would (`riskmap.keyword_facts`), the explicit words winning.
+
+    Senses(embed).read(text)        (practices evoked: fact → sentence, facts stated: fact → (value, sentence))
+    Senses(embed).cues(text)        the practices evoked only
+    Senses(embed).scores(text)      practice fact → (best similarity, that sentence), for calibration
+    Senses(embed).all_scores(text)  every sense, practices and facts, for calibration
 """
 
 from __future__ import annotations
