@@ -24,6 +24,7 @@ sys.path.insert(0, str(HERE.parent))
 from assistant.assess import riskmap as rm  # noqa: E402
 from assistant.assess.senses import Senses  # noqa: E402
 from assistant.base.settings import PROJECT_ROOT, Settings  # noqa: E402
+from assistant.law import law  # noqa: E402
 from assistant.search.embed import make_embedder  # noqa: E402
 
 DISPUTED = PROJECT_ROOT / "eval" / "reports" / "2026-11-27-assess-disputed.json"
@@ -99,25 +100,23 @@ def main() -> int:
     return 0
 
 
-ART50 = ("interagit_avec_personnes", "genere_contenu", "contenu_hypertrucage", "publication_externe")
-
-
 def calibrate_facts(senses: Senses) -> int:
     """For the facts of art. 50: the « limité » descriptions a fact sense reaches without a keyword
     finding of the fact (what it adds), and the « minimal » ones it reaches (each a wrong « limité »
     unless the model or the words deny it)."""
+    art50 = tuple(sorted({s.fact for s in law().cues_fr.fact_senses}))  # the facts the law data has senses for
     out = []
     for r in dev_rows():
         kw = rm.keyword_facts(r["description"])
         have = {
-            f for f in ART50 if kw.values.get(f) and kw.values[f].value == rm.YES and kw.values[f].strength == rm.HIGH
+            f for f in art50 if kw.values.get(f) and kw.values[f].value == rm.YES and kw.values[f].strength == rm.HIGH
         }
         scores = {f: s for (f, v), (s, _) in senses.all_scores(r["description"]).items() if v}
         out.append({"id": r["id"], "set": r["set"], "gold": r["risk_level"], "have": have, "scores": scores})
     by_gold = collections.Counter(x["gold"] for x in out)
     print(f"{len(out)} descriptions: " + ", ".join(f"{g} {n}" for g, n in sorted(by_gold.items())))
-    for fact in (*ART50, "any"):
-        names = ART50 if fact == "any" else (fact,)
+    for fact in (*art50, "any"):
+        names = art50 if fact == "any" else (fact,)
         print(f"\n{fact}: threshold  limited reached (new)  minimal reached (new)  others")
         for t in [x / 100 for x in range(56, 78, 2)]:
             hit = {x["id"]: any(x["scores"].get(f, 0) >= t for f in names) for x in out}

@@ -648,7 +648,7 @@ def keyword_facts(
             sorted(domains, key=DOMAINS.index), best, " / ".join(f.evidence for f in domains.values())
         )
     for fact, (value, sentence) in (sensed_facts or {}).items():
-        if fact not in values and fact not in conflicts:
+        if fact not in values:  # the words (or their conflict) say something of it: they win
             values[fact] = Finding(value, HIGH, SENSED + sentence[:80])
     cued = _practice_cues(t, english, values)
     for fact, sentence in (senses or {}).items():

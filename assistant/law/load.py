@@ -292,20 +292,23 @@ def _cues(file: str, data: dict, facts: dict[str, Fact]) -> Cues:
     sense_fields = {"id", "fact", "examples", "source", "doc", "focus"}
     for t in _entries(file, data, "practice_sense", sense_fields) if "practice_sense" in data else []:
         fact = t.choice("fact", [c.fact for c in cues] or list(facts))
-        examples = t.texts("examples", required=True)
-        if any(len(x) < 20 for x in examples):
-            raise t.error("examples", "phrase trop courte (au moins 20 caractères) : décrivez la pratique")
-        senses.append(PracticeSense(fact, examples, t.ref(), t.text("id", "")))
+        senses.append(PracticeSense(fact, _sentences(t, "décrivez la pratique"), t.ref(), t.text("id", "")))
     fact_senses = []
     practices = {c.fact for c in cues}
     for t in _entries(file, data, "fact_sense", sense_fields | {"value", "negatable"}) if "fact_sense" in data else []:
         fact = t.choice("fact", [f for f in facts if f not in practices])
         value = t.choice("value", facts[fact].values)
-        examples = t.texts("examples", required=True)
-        if any(len(x) < 20 for x in examples):
-            raise t.error("examples", "phrase trop courte (au moins 20 caractères) : décrivez ce que fait le système")
+        examples = _sentences(t, "décrivez ce que fait le système")
         fact_senses.append(FactSense(fact, value, examples, t.ref(), t.text("id", ""), t.flag("negatable", True)))
     return Cues(MappingProxyType(fragments), tuple(rules), tuple(cues), tuple(senses), tuple(fact_senses))
+
+
+def _sentences(t: Table, hint: str) -> tuple[str, ...]:
+    """The `examples` of a sense: plain sentences of 20 characters or more."""
+    examples = t.texts("examples", required=True)
+    if any(len(x) < 20 for x in examples):
+        raise t.error("examples", f"phrase trop courte (au moins 20 caractères) : {hint}")
+    return examples
 
 
 def _obligations(file: str, data: dict, entries: tuple[Entry, ...]) -> tuple[Obligation, ...]:

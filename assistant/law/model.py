@@ -158,9 +158,10 @@ class PracticeSense:
 @dataclass(frozen=True)
 class FactSense:
     """Plain sentences that describe what a system does for one value of a fact of art. 50 (it talks
-    with people, it writes texts, it makes a real person say what they never said…), written from the
+    with people, it makes a real person say what they never said…), written from the
     provision and its recitals: a clause of a description close in meaning to one of them, and not
-    negated, states the fact as the description's words would (assess/senses.py). For the functions
+    negated (unless `negatable` is false), states the fact as the description's words would
+    (assess/senses.py). For the functions
     a project owner describes without naming them (« les habitants posent leurs questions et reçoivent
     une réponse »), which the small model reads « non » more often than not."""
 
