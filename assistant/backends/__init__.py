@@ -1,6 +1,7 @@
 """LLM backends behind one narrow protocol.
 
     Generator.stream(messages, *, max_tokens, schema=None, stop=None) -> Iterator[str]
+    Scorer.first_token_scores(messages, words) -> {word: log-score}   (optional capability)
 
 Implementations: `llama_cpp.LlamaCppGenerator` (local GGUF, the default),
 `openai_http.OpenAIHTTPGenerator` (llama.cpp server, vLLM… on a departmental GPU
@@ -40,6 +41,14 @@ class Generator(Protocol):
         schema: dict | None = None,
         stop: Sequence[str] | None = None,
     ) -> Iterator[str]: ...
+
+
+class Scorer(Protocol):
+    """A backend that can score the first token of its reply without generating it: the log-score of
+    each word's first token (logits or log-probabilities: only their differences are used, which are
+    log-odds either way). Words it cannot score are left out of the result."""
+
+    def first_token_scores(self, messages: Sequence[Message], words: Sequence[str]) -> dict[str, float]: ...
 
 
 def make_generator(settings: Settings) -> Generator:

@@ -14,6 +14,7 @@ class ScriptedGenerator:
         self.replies: list[str] = list(replies)
         self.history: list[dict] = []
         self.default = '{"trouve": true, "reponse": "", "sources": [1]}'
+        self.scores: list[dict[str, float]] = []  # queued first-token scores (Scorer); none: {}
 
     def enqueue(self, *replies: str) -> None:
         self.replies.extend(replies)
@@ -32,3 +33,8 @@ class ScriptedGenerator:
         pieces = [reply[i : i + 4] for i in range(0, len(reply), 4)]
         self.usage = Usage(prompt_tokens=prompt, completion_tokens=len(pieces))
         yield from pieces
+
+    def first_token_scores(self, messages: Sequence[Message], words: Sequence[str]) -> dict[str, float]:
+        self.history.append({"messages": list(messages), "words": list(words)})
+        given = self.scores.pop(0) if self.scores else {}
+        return {w: v for w, v in given.items() if w in words}

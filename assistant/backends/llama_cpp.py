@@ -98,6 +98,30 @@ class LlamaCppGenerator:
                 cached += 1
             self.usage = Usage(prompt_tokens=prompt, completion_tokens=completion, cached_tokens=cached)
 
+    def first_token_scores(self, messages: Sequence[Message], words: Sequence[str]) -> dict[str, float]:
+        """The next-token logit of each word's first token after the prompt (Scorer). The prompt's
+        common prefix with the KV cache is reused, as by `stream`."""
+        formatter = self._formatter()
+        if formatter is None:
+            return {}
+        llm = self._llm
+        result = formatter(messages=list(messages))
+        prompt = llm.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True)
+        if len(prompt) + 1 >= llm.n_ctx():
+            raise BackendError("Le modèle a refusé la requête : description trop longue pour le contexte.")
+        with self._lock:
+            cached = _reuse_prefix(llm, prompt)
+            llm.eval(prompt[cached:])
+            n_vocab = llm.n_vocab()
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
+            out: dict[str, float] = {}
+            for word in words:
+                ids = llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)
+                if ids:
+                    out[word] = float(logits[ids[0]])
+            self.usage = Usage(prompt_tokens=len(prompt), completion_tokens=0, cached_tokens=cached)
+        return out
+
     def _formatter(self) -> Callable[..., Any] | None:
         """The chat template `create_chat_completion` uses (the GGUF's own), or None if another one."""
         if self._chat_formatter is None:
@@ -124,12 +148,7 @@ class LlamaCppGenerator:
         if len(prompt) + 12 * len(fields) >= llm.n_ctx():
             raise BackendError("Le modèle a refusé la requête : description trop longue pour le contexte.")
         with self._lock:
-            cached = 0
-            for a, b in zip(llm._input_ids, prompt[:-1], strict=False):  # keep >= 1 token to evaluate
-                if a != b:
-                    break
-                cached += 1
-            llm.n_tokens = cached  # `eval` drops the KV cache beyond this point
+            cached = _reuse_prefix(llm, prompt)
             n_vocab = llm.n_vocab()
 
             def tokenize(text: str) -> list[int]:
@@ -142,3 +161,15 @@ class LlamaCppGenerator:
             text, evaluated = decode_enum_object(fields, tokenize=tokenize, feed=llm.eval, logits=logits)
             self.usage = Usage(prompt_tokens=len(prompt), completion_tokens=evaluated, cached_tokens=cached)
         return text
+
+
+def _reuse_prefix(llm: Any, prompt: list[int]) -> int:
+    """Keep the KV cache's common prefix with `prompt` (at least one token left to evaluate, for
+    fresh logits) and drop the rest; the number of tokens kept."""
+    cached = 0
+    for a, b in zip(llm._input_ids, prompt[:-1], strict=False):
+        if a != b:
+            break
+        cached += 1
+    llm.n_tokens = cached  # `eval` drops the KV cache beyond this point
+    return cached
