@@ -107,6 +107,24 @@ def test_real_assessment_facts_fast_decoding_agrees_with_token_by_token(e2e):
     assert "annex-iii-4-a" in [g["id"] for g in out["grounds"]]
 
 
+def test_real_judge_of_a_cued_practice_reads_a_plain_statement_and_leaves_a_plain_use(e2e):
+    """The real 1.5B model through the product path: a description that states the practice in plain
+    words is judged « oui »; an ordinary use that only brushes a cue is not."""
+    out = e2e.assess(
+        "Projet FSL : à partir des impayés de loyer, l'outil repère les ménages au bord de la rupture et leur "
+        "pousse, au moment où ils sont le plus en difficulté, une offre de crédit renouvelable d'un partenaire."
+    ).to_json()
+    assert out["extraction"].get("judged", {}).get("exploitation_vulnerabilites", {}).get("oui") is True, out[
+        "extraction"
+    ]
+    assert out["risk_level"] == "prohibited"
+    plain = e2e.assess(
+        "Un outil aiderait les conseillers à repérer les personnes âgées isolées pour leur proposer une visite "
+        "gratuite de convivialité par un bénévole."
+    ).to_json()
+    assert plain["risk_level"] != "prohibited"
+
+
 def test_real_two_turn_conversation_keeps_the_thread(e2e):
     """A first question, then « Et depuis quand ? »: the follow-up is understood from the first
     turn, answered by the real model, and cites the schedule (article 113) without the fines."""

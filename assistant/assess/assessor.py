@@ -28,7 +28,7 @@ from assistant.answer.precedence import attributions
 from assistant.answer.prompts import canary, load_prompt
 from assistant.answer.result import Assessment, ListItem
 from assistant.answer.verdict import category
-from assistant.assess import levels, recommendations
+from assistant.assess import judge, levels, recommendations
 from assistant.assess import riskmap as rm
 from assistant.assess.senses import Senses
 from assistant.backends import Generator
@@ -37,6 +37,8 @@ from assistant.base.tuning import (
     FACT_TOKENS,
     GROUND_CHARS,
     ITEM_CHARS,
+    JUDGE_MARGIN,
+    JUDGE_MODEL,
     MAX_CHARTER,
     MAX_PASSAGES,
     MAX_QUESTIONS,
@@ -216,6 +218,30 @@ def apply_targeted(
                 contradictions.remove(name)
         elif value == rm.NO and facts.get(name) != rm.YES:
             sources[name] = "modèle, question ciblée (« non »), à confirmer"
+
+
+def apply_judged(
+    facts: dict[str, object],
+    sources: dict[str, str],
+    contradictions: list[str],
+    verdicts: Mapping[str, judge.Verdict],
+) -> None:
+    """A judged « oui » (margin at or above the practice's calibrated threshold) establishes the
+    practice with its passage; a judged « non » is noted but is not evidence: the practice stays
+    open (`riskmap.open_practices`), so the level cannot be low."""
+    for name, v in verdicts.items():
+        if v.yes:
+            facts[name] = rm.YES
+            sources[name] = (
+                f"modèle, jugement ciblé « oui » (écart {v.margin:+.2f} ≥ seuil {v.threshold:+.2f}), "
+                f"passage : « {v.passage} »"
+            )
+            if name in contradictions:
+                contradictions.remove(name)
+        elif facts.get(name) != rm.YES:
+            sources[name] = (
+                f"modèle, jugement ciblé « non » (écart {v.margin:+.2f} < seuil {v.threshold:+.2f}), à confirmer"
+            )
 
 
 def parse_facts(raw: str, fields: list[str] | None = None) -> dict[str, str] | None:
@@ -461,16 +487,20 @@ class Assessor:
             if kw is None or (not given and not rm.about_ai_use(text) and not _describes_use(kw)):
                 body = self._not_about_ai(text)
             else:
-                targeted = {name: passages(text) for name in kw.cued if name not in given}
+                scorer = self._scorer(text)
+                judged = [n for n in kw.cued if n not in given and scorer is not None and n in JUDGE_MARGIN]
+                targeted = {name: passages(text) for name in kw.cued if name not in given and name not in judged}
                 model_facts, status, llm = (
                     (None, "désactivé", "")
                     if not self.use_model
                     else self._read_facts(text, tokens, open_fields(kw), targeted, kw.cued)
                 )
+                verdicts = self._judge(scorer, text, {n: kw.cued[n] for n in judged}, tokens) if scorer else {}
                 timings["facts_ms"] = _ms(t0)
                 merged, sources, contradictions = merge_facts(kw, model_facts, given)
                 sensed_only = {f: v for f, v in sensed.items() if kw.cued.get(f) == v}  # no keyword cue
                 apply_targeted(merged, sources, contradictions, self.last_targeted, sensed_only)
+                apply_judged(merged, sources, contradictions, verdicts)
                 decision = rm.decide(merged, text, contradictions, rm.open_practices(kw, merged, sources))
                 neighbours: list[Chunk] = []
                 if decision.level == "undetermined" and self._retrieve is not None:
@@ -491,6 +521,11 @@ class Assessor:
                 }
                 if sensed:  # the practices evoked by meaning only (assess/senses.py)
                     extraction["senses"] = sensed_only
+                if verdicts:  # the cued practices judged by the model's first-token scores (assess/judge.py)
+                    extraction["judged"] = {
+                        n: {"oui": v.yes, "ecart": round(v.margin, 2), "seuil": v.threshold, "passage": v.passage}
+                        for n, v in verdicts.items()
+                    }
                 said = {f: v for f, (v, _) in sensed_facts.items() if sources.get(f, "").startswith("sens")}
                 if said:  # the facts of art. 50 read from the meaning of a sentence
                     extraction["sensed_facts"] = said
@@ -521,6 +556,42 @@ class Assessor:
         )
 
     # ------------------------------------------------------------------ facts
+
+    def _scorer(self, text: str) -> Generator | None:
+        """The generator when it can judge the cued practices (assess/judge.py): the model the
+        thresholds were calibrated on, able to score a first token, and a French description (the
+        questions are French; an English one keeps the targeted questions)."""
+        if not self.use_model or not JUDGE_MARGIN or rm.is_english(fold(text)):
+            return None
+        try:
+            gen = self._generator()
+        except AssistantError:
+            return None
+        if gen is None or gen.name != JUDGE_MODEL or not callable(getattr(gen, "first_token_scores", None)):
+            return None
+        return gen
+
+    def _judge(self, gen: Generator, text: str, cued: Mapping[str, str], tokens: dict) -> dict[str, judge.Verdict]:
+        """Each cued practice judged by the model's « oui »/« non » first-token scores, with the
+        sentence its cue points to; a practice the backend cannot score is left out (it stays open)."""
+        system = load_prompt("assess.system").render(canary=canary())
+        section = _section("faits")
+        out: dict[str, judge.Verdict] = {}
+        for name, cue in cued.items():
+            question = rm.FACTS[name].judge
+            if not question:
+                continue
+            try:
+                scores = gen.first_token_scores(  # type: ignore[attr-defined]
+                    judge.messages(system, section, _neutralise(text), question), judge.WORDS
+                )
+                _add_usage(tokens, gen)
+            except AssistantError:
+                continue
+            m = judge.margin(scores)
+            if m is not None:
+                out[name] = judge.Verdict(name, m, JUDGE_MARGIN[name], judge.supporting_sentence(text, cue))
+        return out
 
     def _sensed(self, text: str) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
         """The practices the description evokes by meaning, and the facts of art. 50 it states by
@@ -1003,6 +1074,7 @@ def _ms(t0: float) -> float:
 
 __all__ = [
     "Assessor",
+    "apply_judged",
     "apply_targeted",
     "compose_description",
     "fact_schema",

@@ -120,6 +120,23 @@ SENSE_THRESHOLD = 0.66
 # `bench/calibrate_senses.py --facts` on the dev sets (385 descriptions): at 0.66 a sense reaches 21/39
 # « limité » descriptions (8 that no keyword reaches) and 1/132 « minimal »; 0.62: 29/39 and 7/132.
 FACT_SENSE_THRESHOLD = 0.66
+# Judge of a cued prohibited practice (issue 14, assess/judge.py): the threshold on score(« oui ») −
+# score(« non ») of the first token, per practice, at or above which the practice is established. They
+# hold for JUDGE_MODEL only (other models: the targeted questions, decoded as text). Calibrated on the
+# French development sets only (French scenarios, blind set 1, dev4: 215 descriptions, 14 with a cued
+# practice), `bench/calibrate_judge.py`, eval/reports/2026-12-03-assess-judge.md:
+# b) −0.60 reaches 2 of the 3 descriptions the article puts under b) and neither high-risk one cued
+# (−0.69, −0.90); c) −1.20: 2/2, not the high-risk one (−1.27); a) −0.90: the one under a) (+0.12) and
+# one prohibited under b) (−0.86). d) overlaps Annex III 6 (high-risk −0.52, −0.73; prohibited −0.65):
+# −0.40, above every margin seen, so that only a clear « oui » establishes it. Small samples: where the
+# margin is short of the threshold the practice stays open (« à préciser »), never « non ».
+JUDGE_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+JUDGE_MARGIN = {
+    "manipulation_subliminale": -0.90,
+    "exploitation_vulnerabilites": -0.60,
+    "notation_sociale": -1.20,
+    "prediction_infraction": -0.40,
+}
 SENSE_EMBEDDER = "embeddinggemma-300m"  # the threshold holds for this embedder only; others: no senses
 SENSE_MAX_SENTENCES = 12  # a description is ≤ 2000 characters; not measured: initial choice (issue 14)
 SUMMARY_TOKENS = 120  # the 2-3 sentence summary; not measured: initial choice (commit d8e2afe)

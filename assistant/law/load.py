@@ -146,14 +146,19 @@ def _levels(file: str, data: dict) -> tuple[Level, ...]:
 
 
 def _facts(file: str, data: dict) -> tuple[dict[str, Fact], dict[str, tuple[str, ...]]]:
-    fields = {"name", "label", "question", "values", "model", "source", "doc", "focus"}
+    fields = {"name", "label", "question", "values", "model", "source", "doc", "focus", "judge"}
     facts: dict[str, Fact] = {}
     for t in _entries(file, data, "fact", fields, name="name"):
         values = t.texts("values") or TRI
         if UNKNOWN not in values or len(set(values)) != len(values):
             raise t.error("values", f"valeurs distinctes attendues, dont « {UNKNOWN} »")
         name = t.text("name")
-        facts[name] = Fact(name, values, t.text("label"), t.text("question"), t.flag("model", True), t.ref())
+        judge = t.text("judge", "")
+        if judge and values != TRI:
+            raise t.error("judge", "une question de jugement (oui/non) demande les valeurs oui, non, inconnu")
+        facts[name] = Fact(
+            name, values, t.text("label"), t.text("question"), t.flag("model", True), t.ref(), judge=judge
+        )
     enums: dict[str, tuple[str, ...]] = {}
     for t in _entries(file, data, "model_enum", {"name", "facts"}, name="name"):
         enums[t.text("name")] = t.choices("facts", list(facts), required=True)

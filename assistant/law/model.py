@@ -82,6 +82,9 @@ class Fact:
     question: str  # French: what to ask when it is unknown
     model: bool = True  # asked to the LLM (else keywords only, or derived from a model enum)
     source: Ref | None = None
+    # French yes/no question whose first-token « oui »/« non » scores judge a cued prohibited practice
+    # (assess/judge.py); the practice's elements spelt out in plain words. Empty: no such judgement.
+    judge: str = ""
 
 
 @dataclass(frozen=True)

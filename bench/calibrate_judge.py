@@ -1,0 +1,123 @@
+"""Calibrate the judge of the cued prohibited practices (assess/judge.py, tuning.JUDGE_MARGIN).
+
+    python bench/calibrate_judge.py [--out FILE] [--thresholds]
+
+On the French development sets only (the French scenarios, the first blind set, dev4: all read and
+tuned on before; the later blind sets never): for each description, the practices its keyword cues
+and senses evoke, and for each one with a judge question the margin score(« oui ») − score(« non »)
+of the real default model, through the assessor's own prompt. One JSON line per description in FILE
+(resumable). Prints, per practice and threshold, the descriptions the article's label puts under that
+practice that a judged « oui » reaches, and the others it reaches: a non-prohibited one would be
+called « interdit »; a prohibited one under another point is reached with the wrong point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from calibrate_senses import dev_rows  # noqa: E402
+
+from assistant.assess import riskmap as rm  # noqa: E402
+from assistant.base.settings import Settings  # noqa: E402
+from assistant.base.tuning import JUDGE_MARGIN  # noqa: E402
+from assistant.core.service import Service  # noqa: E402
+from assistant.text.norm import fold  # noqa: E402
+
+_POINT = re.compile(r"5\s*\(1\)\s*\(?([a-h])\)?|art-5-1-([a-h])")
+
+
+def practice_of_point() -> dict[str, str]:
+    """Point letter of art. 5(1) → the practice fact its entry requires (law data)."""
+    out = {}
+    for e in rm.ENTRIES:
+        m = re.fullmatch(r"art-5-1-([a-h])", e.id)
+        judged = [n for n in e.requires if rm.FACTS[n].judge]
+        if m and judged:
+            out[m.group(1)] = judged[0]
+    return out
+
+
+def points(row: dict) -> set[str]:
+    basis = str(row.get("basis") or "") + " " + " ".join(str(g.get("ref", "")) for g in row.get("gold") or [])
+    return {a or b for a, b in _POINT.findall(basis.lower())}
+
+
+def measure(out: Path) -> list[dict]:
+    done = {}
+    if out.exists():
+        done = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines()) if r}
+    svc = Service(Settings.load())
+    assessor = svc.assessor
+    rows = [r for r in dev_rows() if r["set"] != "benchmark" and not rm.is_english(fold(r["description"]))]
+    result = []
+    with out.open("a", encoding="utf-8") as f:
+        for r in rows:
+            if r["id"] in done:
+                result.append(done[r["id"]])
+                continue
+            text = r["description"]
+            sensed, sensed_facts = assessor._sensed(text)
+            kw = rm.keyword_facts(text, sensed, sensed_facts)
+            cued = {n: w for n, w in kw.cued.items() if rm.FACTS[n].judge}
+            scorer = assessor._scorer(text)
+            if scorer is None:
+                raise SystemExit("Le modèle par défaut ne sait pas noter un premier jeton : rien à calibrer.")
+            verdicts = assessor._judge(scorer, text, cued, {"prompt": 0, "completion": 0, "cached": 0})
+            rec = {
+                "id": r["id"],
+                "set": r["set"],
+                "gold": r["risk_level"],
+                "points": sorted(points(r)),
+                "cued": {n: ("sens" if sensed.get(n) == w else "mots") for n, w in cued.items()},
+                "margins": {n: round(v.margin, 3) for n, v in verdicts.items()},
+            }
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            f.flush()
+            result.append(rec)
+    return result
+
+
+def report(rows: list[dict]) -> None:
+    by_point = practice_of_point()
+    for practice in sorted({p for p in by_point.values()}):
+        pos, other_proh, neg = [], [], []
+        for r in rows:
+            if practice not in r["margins"]:
+                continue
+            m = r["margins"][practice]
+            mine = r["gold"] == "prohibited" and any(by_point.get(p) == practice for p in r["points"])
+            (pos if mine else other_proh if r["gold"] == "prohibited" else neg).append((m, r["id"], r["gold"]))
+        print(
+            f"\n{practice} (seuil actuel {JUDGE_MARGIN.get(practice)}) : judged on {len(pos) + len(other_proh) + len(neg)}"
+        )
+        print("  this point  :", " ".join(f"{m:+.2f}" for m, _, _ in sorted(pos, reverse=True)))
+        print("  other point :", " ".join(f"{m:+.2f}" for m, _, _ in sorted(other_proh, reverse=True)))
+        print("  not prohib. :", " ".join(f"{m:+.2f}({g[:4]})" for m, _, g in sorted(neg, reverse=True)[:12]))
+        for t in (-1.6, -1.4, -1.2, -1.0, -0.8, -0.6, -0.4, -0.2, 0.0):
+            a = sum(m >= t for m, _, _ in pos)
+            b = sum(m >= t for m, _, _ in other_proh)
+            c = sum(m >= t for m, _, _ in neg)
+            print(
+                f"  >= {t:+.1f}: this point {a}/{len(pos)}, other prohibited {b}/{len(other_proh)}, not prohibited {c}/{len(neg)}"
+            )
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", type=Path, default=Path("eval/runs/calibrate-judge.jsonl"))
+    args = p.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report(measure(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
