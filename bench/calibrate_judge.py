@@ -5,7 +5,8 @@
 On the French development sets only (the French scenarios, the first blind set, dev4: all read and
 tuned on before; the later blind sets never): for each description, the practices its keyword cues
 and senses evoke, and for each one with a judge question the margin score(« oui ») − score(« non »)
-of the real default model, through the assessor's own prompt. One JSON line per description in FILE
+of the real default model, read from the assessment itself (`extraction.judged`): the margins move
+by a few tenths with what the KV cache holds before the question, so only the product's path counts. One JSON line per description in FILE
 (resumable). Prints, per practice and threshold, the descriptions the article's label puts under that
 practice that a judged « oui » reaches, and the others it reaches: a non-prohibited one would be
 called « interdit »; a prohibited one under another point is reached with the wrong point.
@@ -56,6 +57,7 @@ def measure(out: Path) -> list[dict]:
         done = {r["id"]: r for r in map(json.loads, out.read_text(encoding="utf-8").splitlines()) if r}
     svc = Service(Settings.load())
     assessor = svc.assessor
+    assessor.phrase = False  # the summary comes after the judgement and does not change it
     rows = [r for r in dev_rows() if r["set"] != "benchmark" and not rm.is_english(fold(r["description"]))]
     result = []
     with out.open("a", encoding="utf-8") as f:
@@ -67,17 +69,20 @@ def measure(out: Path) -> list[dict]:
             sensed, sensed_facts = assessor._sensed(text)
             kw = rm.keyword_facts(text, sensed, sensed_facts)
             cued = {n: w for n, w in kw.cued.items() if rm.FACTS[n].judge}
-            scorer = assessor._scorer(text)
-            if scorer is None:
-                raise SystemExit("Le modèle par défaut ne sait pas noter un premier jeton : rien à calibrer.")
-            verdicts = assessor._judge(scorer, text, cued, {"prompt": 0, "completion": 0, "cached": 0})
+            judged: dict = {}
+            if cued:  # the product's own path: the facts request, then the questions on its cached prefix
+                judged = assessor.assess(text).extraction.get("judged") or {}
+                if not judged:
+                    raise SystemExit(
+                        "Aucun jugement : le modèle par défaut n'est pas celui des seuils (tuning.JUDGE_MODEL)."
+                    )
             rec = {
                 "id": r["id"],
                 "set": r["set"],
                 "gold": r["risk_level"],
                 "points": sorted(points(r)),
                 "cued": {n: ("sens" if sensed.get(n) == w else "mots") for n, w in cued.items()},
-                "margins": {n: round(v.margin, 3) for n, v in verdicts.items()},
+                "margins": {n: v["ecart"] for n, v in judged.items()},
             }
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             f.flush()

@@ -132,3 +132,41 @@ def test_another_model_or_an_english_description_keeps_the_targeted_questions(fa
     gen2.enqueue(facts_reply(finalite_definie="oui"), "Summary.")
     ass2.assess(english)
     assert not [h for h in gen2.history if "words" in h]
+
+
+def test_the_facts_request_and_its_judgements_are_kept_adjacent(fake_settings):
+    """No other request's call may slip between the facts request and the questions that reuse its
+    cached prefix: the assessor holds the backend across both (llama.cpp: its reentrant lock)."""
+    events: list[str] = []
+
+    class Held(ScriptedGenerator):
+        def hold(self):
+            gen = self
+
+            class _Ctx:
+                def __enter__(self):
+                    events.append("hold")
+
+                def __exit__(self, *exc):
+                    events.append(f"release after {len(gen.history)} calls")
+
+            return _Ctx()
+
+    gen = Held(name=JUDGE_MODEL)
+    ass = Assessor(Service(fake_settings, generator=gen).index, lambda: gen, None, None)
+    gen.enqueue(facts_reply(finalite_definie="oui"), "Résumé.")
+    gen.scores.append(_scores(0.0))
+    ass.assess(CUED)
+    assert events == ["hold", "release after 2 calls"]  # the facts request and the one judgement
+
+
+def test_the_llama_backend_lock_is_reentrant_so_hold_does_not_deadlock():
+    import threading
+
+    from assistant.backends.llama_cpp import LlamaCppGenerator
+
+    gen = LlamaCppGenerator.__new__(LlamaCppGenerator)
+    gen._lock = threading.RLock()
+    with gen.hold(), gen.hold():  # a call inside a hold takes the same lock again
+        assert gen._lock.acquire(blocking=False)
+        gen._lock.release()

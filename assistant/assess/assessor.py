@@ -15,6 +15,7 @@ passage, cited with the same citation objects as `ask`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -490,12 +491,16 @@ class Assessor:
                 scorer = self._scorer(text)
                 judged = [n for n in kw.cued if n not in given and scorer is not None and n in JUDGE_MARGIN]
                 targeted = {name: passages(text) for name in kw.cued if name not in given and name not in judged}
-                model_facts, status, llm = (
-                    (None, "désactivé", "")
-                    if not self.use_model
-                    else self._read_facts(text, tokens, open_fields(kw), targeted, kw.cued)
-                )
-                verdicts = self._judge(scorer, text, {n: kw.cued[n] for n in judged}, tokens) if scorer else {}
+                # The questions follow the facts request on its cached prefix: kept adjacent, so that
+                # a judgement does not move with another request evaluated in between (llama.cpp).
+                hold = getattr(scorer, "hold", None) if judged else None
+                with hold() if callable(hold) else contextlib.nullcontext():
+                    model_facts, status, llm = (
+                        (None, "désactivé", "")
+                        if not self.use_model
+                        else self._read_facts(text, tokens, open_fields(kw), targeted, kw.cued)
+                    )
+                    verdicts = self._judge(scorer, text, {n: kw.cued[n] for n in judged}, tokens) if scorer else {}
                 timings["facts_ms"] = _ms(t0)
                 merged, sources, contradictions = merge_facts(kw, model_facts, given)
                 sensed_only = {f: v for f, v in sensed.items() if kw.cued.get(f) == v}  # no keyword cue
@@ -523,7 +528,7 @@ class Assessor:
                     extraction["senses"] = sensed_only
                 if verdicts:  # the cued practices judged by the model's first-token scores (assess/judge.py)
                     extraction["judged"] = {
-                        n: {"oui": v.yes, "ecart": round(v.margin, 2), "seuil": v.threshold, "passage": v.passage}
+                        n: {"oui": v.yes, "ecart": round(v.margin, 3), "seuil": v.threshold, "passage": v.passage}
                         for n, v in verdicts.items()
                     }
                 said = {f: v for f, (v, _) in sensed_facts.items() if sources.get(f, "").startswith("sens")}

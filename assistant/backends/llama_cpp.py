@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, cast
 
@@ -31,7 +32,8 @@ class LlamaCppGenerator:
             raise BackendError("llama-cpp-python n'est pas installé : lancez `make install`.") from None
         self.name = name
         self.usage = Usage()
-        self._lock = threading.Lock()  # one llama context: one generation at a time
+        # One llama context: one call at a time. Reentrant, so that `hold` keeps calls adjacent.
+        self._lock = threading.RLock()
         # The GGUF's chat template, built on first use (False: the model uses another one).
         self._chat_formatter: Callable[..., Any] | bool | None = None
         self._llm = Llama(
@@ -43,6 +45,12 @@ class LlamaCppGenerator:
             seed=seed,
             verbose=False,
         )
+
+    def hold(self) -> AbstractContextManager[Any]:
+        """A context that keeps the calls made inside it adjacent (no other thread's call between
+        them): what a call reuses from the KV cache then depends on the previous call only, and its
+        logits do not move with what another request evaluated in between."""
+        return self._lock
 
     def count_tokens(self, text: str) -> int:
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))

@@ -123,17 +123,18 @@ FACT_SENSE_THRESHOLD = 0.66
 # Judge of a cued prohibited practice (issue 14, assess/judge.py): the threshold on score(« oui ») −
 # score(« non ») of the first token, per practice, at or above which the practice is established. They
 # hold for JUDGE_MODEL only (other models: the targeted questions, decoded as text). Calibrated on the
-# French development sets only (French scenarios, blind set 1, dev4: 215 descriptions, 14 with a cued
-# practice), `bench/calibrate_judge.py`, eval/reports/2026-12-03-assess-judge.md:
-# b) −0.60 reaches 2 of the 3 descriptions the article puts under b) and neither high-risk one cued
-# (−0.69, −0.90); c) −1.20: 2/2, not the high-risk one (−1.27); a) −0.90: the one under a) (+0.12) and
-# one prohibited under b) (−0.86). d) overlaps Annex III 6 (high-risk −0.52, −0.73; prohibited −0.65):
-# −0.40, above every margin seen, so that only a clear « oui » establishes it. Small samples: where the
-# margin is short of the threshold the practice stays open (« à préciser »), never « non ».
+# French development sets only (French scenarios, blind set 1, dev4: 215 descriptions, 17 with a cued
+# practice), margins read from the assessments themselves, `bench/calibrate_judge.py`,
+# eval/reports/2026-12-03-assess-judge.md. a) −0.90: the 3 under a) (+0.16, −0.41, −0.86), not the 2
+# prohibited under b) (−0.99, −1.59), no other cued; b) −0.50, midway between the best high-risk one
+# (−0.61) and the best under b) (−0.36; −0.75 and −0.83 stay open); c) −1.20: 2/2 (−0.61, −1.14),
+# not the high-risk one (−1.27); d) overlaps Annex III 6 (high-risk −0.61, −0.70, −0.73; prohibited
+# −0.65): −0.40, above every margin seen, only a clear « oui » establishes it. Small samples: short of
+# the threshold the practice stays open (« à préciser » or the possible prohibition), never « non ».
 JUDGE_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
 JUDGE_MARGIN = {
     "manipulation_subliminale": -0.90,
-    "exploitation_vulnerabilites": -0.60,
+    "exploitation_vulnerabilites": -0.50,
     "notation_sociale": -1.20,
     "prediction_infraction": -0.40,
 }
