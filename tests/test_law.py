@@ -191,7 +191,7 @@ def test_the_copy_of_the_package_data_loads(copy):
             "cues-fr",
             "  'deep ?fakes?',\n",
             "  '(deep ?fakes?',\n",
-            "entrée « règle 33 (contenu_hypertrucage) », champ « pattern » : expression régulière invalide (missing )",
+            "entrée « règle 34 (contenu_hypertrucage) », champ « pattern » : expression régulière invalide (missing )",
         ),
         (  # a fragment that does not exist
             "cues-fr",
