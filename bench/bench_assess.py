@@ -3,7 +3,7 @@
 Usage:
     python bench/bench_assess.py [N=10] [--no-summary] [--keywords-only]
         time N assessments spread over eval/scenarios.jsonl (the product as served: facts + summary)
-    python bench/bench_assess.py --levels [--set scenarios|benchmark|both|blind|blind2|blind3|blind4|blind5|blind6|dev4] [--budget MIN] [--out FILE]
+    python bench/bench_assess.py --levels [--set scenarios|benchmark|both|blind|blind2|blind3|blind4|blind5|blind6|blind7|dev4] [--budget MIN] [--out FILE]
                                  [--no-summary [--timed K]] [--keywords-only]
         risk level of every scenario (French set and/or the English benchmark half, spread order),
         with the keyword-only level beside it, until the time budget is spent; one JSON line per
@@ -67,7 +67,8 @@ BLIND = {
     "blind3": "scenarios-blind3.jsonl",
     "blind4": "scenarios-blind4.jsonl",
     "blind5": "scenarios-blind5.jsonl",
-    "blind6": "scenarios-blind6.jsonl",  # written 2026-12-03, unread, not yet run: the next round's first run
+    "blind6": "scenarios-blind6.jsonl",  # first run 2026-12-03 evening (judge of the cued practices)
+    "blind7": "scenarios-blind7.jsonl",  # written 2026-12-03, unread, not yet run: the next round's first run
 }
 # Written by someone who read neither the rules nor the other sets, to be read and tuned on.
 DEV = {"dev4": "scenarios-dev4.jsonl"}
