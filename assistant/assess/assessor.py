@@ -489,7 +489,7 @@ class Assessor:
                 body = self._not_about_ai(text)
             else:
                 scorer = self._scorer(text)
-                judged = [n for n in kw.cued if n not in given and scorer is not None and n in JUDGE_MARGIN]
+                judged = [n for n in kw.cued if n not in given and n in JUDGE_MARGIN] if scorer else []
                 targeted = {name: passages(text) for name in kw.cued if name not in given and name not in judged}
                 # The questions follow the facts request on its cached prefix: kept adjacent, so that
                 # a judgement does not move with another request evaluated in between (llama.cpp).

@@ -26,6 +26,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from assistant.assess.senses import sentences
 from assistant.backends import Message
 from assistant.text.norm import fold
 
@@ -34,7 +35,6 @@ NO_WORDS = ("non", "Non")
 WORDS = YES_WORDS + NO_WORDS
 QUESTION_LEAD = "Question ciblée (article 5) : "
 ANSWER_HINT = " Réponds par oui ou par non."
-_SENTENCE = re.compile(r"[^.;!?\n]+")
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,9 @@ def margin(scores: Mapping[str, float]) -> float | None:
 
 def supporting_sentence(text: str, cue: str) -> str:
     """The sentence of `text` that holds the cue: its words (a keyword cue) or, folded, its start (a
-    sentence matched by meaning, as `senses` records it). The first sentence when none does."""
-    parts = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    sentence matched by meaning, as `senses` records it, cut the same way). Else the sentence sharing
+    most of the cue's words."""
+    parts = sentences(text, limit=len(text))
     if not parts:
         return text.strip()
     c = fold(cue).strip()
