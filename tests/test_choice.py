@@ -57,6 +57,19 @@ def test_the_model_s_preferred_values_are_decoded(wanted):
     assert model.feeds <= 2 * len(FIELDS) < evaluated
 
 
+def test_the_first_choice_of_each_field_is_recorded_with_every_value_s_score():
+    wanted = {"systeme_ia": "non", "decision_automatisee": "totale", "biometrie": "aucune", "domaine": "education"}
+    model = ToyModel(json.dumps(wanted, ensure_ascii=False))
+    scores: dict = {}
+    decode_enum_object(FIELDS, tokenize=model.tokenize, feed=model.feed, logits=model.logits, scores_out=scores)
+    assert list(scores) == [n for n, _ in FIELDS]
+    for name, values in FIELDS:
+        assert set(scores[name]) == set(values)
+        assert scores[name][wanted[name]] == max(scores[name].values()) == 1.0
+    # "aucune" and "aide" share their first token: one score for both at the field's first choice
+    assert scores["decision_automatisee"]["aucune"] == scores["decision_automatisee"]["aide"] == 0.0
+
+
 def test_a_value_that_prefixes_another_is_ended_by_the_closing_quote():
     fields = [("x", ["non", "non_precise"]), ("y", ["a", "b"])]
     for wanted in ({"x": "non", "y": "b"}, {"x": "non_precise", "y": "a"}):

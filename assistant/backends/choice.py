@@ -43,8 +43,12 @@ def decode_enum_object(
     tokenize: Callable[[str], list[int]],
     feed: Callable[[list[int]], None],
     logits: Callable[[], Sequence[float] | np.ndarray],
+    scores_out: dict[str, dict[str, float]] | None = None,
 ) -> tuple[str, int]:
-    """The object as JSON text, and how many tokens were evaluated after the prompt."""
+    """The object as JSON text, and how many tokens were evaluated after the prompt.
+
+    `scores_out`, when given, receives for each field the logit of every value at the field's first
+    choice (values that share that token share its score): how clearly the greedy reading won."""
     chosen: dict[str, str] = {}
     pending: list[int] = []
     evaluated = 0
@@ -69,6 +73,8 @@ def decode_enum_object(
             options = [(float(scores[t]), t, vs) for t, vs in nexts.items()]
             if ended:  # a value that is a token prefix of another one: its end is the closing quote
                 options.append((float(scores[close[0]]), -1, ended))
+            if scores_out is not None and name not in scores_out:
+                scores_out[name] = {v: round(o[0], 3) for o in options for v in o[2]}
             _, token, survivors = max(options, key=lambda o: o[0])
             alive = {v: alive[v] for v in survivors}
             if token < 0:  # the value that ended here (values are distinct: one)

@@ -32,6 +32,8 @@ class LlamaCppGenerator:
             raise BackendError("llama-cpp-python n'est pas installé : lancez `make install`.") from None
         self.name = name
         self.usage = Usage()
+        # The first-choice logits of each field of the last enum-only object (`choice.py`).
+        self.choice_scores: dict[str, dict[str, float]] = {}
         # One llama context: one call at a time. Reentrant, so that `hold` keeps calls adjacent.
         self._lock = threading.RLock()
         # The GGUF's chat template, built on first use (False: the model uses another one).
@@ -166,7 +168,11 @@ class LlamaCppGenerator:
                 return np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(n_vocab,))
 
             llm.eval(prompt[cached:])
-            text, evaluated = decode_enum_object(fields, tokenize=tokenize, feed=llm.eval, logits=logits)
+            scores: dict[str, dict[str, float]] = {}
+            text, evaluated = decode_enum_object(
+                fields, tokenize=tokenize, feed=llm.eval, logits=logits, scores_out=scores
+            )
+            self.choice_scores = scores
             self.usage = Usage(prompt_tokens=len(prompt), completion_tokens=evaluated, cached_tokens=cached)
         return text
 
