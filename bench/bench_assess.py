@@ -156,6 +156,11 @@ def levels() -> None:
                 "model": out.get("extraction", {}).get("model", ""),
                 "model_facts": {k: str(out["facts"].get(k)) for k in changed},
                 "grounds": [g["id"] for g in out.get("grounds", [])],
+                # the practices judged (assess/judge.py): margin, and whether a cue evoked them
+                "judged": {
+                    n: [v["ecart"], v["oui"], "indice" not in v]
+                    for n, v in (out.get("extraction", {}).get("judged") or {}).items()
+                },
             }
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
             f.flush()

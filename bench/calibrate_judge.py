@@ -1,6 +1,7 @@
 """Calibrate the judge of the cued prohibited practices (assess/judge.py, tuning.JUDGE_MARGIN).
 
-    python bench/calibrate_judge.py [--out FILE] [--thresholds]
+    python bench/calibrate_judge.py [--out FILE]
+    python bench/calibrate_judge.py --every [--out FILE]   (the gate of the practices close in meaning)
 
 On the French development sets only (the French scenarios, the first blind set, dev4: all read and
 tuned on before; the later blind sets never): for each description, the practices its keyword cues
@@ -66,8 +67,9 @@ def measure(out: Path) -> list[dict]:
                 result.append(done[r["id"]])
                 continue
             text = r["description"]
-            sensed, sensed_facts = assessor._sensed(text)
-            kw = rm.keyword_facts(text, sensed, sensed_facts)
+            reading = assessor._sensed(text)
+            sensed = reading.cues
+            kw = rm.keyword_facts(text, sensed, reading.facts)
             cued = {n: w for n, w in kw.cued.items() if rm.FACTS[n].judge}
             judged: dict = {}
             if cued:  # the product's own path: the facts request, then the questions on its cached prefix
@@ -88,6 +90,73 @@ def measure(out: Path) -> list[dict]:
             f.flush()
             result.append(rec)
     return result
+
+
+def measure_every(out: Path) -> None:
+    """For every French development description: the product's assessment, then the judge's margin
+    for each practice with a judge question (those the product did not ask, asked right after it),
+    the senses' best similarity per practice, and the model's first-choice scores of its reading of
+    `pratique_interdite`: what could gate the judge for a practice that no cue evokes."""
+    done = set()
+    if out.exists():
+        done = {json.loads(x)["id"] for x in out.read_text(encoding="utf-8").splitlines() if x.strip()}
+    svc = Service(Settings.load())
+    assessor = svc.assessor
+    assessor.phrase = False
+    judged_facts = sorted(n for n, f in rm.FACTS.items() if f.judge)
+    rows = [r for r in dev_rows() if r["set"] != "benchmark" and not rm.is_english(fold(r["description"]))]
+    with out.open("a", encoding="utf-8") as f:
+        for r in rows:
+            if r["id"] in done:
+                continue
+            text = r["description"]
+            reading = assessor._sensed(text)
+            kw = rm.keyword_facts(text, reading.cues, reading.facts)
+            senses = reading.practices
+            a = assessor.assess(text)
+            choice = dict(assessor.last_choice_scores)
+            margins = {n: v["ecart"] for n, v in (a.extraction.get("judged") or {}).items()}
+            gen = assessor._scorer(text)
+            if gen is None:
+                raise SystemExit("Le modèle par défaut ne peut pas juger (tuning.JUDGE_MODEL).")
+            usage = {"prompt": 0, "completion": 0, "cached": 0}
+            extra = assessor._judge(gen, text, {n: "" for n in judged_facts if n not in margins}, usage)
+            margins.update({n: round(v.margin, 3) for n, v in extra.items()})
+            rec = {
+                "id": r["id"],
+                "set": r["set"],
+                "gold": r["risk_level"],
+                "level": a.risk_level,
+                "points": sorted(points(r)),
+                "cued": sorted(kw.cued),
+                "judged": sorted(a.extraction.get("judged") or {}),
+                "margins": margins,
+                "senses": {n: round(v[0], 3) for n, v in senses.items()},
+                "choice": choice,
+            }
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            f.flush()
+
+
+def report_near(rows: list[dict]) -> None:
+    """For each similarity gate and opening margin: judge questions per description, and the
+    descriptions read « minimal » or « limité » that a practice close in meaning (not cued) would keep
+    open, with their labels (a label « à préciser » or « interdit » gains; « minimal », « limité »
+    lose; « haut risque » stays wrong)."""
+    practices = sorted(JUDGE_MARGIN)
+    low = ("minimal", "limited")
+    print(f"{len(rows)} descriptions; read low: {sum(r['level'] in low for r in rows)}")
+    for gate in (0.54, 0.56, 0.58, 0.60, 0.62):
+        for keep in (-1.6, -1.4, -1.2, -1.0, -0.8):
+            asked, opened = 0, []
+            for r in rows:
+                near = [n for n in practices if n not in r["cued"] and r["senses"].get(n, 0.0) >= gate]
+                asked += len(near)
+                if r["level"] in low and any(r["margins"].get(n, -99.0) >= keep for n in near):
+                    opened.append(f"{r['id']}({r['gold']})")
+            print(
+                f"  near >= {gate:.2f}, kept open >= {keep:+.1f}: {asked / max(1, len(rows)):.2f} question(s) per description; opened: {' '.join(opened) or '-'}"
+            )
 
 
 def report(rows: list[dict]) -> None:
@@ -118,8 +187,13 @@ def report(rows: list[dict]) -> None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--out", type=Path, default=Path("eval/runs/calibrate-judge.jsonl"))
+    p.add_argument("--every", action="store_true", help="every description, every judged practice (gates)")
     args = p.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.every:
+        measure_every(args.out)
+        report_near([json.loads(x) for x in args.out.read_text(encoding="utf-8").splitlines() if x.strip()])
+        return 0
     report(measure(args.out))
     return 0
 

@@ -15,11 +15,14 @@ from assistant.answer.prompts import canary, load_prompt
 from assistant.assess import judge
 from assistant.assess import riskmap as rm
 from assistant.assess.assessor import TARGETED, Assessor, _neutralise, _section
+from assistant.assess.senses import Senses
 from assistant.backends.fake import ScriptedGenerator
 from assistant.base.errors import ConfigError
-from assistant.base.tuning import JUDGE_MARGIN, JUDGE_MODEL
+from assistant.base.tuning import JUDGE_MARGIN, JUDGE_MODEL, JUDGE_OPEN_MARGIN
 from assistant.core.service import Service
+from assistant.law import law
 from assistant.law.load import FILES, HERE, load
+from assistant.search.embed import FakeEmbedder
 from tests.test_assess import facts_reply
 from tests.test_law import edit
 
@@ -117,6 +120,77 @@ def test_a_backend_that_cannot_score_leaves_the_practice_open(judged):
     out = ass.assess(CUED).to_json()
     assert out["risk_level"] not in ("minimal", "limited", "prohibited")
     assert "judged" not in out["extraction"]
+
+
+# A plain task, then a sentence of art. 5(1)(c) in plain words that no keyword catches; the fake
+# embedder puts it at similarity ~1 with its sense sentence, the plain task far from every practice.
+GATED = "notation_sociale"
+EXAMPLE = next(s for s in law().cues_fr.practice_senses if s.id == "notation-sociale-sens-fr").examples[5]
+PLAIN = "Un outil classerait les courriers entrants par service"
+
+
+@pytest.fixture()
+def near(fake_settings, monkeypatch):
+    """`NEARLY` close in meaning to `GATED` (fake embedder: similarity ~1), but under the sense threshold."""
+    gen = ScriptedGenerator(name=JUDGE_MODEL)
+    service = Service(fake_settings, generator=gen)
+    senses = Senses(FakeEmbedder().embed_sentences, threshold=1.5)  # no sense is a cue here
+    monkeypatch.setattr(judge, "JUDGE_NEAR", 0.9)
+    return Assessor(service.index, lambda: gen, None, senses), gen
+
+
+NEARLY = f"{PLAIN}. {EXAMPLE}"
+
+
+def test_a_practice_close_in_meaning_without_a_cue_is_judged_and_kept_open_unless_set_aside(near):
+    ass, gen = near
+    assert not rm.keyword_facts(NEARLY).cued
+    gen.enqueue(facts_reply(finalite_definie="oui"), "Résumé.")
+    gen.scores.append(_scores(JUDGE_OPEN_MARGIN + 0.2))
+    out = ass.assess(NEARLY).to_json()
+    asked = [h for h in gen.history if "words" in h]
+    assert len(asked) == 1 and rm.FACTS[GATED].judge in asked[0]["messages"][1]["content"]
+    # not set aside: open, never established (a sentence close in meaning is not the description's words)
+    assert out["risk_level"] == "undetermined"
+    assert rm.FACTS[GATED].question in out["to_clarify"]
+    assert out["facts"][GATED] != rm.YES
+    src = out["fact_sources"][GATED]
+    assert "phrase proche par le sens" in src and "non écartée" in src and EXAMPLE.rstrip(".") in src
+    assert out["extraction"]["judged"][GATED]["indice"].startswith("aucun")
+
+
+def test_a_clear_no_sets_the_practice_aside(near):
+    ass, gen = near
+    gen.enqueue(facts_reply(finalite_definie="oui"), "Résumé.")
+    gen.scores.append(_scores(JUDGE_OPEN_MARGIN - 0.2))
+    out = ass.assess(NEARLY).to_json()
+    assert out["risk_level"] == "minimal"
+    assert rm.FACTS[GATED].question not in out["to_clarify"]
+    assert "écartée par le modèle" in out["fact_sources"][GATED]
+    assert out["extraction"]["judged"][GATED]["oui"] is False
+
+
+def test_even_a_strong_yes_does_not_establish_a_practice_no_cue_evokes(near):
+    ass, gen = near
+    gen.enqueue(facts_reply(finalite_definie="oui"), "Résumé.")
+    gen.scores.append(_scores(JUDGE_MARGIN[GATED] + 3.0))
+    out = ass.assess(NEARLY).to_json()
+    assert out["risk_level"] == "undetermined" and out["facts"][GATED] != rm.YES
+
+
+def test_a_description_far_from_every_practice_asks_no_judge_question(near):
+    ass, gen = near
+    gen.enqueue(facts_reply(finalite_definie="oui"), "Résumé.")
+    out = ass.assess(PLAIN + ".").to_json()
+    assert not [h for h in gen.history if "words" in h]
+    assert "judged" not in out["extraction"]
+    assert out["risk_level"] == "minimal"
+
+
+def test_near_keeps_the_judged_practices_at_or_above_the_similarity(monkeypatch):
+    monkeypatch.setattr(judge, "JUDGE_NEAR", 0.70)
+    practices = {"notation_sociale": (0.70, "a"), "prediction_infraction": (0.69, "b"), "images_intimes": (0.99, "c")}
+    assert judge.near(practices, JUDGE_MARGIN) == ["notation_sociale"]  # images_intimes has no judge question
 
 
 def test_another_model_or_an_english_description_keeps_the_targeted_questions(fake_settings):

@@ -88,6 +88,16 @@ def test_a_sentence_close_to_a_practice_evokes_it_and_an_unrelated_one_does_not(
     assert max(s for s, _ in senses.scores(PLAIN).values()) < 0.9
 
 
+def test_the_reading_gives_every_practice_its_closest_sentence_with_the_same_cues_and_facts():
+    senses = fake_senses()
+    reading = senses.reading(EVOKING)
+    assert (reading.cues, reading.facts) == senses.read(EVOKING)
+    assert set(reading.practices) == {s.fact for s in law().cues_fr.practice_senses}
+    score, sentence = reading.practices["notation_sociale"]
+    assert score > 0.99 and sentence == sentences(EVOKING)[1]
+    assert max(s for n, (s, _) in reading.practices.items() if n != "notation_sociale") < 0.9
+
+
 def test_a_sense_opens_the_practice_and_blocks_minimal():
     assert not rm.keyword_facts(EVOKING).cued  # no keyword cue: only the sense sees it
     for text, sensed, level in ((PLAIN, {}, "minimal"), (EVOKING, fake_senses().cues(EVOKING), "undetermined")):

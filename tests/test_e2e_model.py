@@ -125,6 +125,19 @@ def test_real_judge_of_a_cued_practice_reads_a_plain_statement_and_leaves_a_plai
     assert plain["risk_level"] != "prohibited"
 
 
+def test_real_vague_use_near_a_practice_is_kept_open_and_a_plain_task_is_not(e2e):
+    """The real models: a vague use close in meaning to art. 5(1)(b) (no cue: under the sense threshold)
+    is judged and not set aside, so it is « à préciser » with the practice's question, not « minimal »;
+    a plain clerical task keeps « minimal »."""
+    vague = e2e.assess("Nous aimerions une IA pour mieux accompagner les personnes âgées.").to_json()
+    judged = vague["extraction"].get("judged", {}).get("exploitation_vulnerabilites", {})
+    assert judged.get("indice", "").startswith("aucun") and judged.get("oui") is True, vague["extraction"]
+    assert vague["risk_level"] == "undetermined"
+    assert vague["facts"]["exploitation_vulnerabilites"] != "oui"
+    plain = e2e.assess("Un outil classerait automatiquement les courriers entrants par service destinataire.").to_json()
+    assert plain["risk_level"] == "minimal", plain["fact_sources"]
+
+
 def test_real_two_turn_conversation_keeps_the_thread(e2e):
     """A first question, then « Et depuis quand ? »: the follow-up is understood from the first
     turn, answered by the real model, and cites the schedule (article 113) without the fines."""

@@ -31,7 +31,7 @@ from assistant.answer.result import Assessment, ListItem
 from assistant.answer.verdict import category
 from assistant.assess import judge, levels, recommendations
 from assistant.assess import riskmap as rm
-from assistant.assess.senses import Senses
+from assistant.assess.senses import Reading, Senses
 from assistant.backends import Generator
 from assistant.base.errors import AssistantError, BackendError, InputError
 from assistant.base.tuning import (
@@ -40,6 +40,7 @@ from assistant.base.tuning import (
     ITEM_CHARS,
     JUDGE_MARGIN,
     JUDGE_MODEL,
+    JUDGE_OPEN_MARGIN,
     MAX_CHARTER,
     MAX_PASSAGES,
     MAX_QUESTIONS,
@@ -228,10 +229,19 @@ def apply_judged(
     verdicts: Mapping[str, judge.Verdict],
 ) -> None:
     """A judged « oui » (margin at or above the practice's calibrated threshold) establishes the
-    practice with its passage; a judged « non » is noted but is not evidence: the practice stays
-    open (`riskmap.open_practices`), so the level cannot be low."""
+    practice with its passage; a judged « non » is noted but is not evidence: a cued practice stays
+    open (`riskmap.open_practices`), so the level cannot be low. A practice judged without a cue
+    (close in meaning only) is never established: kept open (`kept_open`) or set aside, as noted."""
     for name, v in verdicts.items():
-        if v.yes:
+        if not v.cued:  # close in meaning only: kept open (`kept_open`) or set aside, never established
+            if facts.get(name) != rm.YES and not sources.get(name, "").startswith(("mots-clés", "fourni", "sens")):
+                said = (
+                    f"non écartée par le modèle (écart {v.margin:+.2f} ≥ seuil {v.threshold:+.2f}), à préciser"
+                    if v.yes
+                    else f"écartée par le modèle (écart {v.margin:+.2f} < seuil {v.threshold:+.2f})"
+                )
+                sources[name] = f"phrase proche par le sens, sans indice (« {v.passage} ») : {said}"
+        elif v.yes:
             facts[name] = rm.YES
             sources[name] = (
                 f"modèle, jugement ciblé « oui » (écart {v.margin:+.2f} ≥ seuil {v.threshold:+.2f}), "
@@ -243,6 +253,18 @@ def apply_judged(
             sources[name] = (
                 f"modèle, jugement ciblé « non » (écart {v.margin:+.2f} < seuil {v.threshold:+.2f}), à confirmer"
             )
+
+
+def kept_open(verdicts: Mapping[str, judge.Verdict], facts: Mapping[str, object]) -> dict[str, str]:
+    """The practices close in meaning, without a cue, that the judge did not set aside: open like a
+    cued practice (`riskmap.open_practices`: no « minimal », no « limité »), with their sentence."""
+    return {n: fold(v.passage) for n, v in verdicts.items() if not v.cued and v.yes and facts.get(n) != rm.YES}
+
+
+def _open_to_judge(name: str, kw: rm.KeywordFacts, given: Mapping[str, object]) -> bool:
+    """Not cued, not given, not answered by the description's words: worth a judgement."""
+    f = kw.values.get(name)
+    return name not in kw.cued and name not in given and not (f and f.strength == rm.HIGH)
 
 
 def parse_facts(raw: str, fields: list[str] | None = None) -> dict[str, str] | None:
@@ -455,6 +477,7 @@ class Assessor:
         self._by_span: dict[tuple[str, str], list[tuple[Chunk, int, int]]] | None = None
         self.last_messages: list[dict] = []
         self.last_targeted: dict[str, tuple[str, str]] = {}  # the targeted art. 5 answers of the last reading
+        self.last_choice_scores: dict[str, dict[str, float]] = {}  # field → value → first-choice logit
 
     def _model(self) -> Generator:
         gen = self._generator()
@@ -482,7 +505,8 @@ class Assessor:
         with EnergyMeter() as meter:
             given, notes = rm.normalise_facts(facts)
             t_senses = time.perf_counter()
-            sensed, sensed_facts = self._sensed(text) if text else ({}, {})
+            reading = self._sensed(text) if text else Reading()
+            sensed, sensed_facts = reading.cues, reading.facts
             timings["senses_ms"] = _ms(t_senses)
             kw = rm.keyword_facts(text, sensed, sensed_facts) if text else None
             if kw is None or (not given and not rm.about_ai_use(text) and not _describes_use(kw)):
@@ -501,12 +525,17 @@ class Assessor:
                         else self._read_facts(text, tokens, open_fields(kw), targeted, kw.cued)
                     )
                     verdicts = self._judge(scorer, text, {n: kw.cued[n] for n in judged}, tokens) if scorer else {}
+                    if scorer:  # close in meaning, no cue, words silent: judged, kept open unless set aside
+                        near = [n for n in judge.near(reading.practices, JUDGE_MARGIN) if _open_to_judge(n, kw, given)]
+                        uncued = {n: reading.practices[n][1] for n in near}
+                        verdicts |= self._judge(scorer, text, {}, tokens, uncued=uncued)
                 timings["facts_ms"] = _ms(t0)
                 merged, sources, contradictions = merge_facts(kw, model_facts, given)
                 sensed_only = {f: v for f, v in sensed.items() if kw.cued.get(f) == v}  # no keyword cue
                 apply_targeted(merged, sources, contradictions, self.last_targeted, sensed_only)
                 apply_judged(merged, sources, contradictions, verdicts)
-                decision = rm.decide(merged, text, contradictions, rm.open_practices(kw, merged, sources))
+                still_open = rm.open_practices(kw, merged, sources) | kept_open(verdicts, merged)
+                decision = rm.decide(merged, text, contradictions, still_open)
                 neighbours: list[Chunk] = []
                 if decision.level == "undetermined" and self._retrieve is not None:
                     t1 = time.perf_counter()
@@ -529,6 +558,7 @@ class Assessor:
                 if verdicts:  # the cued practices judged by the model's first-token scores (assess/judge.py)
                     extraction["judged"] = {
                         n: {"oui": v.yes, "ecart": round(v.margin, 3), "seuil": v.threshold, "passage": v.passage}
+                        | ({} if v.cued else {"indice": "aucun : phrase proche par le sens"})
                         for n, v in verdicts.items()
                     }
                 said = {f: v for f, (v, _) in sensed_facts.items() if sources.get(f, "").startswith("sens")}
@@ -576,13 +606,24 @@ class Assessor:
             return None
         return gen
 
-    def _judge(self, gen: Generator, text: str, cued: Mapping[str, str], tokens: dict) -> dict[str, judge.Verdict]:
+    def _judge(
+        self,
+        gen: Generator,
+        text: str,
+        cued: Mapping[str, str],
+        tokens: dict,
+        uncued: Mapping[str, str] | None = None,
+    ) -> dict[str, judge.Verdict]:
         """Each cued practice judged by the model's « oui »/« non » first-token scores, with the
-        sentence its cue points to; a practice the backend cannot score is left out (it stays open)."""
+        sentence its cue points to; `uncued`: practices no cue evokes, each with the sentence closest
+        to it in meaning, against the threshold that keeps them open (never establishes them). A
+        practice the backend cannot score is left out (a cued one stays open)."""
         system = load_prompt("assess.system").render(canary=canary())
         section = _section("faits")
+        asked = [(n, True, judge.supporting_sentence(text, c)) for n, c in cued.items()]
+        asked += [(n, False, sentence) for n, sentence in (uncued or {}).items()]
         out: dict[str, judge.Verdict] = {}
-        for name, cue in cued.items():
+        for name, is_cued, passage in asked:
             question = rm.FACTS[name].judge
             if not question:
                 continue
@@ -595,19 +636,20 @@ class Assessor:
                 continue
             m = judge.margin(scores)
             if m is not None:
-                out[name] = judge.Verdict(name, m, JUDGE_MARGIN[name], judge.supporting_sentence(text, cue))
+                threshold = JUDGE_MARGIN[name] if is_cued else JUDGE_OPEN_MARGIN
+                out[name] = judge.Verdict(name, m, threshold, passage, cued=is_cued)
         return out
 
-    def _sensed(self, text: str) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
-        """The practices the description evokes by meaning, and the facts of art. 50 it states by
-        meaning; none when no embedder is given (or it fails: the keyword cues still apply, and the
-        failure is not the agent's to fix)."""
+    def _sensed(self, text: str) -> Reading:
+        """The practices the description evokes by meaning, the facts of art. 50 it states by meaning,
+        each practice's closest sentence; nothing when no embedder is given (or it fails: the keyword
+        cues still apply, and the failure is not the agent's to fix)."""
         if self._senses is None:
-            return {}, {}
+            return Reading()
         try:
-            return self._senses.read(text)
+            return self._senses.reading(text)
         except AssistantError:
-            return {}, {}
+            return Reading()
 
     def _read_facts(
         self,
@@ -624,6 +666,7 @@ class Assessor:
         fields = list(MODEL_FIELDS) if fields is None else fields
         targeted = dict(targeted or {})
         self.last_targeted = {}
+        self.last_choice_scores = {}
         system = load_prompt("assess.system").render(canary=canary())
         user = _section("faits").replace("{description}", _neutralise(text))
         name = ""
@@ -653,6 +696,8 @@ class Assessor:
                 budget = FACT_TOKENS + TARGETED_TOKENS * len(targeted)
                 raw = "".join(gen.stream(messages, max_tokens=budget, schema=schema))
                 _add_usage(tokens, gen)
+                # How clearly each field's reading won (llama.cpp enum decoding): read by the gates below.
+                self.last_choice_scores = dict(getattr(gen, "choice_scores", None) or {})
             except AssistantError:
                 return unavailable
             parsed = parse_facts(raw, fields) if fields else {}

@@ -18,16 +18,18 @@ all but the question: one question costs about a second on 2 cores.
     messages(system, section, text, question)  the prompt of one question
     margin(scores)                             score(« oui ») − score(« non »), None without both
     supporting_sentence(text, cue)             the sentence of `text` that holds the cue
+    near(practices, judged)                    the practices close enough in meaning to judge without a cue
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from assistant.assess.senses import sentences
 from assistant.backends import Message
+from assistant.base.tuning import JUDGE_NEAR
 from assistant.text.norm import fold
 
 YES_WORDS = ("oui", "Oui")
@@ -43,6 +45,7 @@ class Verdict:
     margin: float  # score(« oui ») − score(« non »): log-odds of « oui »
     threshold: float
     passage: str  # the sentence of the description the cue points to
+    cued: bool = True  # False: close in meaning only, no cue: « oui » keeps it open, never establishes it
 
     @property
     def yes(self) -> bool:
@@ -69,6 +72,12 @@ def margin(scores: Mapping[str, float]) -> float | None:
     return max(yes) - max(no)
 
 
+def near(practices: Mapping[str, tuple[float, str]], judged: Collection[str]) -> list[str]:
+    """The practices of `judged` whose closest sentence in meaning reaches `tuning.JUDGE_NEAR`: judged
+    even without a cue; a margin at or above `tuning.JUDGE_OPEN_MARGIN` keeps them open, never more."""
+    return [n for n, (score, _) in practices.items() if n in judged and score >= JUDGE_NEAR]
+
+
 def supporting_sentence(text: str, cue: str) -> str:
     """The sentence of `text` that holds the cue: its words (a keyword cue) or, folded, its start (a
     sentence matched by meaning, as `senses` records it, cut the same way). Else the sentence sharing
@@ -86,4 +95,4 @@ def supporting_sentence(text: str, cue: str) -> str:
     return best
 
 
-__all__ = ["Verdict", "margin", "messages", "supporting_sentence"]
+__all__ = ["Verdict", "margin", "messages", "near", "supporting_sentence"]

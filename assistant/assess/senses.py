@@ -16,6 +16,7 @@ clause, not negated, at `FACT_SENSE_THRESHOLD` or more states the fact as the de
 would (`riskmap.keyword_facts`), the explicit words winning.
 
     Senses(embed).read(text)        (practices evoked: fact → sentence, facts stated: fact → (value, sentence))
+    Senses(embed).reading(text)     the same, with each practice's best similarity (judge gates)
     Senses(embed).cues(text)        the practices evoked only
     Senses(embed).scores(text)      practice fact → (best similarity, that sentence), for calibration
     Senses(embed).all_scores(text)  every sense, practices and facts, for calibration
@@ -26,6 +27,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -55,6 +57,15 @@ _NEGATED = re.compile(r"\b(ne|n'|aucune?|rien|jamais|not|never|no|doesn't|withou
 def negated(sentence: str) -> bool:
     """A clause that denies what it names (« il ne traite aucun dossier ») states no function."""
     return bool(_NEGATED.search(fold(sentence)))
+
+
+@dataclass
+class Reading:
+    """What the senses read in one description."""
+
+    cues: dict[str, str] = field(default_factory=dict)  # practice evoked → its sentence, folded
+    facts: dict[str, tuple[str, str]] = field(default_factory=dict)  # fact of art. 50 → (value, sentence)
+    practices: dict[str, tuple[float, str]] = field(default_factory=dict)  # practice → (best similarity, sentence)
 
 
 class Senses:
@@ -113,18 +124,24 @@ class Senses:
         """(practices the description evokes by meaning: fact → its sentence folded like a keyword cue's
         words — the passage of a targeted « oui » must share a word with it —, facts of art. 50 it
         states by meaning: fact → (value, its sentence))."""
-        cues: dict[str, str] = {}
-        facts: dict[str, tuple[str, str]] = {}
+        reading = self.reading(text)
+        return reading.cues, reading.facts
+
+    def reading(self, text: str) -> Reading:
+        """`read`, with each practice's best similarity and sentence (one embedding pass)."""
+        out = Reading()
         for (fact, value), (score, sentence) in self.all_scores(text).items():
-            if not value and score >= self.threshold:
-                cues[fact] = fold(sentence)[:240]
-            elif value and score >= self.fact_threshold:
-                facts[fact] = (value, sentence[:240])
-        return cues, facts
+            if not value:
+                out.practices[fact] = (score, sentence)
+                if score >= self.threshold:
+                    out.cues[fact] = fold(sentence)[:240]
+            elif score >= self.fact_threshold:
+                out.facts[fact] = (value, sentence[:240])
+        return out
 
     def cues(self, text: str) -> dict[str, str]:
         """The practices the description evokes by meaning (see `read`)."""
         return self.read(text)[0]
 
 
-__all__ = ["Embed", "Senses", "negated", "sentences"]
+__all__ = ["Embed", "Reading", "Senses", "negated", "sentences"]

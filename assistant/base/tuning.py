@@ -138,6 +138,15 @@ JUDGE_MARGIN = {
     "notation_sociale": -1.20,
     "prediction_infraction": -0.40,
 }
+# A practice close in meaning but not evoked (issue 14, fifth round): one of a)–d) whose closest sentence
+# of the description reaches JUDGE_NEAR (below SENSE_THRESHOLD: not a cue) is judged too; at or above
+# JUDGE_OPEN_MARGIN it stays open (« à préciser », never « minimal »), below it is set aside; it is never
+# established this way. French dev sets (215 descriptions, `bench/calibrate_judge.py --every`,
+# eval/reports/2026-12-03-assess-near.md): at 0.60, 0.50 question per description; with −1.40 (and up
+# to −1.00) the only description read low that it opens is s076 (labelled « à préciser », read
+# « minimal »); at 0.58 or −1.60 it also opens descriptions labelled « minimal », « limité » or high-risk.
+JUDGE_NEAR = 0.60
+JUDGE_OPEN_MARGIN = -1.40
 SENSE_EMBEDDER = "embeddinggemma-300m"  # the threshold holds for this embedder only; others: no senses
 SENSE_MAX_SENTENCES = 12  # a description is ≤ 2000 characters; not measured: initial choice (issue 14)
 SUMMARY_TOKENS = 120  # the 2-3 sentence summary; not measured: initial choice (commit d8e2afe)
