@@ -236,7 +236,7 @@ def apply_judged(
         if not v.cued:  # close in meaning only: kept open (`kept_open`) or set aside, never established
             if facts.get(name) != rm.YES and not sources.get(name, "").startswith(("mots-clés", "fourni", "sens")):
                 said = (
-                    f"non écartée par le modèle (écart {v.margin:+.2f} ≥ seuil {v.threshold:+.2f}), à préciser"
+                    f"non écartée par le modèle (écart {v.margin:+.2f} ≥ seuil {v.threshold:+.2f})"
                     if v.yes
                     else f"écartée par le modèle (écart {v.margin:+.2f} < seuil {v.threshold:+.2f})"
                 )
