@@ -69,6 +69,7 @@ BLIND = {
     "blind5": "scenarios-blind5.jsonl",
     "blind6": "scenarios-blind6.jsonl",  # first run 2026-12-03 evening (judge of the cued practices)
     "blind7": "scenarios-blind7.jsonl",  # first run 2026-12-03 night (near practices judged): 31/60, spent
+    "blind8": "scenarios-blind8.jsonl",  # written 2026-12-03 night, unread, not yet run: the next round's first run
 }
 # Written by someone who read neither the rules nor the other sets, to be read and tuned on.
 DEV = {"dev4": "scenarios-dev4.jsonl"}
