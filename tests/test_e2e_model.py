@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.assess import riskmap as rm
 from assistant.base.errors import ModelError
 from assistant.base.settings import Settings
 
@@ -127,13 +128,16 @@ def test_real_judge_of_a_cued_practice_reads_a_plain_statement_and_leaves_a_plai
 
 def test_real_vague_use_near_a_practice_is_kept_open_and_a_plain_task_is_not(e2e):
     """The real models: a vague use close in meaning to art. 5(1)(b) (no cue: under the sense threshold)
-    is judged and not set aside, so it is « à préciser » with the practice's question, not « minimal »;
+    is judged and not set aside, so it stays open with the practice's question, never « minimal »;
     a plain clerical task keeps « minimal »."""
     vague = e2e.assess("Nous aimerions une IA pour mieux accompagner les personnes âgées.").to_json()
     judged = vague["extraction"].get("judged", {}).get("exploitation_vulnerabilites", {})
     assert judged.get("indice", "").startswith("aucun") and judged.get("oui") is True, vague["extraction"]
-    assert vague["risk_level"] == "undetermined"
+    # open: never low, never established; the level itself moves with the model's other readings
+    # (the prompt canary of the installation: « à préciser » here, « haut risque » on a fresh clone)
+    assert vague["risk_level"] in ("undetermined", "high-risk"), vague["fact_sources"]
     assert vague["facts"]["exploitation_vulnerabilites"] != "oui"
+    assert rm.FACTS["exploitation_vulnerabilites"].question in vague["to_clarify"]
     plain = e2e.assess("Un outil classerait automatiquement les courriers entrants par service destinataire.").to_json()
     assert plain["risk_level"] == "minimal", plain["fact_sources"]
 
