@@ -114,11 +114,11 @@ def measure_every(out: Path) -> None:
             kw = rm.keyword_facts(text, reading.cues, reading.facts)
             senses = reading.practices
             a = assessor.assess(text)
-            choice = dict(assessor.last_choice_scores)
             margins = {n: v["ecart"] for n, v in (a.extraction.get("judged") or {}).items()}
             gen = assessor._scorer(text)
             if gen is None:
                 raise SystemExit("Le modèle par défaut ne peut pas juger (tuning.JUDGE_MODEL).")
+            choice = dict(getattr(gen, "choice_scores", None) or {})  # the facts request's, kept by the backend
             usage = {"prompt": 0, "completion": 0, "cached": 0}
             extra = assessor._judge(gen, text, {n: "" for n in judged_facts if n not in margins}, usage)
             margins.update({n: round(v.margin, 3) for n, v in extra.items()})

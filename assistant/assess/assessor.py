@@ -477,7 +477,6 @@ class Assessor:
         self._by_span: dict[tuple[str, str], list[tuple[Chunk, int, int]]] | None = None
         self.last_messages: list[dict] = []
         self.last_targeted: dict[str, tuple[str, str]] = {}  # the targeted art. 5 answers of the last reading
-        self.last_choice_scores: dict[str, dict[str, float]] = {}  # field → value → first-choice logit
 
     def _model(self) -> Generator:
         gen = self._generator()
@@ -555,7 +554,7 @@ class Assessor:
                 }
                 if sensed:  # the practices evoked by meaning only (assess/senses.py)
                     extraction["senses"] = sensed_only
-                if verdicts:  # the cued practices judged by the model's first-token scores (assess/judge.py)
+                if verdicts:  # the practices judged (cued or near) by the first-token scores (assess/judge.py)
                     extraction["judged"] = {
                         n: {"oui": v.yes, "ecart": round(v.margin, 3), "seuil": v.threshold, "passage": v.passage}
                         | ({} if v.cued else {"indice": "aucun : phrase proche par le sens"})
@@ -666,7 +665,6 @@ class Assessor:
         fields = list(MODEL_FIELDS) if fields is None else fields
         targeted = dict(targeted or {})
         self.last_targeted = {}
-        self.last_choice_scores = {}
         system = load_prompt("assess.system").render(canary=canary())
         user = _section("faits").replace("{description}", _neutralise(text))
         name = ""
@@ -696,8 +694,6 @@ class Assessor:
                 budget = FACT_TOKENS + TARGETED_TOKENS * len(targeted)
                 raw = "".join(gen.stream(messages, max_tokens=budget, schema=schema))
                 _add_usage(tokens, gen)
-                # How clearly each field's reading won (llama.cpp enum decoding): read by the gates below.
-                self.last_choice_scores = dict(getattr(gen, "choice_scores", None) or {})
             except AssistantError:
                 return unavailable
             parsed = parse_facts(raw, fields) if fields else {}
